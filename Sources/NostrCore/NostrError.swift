@@ -1,0 +1,83 @@
+/// The one error type of the core: a small code plus the byte offset where a
+/// parser stopped (or -1 when there is no position). Thrown with typed throws
+/// so the same code compiles as Embedded Swift.
+public struct NostrError: Error, Equatable, Sendable {
+    public enum Code: UInt8, Sendable {
+        // JSON (RFC 8259)
+        case jsonSyntax
+        case jsonDepth
+        case jsonTooLarge
+        case jsonTooManyValues
+        case jsonBadUTF8
+        case jsonBadEscape
+        case jsonTrailingBytes
+        case jsonNumberRange
+        // Hex and fixed-size fields
+        case badHex
+        case badLength
+        // bech32 (BIP-173) and NIP-19
+        case bech32Syntax
+        case bech32Checksum
+        case bech32Length
+        case bech32Prefix
+        case bech32Padding
+        case nip19TLV
+        // Keys and signatures (BIP-340)
+        case invalidSecretKey
+        case invalidPublicKey
+        case signingFailed
+        case badSignature
+        // NIP-01 events and messages
+        case eventShape
+        case eventField
+        case idMismatch
+        case messageShape
+        case unknownMessage
+        // Entropy
+        case entropy
+    }
+
+    public var code: Code
+    /// Offset in the input where the problem was found, or -1.
+    public var offset: Int
+
+    public init(_ code: Code, at offset: Int = -1) {
+        self.code = code
+        self.offset = offset
+    }
+
+    /// A short human-readable reason, for error messages on stderr.
+    public var reason: String {
+        let text: String
+        switch code {
+        case .jsonSyntax: text = "JSON syntax error"
+        case .jsonDepth: text = "JSON nested too deeply"
+        case .jsonTooLarge: text = "JSON document too large"
+        case .jsonTooManyValues: text = "JSON document has too many values"
+        case .jsonBadUTF8: text = "invalid UTF-8 in JSON"
+        case .jsonBadEscape: text = "invalid escape in JSON string"
+        case .jsonTrailingBytes: text = "trailing bytes after JSON value"
+        case .jsonNumberRange: text = "JSON number out of range"
+        case .badHex: text = "invalid hex"
+        case .badLength: text = "wrong length"
+        case .bech32Syntax: text = "invalid bech32 string"
+        case .bech32Checksum: text = "bech32 checksum mismatch"
+        case .bech32Length: text = "bech32 string too long or too short"
+        case .bech32Prefix: text = "unexpected bech32 prefix"
+        case .bech32Padding: text = "invalid bech32 padding"
+        case .nip19TLV: text = "invalid NIP-19 TLV data"
+        case .invalidSecretKey: text = "invalid secret key"
+        case .invalidPublicKey: text = "invalid public key"
+        case .signingFailed: text = "signing failed"
+        case .badSignature: text = "signature does not verify"
+        case .eventShape: text = "not a NIP-01 event object"
+        case .eventField: text = "invalid event field"
+        case .idMismatch: text = "event id is not the hash of its serialization"
+        case .messageShape: text = "malformed relay message"
+        case .unknownMessage: text = "unknown message type"
+        case .entropy: text = "could not read entropy"
+        }
+        if offset >= 0 { return text + " at byte " + String(offset) }
+        return text
+    }
+}
