@@ -22,7 +22,7 @@ let package = Package(
         // The small idiomatic Swift API for programs that embed nostr-dns.
         .target(name: "NostrDNS", dependencies: ["NostrCore", "NostrPlatform"]),
         // The command-line frontend.
-        .executableTarget(name: "nostr-dns", dependencies: ["NostrCore", "NostrPlatform"]),
+        .executableTarget(name: "nostr-dns", dependencies: ["NostrCore", "NostrPlatform", "CSecp256k1"]),
         .testTarget(name: "NostrCoreTests", dependencies: ["NostrCore"]),
         .testTarget(name: "NostrPlatformTests", dependencies: ["NostrPlatform", "NostrCore"]),
     ]

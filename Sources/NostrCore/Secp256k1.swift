@@ -9,7 +9,8 @@ public struct SecretKey: Equatable, Sendable {
 /// A parsed x-only public key (BIP-340): the curve point, ready for
 /// verification, so that a key used many times is decompressed once.
 public struct ParsedPublicKey: Sendable {
-    @usableFromInline var key: secp256k1_xonly_pubkey
+    /// The libsecp256k1 form, for direct C calls (benchmarks).
+    public var key: secp256k1_xonly_pubkey
 }
 
 /// A libsecp256k1 context. One per process is enough: after creation and
@@ -19,7 +20,8 @@ public struct ParsedPublicKey: Sendable {
 /// computations against side channels; the seed comes from the caller
 /// (getrandom in the platform layer) so the core stays free of I/O.
 public final class Secp256k1Context: @unchecked Sendable {
-    @usableFromInline let ctx: OpaquePointer
+    /// The libsecp256k1 context, for direct C calls (benchmarks).
+    public let ctx: OpaquePointer
 
     public init(randomSeed: Bytes32) throws(NostrError) {
         guard let ctx = secp256k1_context_create(UInt32(SECP256K1_CONTEXT_NONE)) else {

@@ -1,13 +1,134 @@
 import NostrCore
 import NostrPlatform
 
+/// `nostr-dns [global options] <command> [options]`: reads the command line,
+/// runs one subcommand, and returns the exit code of the contract
+/// (0 success, 1 failure, 2 usage error, 3 name not found).
 enum CommandLineTool {
     static func run(arguments: [String]) -> Int32 {
-        let seed = (try? Entropy.bytes32()) ?? .zero
-        guard let ctx = try? Secp256k1Context(randomSeed: seed) else { return 1 }
-        let sk = SecretKey(bytes: (try? Hex.decode32("0000000000000000000000000000000000000000000000000000000000000003")) ?? .zero)
-        let pk = (try? ctx.publicKey(of: sk)) ?? .zero
-        Output.stdout(pk.hex + "\n")
-        return 0
+        var args = Arguments(Array(arguments.dropFirst()))
+        var globals = GlobalOptions()
+        do throws(UsageError) {
+            while let arg = args.next() {
+                if arg == "--version" {
+                    Output.stdout("nostr-dns " + NostrDNSVersion.string + "\n")
+                    return ExitCode.success
+                }
+                if try globals.consume(arg, &args) { continue }
+                if arg.utf8.first == 0x2D { throw UsageError("unknown option " + arg) }
+                return try runCommand(arg, &args, &globals)
+            }
+            if globals.help {
+                Output.stdout(Usage.main)
+                return ExitCode.success
+            }
+            // `nostr-dns` with no subcommand is `nostr-dns mdns`.
+            return try runCommand("mdns", &args, &globals)
+        } catch {
+            Output.stderr("nostr-dns: " + error.message + "\n\n" + Usage.main)
+            return ExitCode.usage
+        }
+    }
+
+    static func runCommand(_ name: String, _ args: inout Arguments, _ globals: inout GlobalOptions) throws(UsageError) -> Int32 {
+        let command: (inout Arguments, inout GlobalOptions) throws(CommandFailure) -> Int32
+        switch name {
+        case "keygen": command = KeygenCommand.run
+        case "whoami": command = WhoamiCommand.run
+        case "event": command = EventCommand.run
+        case "bench": command = BenchCommand.run
+        case "help":
+            Output.stdout(Usage.main)
+            return ExitCode.success
+        case "mdns":
+            // The mDNS responder is the default frontend; it is not in this build yet.
+            if globals.help || !args.isEmpty { Output.stdout(Usage.main) }
+            Output.stderr("nostr-dns: the mDNS responder (mdns) is not in this build yet; see `nostr-dns --help`\n")
+            return ExitCode.failure
+        default:
+            throw UsageError("unknown command '" + name + "'")
+        }
+        do throws(CommandFailure) {
+            return try command(&args, &globals)
+        } catch let f {
+            if f.exitCode == ExitCode.usage {
+                Output.stderr("nostr-dns " + name + ": " + f.message + "\n\n" + Usage.text(for: name))
+            } else if !f.message.isEmpty {
+                Output.stderr("nostr-dns " + name + ": " + f.message + "\n")
+            }
+            return f.exitCode
+        }
+    }
+}
+
+/// Why a command stopped, with its exit code.
+struct CommandFailure: Error {
+    var message: String
+    var exitCode: Int32
+
+    init(_ message: String, exitCode: Int32 = ExitCode.failure) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    init(_ usage: UsageError) { self.init(usage.message, exitCode: ExitCode.usage) }
+    init(_ error: PlatformError) { self.init(error.message) }
+    init(_ error: NostrError) { self.init(error.reason) }
+}
+
+/// Converts the modules' errors into a `CommandFailure` (exit code 1, or 2
+/// for a usage error).
+func checked<T>(_ body: () throws(NostrError) -> T) throws(CommandFailure) -> T {
+    do throws(NostrError) { return try body() } catch { throw CommandFailure(error) }
+}
+
+func checked<T>(_ body: () throws(PlatformError) -> T) throws(CommandFailure) -> T {
+    do throws(PlatformError) { return try body() } catch { throw CommandFailure(error) }
+}
+
+func checked<T>(_ body: () throws(UsageError) -> T) throws(CommandFailure) -> T {
+    do throws(UsageError) { return try body() } catch { throw CommandFailure(error) }
+}
+
+/// Reads the subcommand's own options with `handle`; global options may
+/// appear among them. Returns false when `--help` was given (the
+/// subcommand's usage has then been printed).
+func parseOptions(_ command: String, _ args: inout Arguments, _ globals: inout GlobalOptions,
+                  _ handle: (String, inout Arguments) throws(UsageError) -> Bool = { (_, _) throws(UsageError) in false }) throws(CommandFailure) -> Bool {
+    try checked { () throws(UsageError) -> Bool in
+        while let arg = args.next() {
+            if try handle(arg, &args) { continue }
+            if try globals.consume(arg, &args) { continue }
+            throw UsageError("unexpected argument '" + arg + "'")
+        }
+        if globals.help {
+            Output.stdout(Usage.text(for: command))
+            return false
+        }
+        return true
+    }
+}
+
+/// Shared steps of the commands.
+enum Common {
+    static func context() throws(CommandFailure) -> Secp256k1Context {
+        try checked { () throws(NostrError) in try Secp256k1Context(randomSeed: try Entropy.bytes32()) }
+    }
+
+    static func keyPath(_ globals: GlobalOptions) throws(CommandFailure) -> String {
+        try checked { () throws(PlatformError) in try KeyFile.path(option: globals.keyPath) }
+    }
+
+    /// The secret key of this host, from the key file.
+    static func loadKey(_ globals: GlobalOptions) throws(CommandFailure) -> SecretKey {
+        let path = try keyPath(globals)
+        do throws(PlatformError) {
+            return try KeyFile.load(path: path)
+        } catch {
+            if error.code == .notFound {
+                throw CommandFailure("no key file at " + path + "; run `nostr-dns keygen` first")
+            }
+            throw CommandFailure(error)
+        }
     }
 }

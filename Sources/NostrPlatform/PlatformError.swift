@@ -1,0 +1,141 @@
+import CPlatform
+import NostrCore
+
+/// The one error type of the platform layer: what went wrong (a small code),
+/// the `errno` of the failing system call (0 when no call failed, e.g. a
+/// key file whose mode is too open) and the path it concerns. Thrown with
+/// typed throws so the same code compiles as Embedded Swift.
+///
+/// Modelled on swift-system's `Errno`: the raw C value is kept, the common
+/// cases get names. `message` is the line to print on stderr.
+public struct PlatformError: Error, Equatable, Sendable {
+    public enum Code: UInt8, Sendable {
+        /// ENOENT: the file (or a folder on its path) does not exist.
+        case notFound
+        /// EEXIST, or a create that refuses to overwrite an existing file.
+        case exists
+        /// EACCES, EPERM: the OS refused access.
+        case accessDenied
+        /// The key file is readable, writable or executable by group or
+        /// others (`mode & 0o077 != 0`); refused as ssh refuses such keys.
+        case permissions
+        /// ELOOP under O_NOFOLLOW: the key path is a symbolic link.
+        case symlink
+        /// The path names a directory, FIFO, device or socket.
+        case notRegularFile
+        /// ENOTDIR, or a component of a folder path that is not a folder.
+        case notDirectory
+        /// The key file is larger than any key file can be.
+        case tooLarge
+        /// The key file's content is not a valid NIP-19 `nsec`.
+        case badKey
+        /// Neither $NOSTR_DNS_KEY, $XDG_CONFIG_HOME nor $HOME gives a key path.
+        case noHome
+        /// Any other failing system call (the errno says which).
+        case io
+    }
+
+    public var code: Code
+    /// The C `errno` of the failing call, or 0.
+    public var errno: Int32
+    /// The file or folder concerned ("" when none).
+    public var path: String
+    /// For `.permissions`: the file's permission bits (e.g. 0o644); else 0.
+    public var mode: UInt32
+    /// For `.badKey`: why the content was rejected, never the content itself.
+    public var keyError: NostrError.Code?
+
+    public init(_ code: Code, errno: Int32 = 0, path: String = "", mode: UInt32 = 0, keyError: NostrError.Code? = nil) {
+        self.code = code
+        self.errno = errno
+        self.path = path
+        self.mode = mode
+        self.keyError = keyError
+    }
+
+    /// An error from a failing system call, named after its errno.
+    public init(errno: Int32, path: String) {
+        let code: Code
+        switch errno {
+        case ENOENT: code = .notFound
+        case EEXIST: code = .exists
+        case EACCES, EPERM: code = .accessDenied
+        case ELOOP: code = .symlink
+        case ENOTDIR: code = .notDirectory
+        case EISDIR: code = .notRegularFile
+        default: code = .io
+        }
+        self.init(code, errno: errno, path: path)
+    }
+
+    /// Paths compare as bytes, as the kernel compares them; this also keeps
+    /// String's Unicode comparison (and its tables) out of Embedded builds.
+    public static func == (a: PlatformError, b: PlatformError) -> Bool {
+        a.code == b.code && a.errno == b.errno && a.mode == b.mode && a.keyError == b.keyError
+            && a.path.utf8.elementsEqual(b.path.utf8)
+    }
+
+    /// One line for stderr, without a trailing newline. Never contains the
+    /// content of a key file.
+    public var message: String {
+        switch code {
+        case .notFound:
+            return "no such file: " + path
+        case .exists:
+            return path + " already exists; refusing to overwrite it"
+        case .accessDenied:
+            return "permission denied: " + path
+        case .permissions:
+            return "key file " + path + " is " + PlatformError.accessWords(mode) + " by group or others (mode "
+                + PlatformError.octal(mode) + "); run chmod 600 " + path
+        case .symlink:
+            return "key file " + path + " is a symbolic link; refusing to follow it"
+        case .notRegularFile:
+            return "key file " + path + " is not a regular file"
+        case .notDirectory:
+            return path + ": a component of the path is not a folder"
+        case .tooLarge:
+            return "key file " + path + " is too large to be a key file"
+        case .badKey:
+            var text = "key file " + path + " does not hold a valid nsec secret key"
+            if let keyError { text += " (" + NostrError(keyError).reason + ")" }
+            return text
+        case .noHome:
+            return "no key path: set NOSTR_DNS_KEY or HOME, or pass --key PATH"
+        case .io:
+            return path + ": " + PlatformError.describe(errno: errno)
+        }
+    }
+
+    /// strerror(3) text plus the number, e.g. "No space left on device (errno 28)".
+    static func describe(errno: Int32) -> String {
+        guard errno != 0 else { return "I/O error" }
+        var text = ""
+        if let p = strerror(errno) { text = String(cString: p) + " " }
+        return text + "(errno " + String(errno) + ")"
+    }
+
+    /// "readable", "writable", "readable and writable", or "accessible".
+    static func accessWords(_ mode: UInt32) -> String {
+        let readable = mode & 0o044 != 0
+        let writable = mode & 0o022 != 0
+        switch (readable, writable) {
+        case (true, true): return "readable and writable"
+        case (true, false): return "readable"
+        case (false, true): return "writable"
+        case (false, false): return "accessible"
+        }
+    }
+
+    /// Four octal digits, as chmod and ls -l users read modes: 0o644 -> "0644".
+    static func octal(_ mode: UInt32) -> String {
+        var digits: [UInt8] = []
+        var m = mode & 0o7777
+        for _ in 0..<4 {
+            digits.append(UInt8(ascii: "0") + UInt8(m & 7))
+            m >>= 3
+        }
+        digits.reverse()
+        return String(decoding: digits, as: UTF8.self)
+    }
+}
