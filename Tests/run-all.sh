@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Tests/run-all.sh: the whole test suite, set-up included, on a fresh
+# Debian/Ubuntu machine with a Swift 6 toolchain. This is the README's test
+# command and what CI runs (.ci/run).
+#
+# Stages, in order; each prints its own result, and the script ends with one
+# summary line "N passed, M failed" (stages) and a non-zero exit on failure:
+#   1. set-up (Tests/setup.sh)
+#   2. swift build + swift test (unit tests, vectors)
+#   3. interop tests against rust-nostr (pytest, Tests/interop)
+#   4. Embedded aarch64 build, run under qemu and compared with the host build
+#   5. benchmarks (reported, not asserted: `nostr-dns bench verify`)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+stage() {
+    local name="$1"; shift
+    echo
+    echo "=== $name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "=== $name: ok ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "=== $name: FAILED ($((SECONDS - start)) s)"
+    fi
+}
+
+stage "set-up" Tests/setup.sh || true
+stage "swift build" swift build
+stage "swift test" swift test
+stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop
+stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
+stage "release build" swift build -c release
+stage "bench verify" .build/release/nostr-dns bench verify
+
+echo
+if [ "$failed" -gt 0 ]; then
+    echo "failed stages: ${failures[*]}"
+fi
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
