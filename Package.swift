@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "NostrDNS", dependencies: ["NostrCore", "NostrPlatform"]),
         // The command-line frontend.
         .executableTarget(name: "nostr-dns", dependencies: ["NostrCore", "NostrPlatform", "CSecp256k1"]),
-        .testTarget(name: "NostrCoreTests", dependencies: ["NostrCore"]),
+        .testTarget(name: "NostrCoreTests", dependencies: ["NostrCore"], exclude: ["Vectors"]),
         .testTarget(name: "NostrPlatformTests", dependencies: ["NostrPlatform", "NostrCore"]),
     ]
 )

@@ -21,8 +21,9 @@ public enum Bech32 {
 
     /// NIP-19 entities with TLV data are longer than BIP-173's 90 characters
     /// (an nprofile with a few relays is already about 150). This bounds the
-    /// work and memory a hostile string can cost.
-    public static let defaultMaxLength = 5000
+    /// work and memory a hostile string can cost. (The default argument of
+    /// `decode(_:maxLength:)`; keep the two equal.)
+    static let defaultMaxLength = 5000
 
     /// Value of each lowercase ASCII data character, or -1 (128 entries).
     @usableFromInline static let values: [Int8] = {
@@ -148,7 +149,7 @@ public enum Bech32 {
     /// - at most 4 bits of padding, all zero — `.bech32Padding`.
     ///
     /// Error offsets are byte offsets in the UTF-8 of `s`.
-    public static func decode(_ s: String, maxLength: Int = defaultMaxLength) throws(NostrError) -> (hrp: String, data: [UInt8]) {
+    public static func decode(_ s: String, maxLength: Int = 5000) throws(NostrError) -> (hrp: String, data: [UInt8]) {
         try withUTF8(s) { (p) throws(NostrError) in try decode(utf8: p, maxLength: maxLength) }
     }
 
