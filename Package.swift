@@ -25,5 +25,6 @@ let package = Package(
         .executableTarget(name: "nostr-dns", dependencies: ["NostrCore", "NostrPlatform", "CSecp256k1"]),
         .testTarget(name: "NostrCoreTests", dependencies: ["NostrCore"], exclude: ["Vectors"]),
         .testTarget(name: "NostrPlatformTests", dependencies: ["NostrPlatform", "NostrCore"]),
+        .testTarget(name: "NostrDNSTests", dependencies: ["NostrDNS"]),
     ]
 )
