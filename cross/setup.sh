@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# cross/setup.sh: install what cross/build.sh and cross/test-qemu.sh need on a
+# Debian or Ubuntu machine: a C cross compiler (used as the link driver), the
+# target's glibc, libsecp256k1 and mbedTLS as static libraries, and
+# qemu-user-static to run the aarch64 binary on an x86_64 host.
+#
+# Usage: cross/setup.sh [aarch64|x86_64|all]      (default: all)
+#
+# Idempotent: when every package is already installed it changes nothing and
+# does not touch apt. Needs root (or sudo) only when something is missing.
+# The Swift toolchain itself is not installed here: put a Swift 6.x toolchain
+# (with the Embedded Swift stdlib) on PATH first; `swiftc` must be found.
+# The linker is the toolchain's own ld.lld (GNU ld fails on these objects
+# with "copy relocation against non-copyable protected symbol").
+#
+# On Ubuntu, arm64 packages live on ports.ubuntu.com, not on the amd64
+# archive: the script adds an arm64-only ports source and limits the existing
+# Ubuntu sources to the host architecture (backups: *.nostr-dns.bak).
+set -euo pipefail
+
+die() { printf 'cross/setup.sh: error: %s\n' "$*" >&2; exit 1; }
+note() { printf 'cross/setup.sh: %s\n' "$*"; }
+
+want="${1:-all}"
+case "$want" in
+    aarch64|x86_64|all) ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) die "unknown architecture '$want' (expected aarch64, x86_64 or all)" ;;
+esac
+
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    die "this script needs a Debian or Ubuntu system (dpkg and apt-get)"
+fi
+
+host_arch="$(dpkg --print-architecture)"   # amd64 or arm64
+
+# Debian architecture name for each target.
+deb_arch_of() {
+    case "$1" in
+        aarch64) echo arm64 ;;
+        x86_64) echo amd64 ;;
+    esac
+}
+# Debian name of the cross gcc for a target when it is not the host.
+cross_gcc_pkg_of() {
+    case "$1" in
+        aarch64) echo gcc-aarch64-linux-gnu ;;
+        x86_64) echo gcc-x86-64-linux-gnu ;;
+    esac
+}
+
+targets=()
+if [ "$want" = all ]; then targets=(aarch64 x86_64); else targets=("$want"); fi
+
+packages=()
+foreign_archs=()
+for t in "${targets[@]}"; do
+    a="$(deb_arch_of "$t")"
+    if [ "$a" = "$host_arch" ]; then
+        packages+=(gcc libc6-dev libsecp256k1-dev libmbedtls-dev)
+    else
+        foreign_archs+=("$a")
+        packages+=("$(cross_gcc_pkg_of "$t")" "libc6-dev:$a" "libsecp256k1-dev:$a" "libmbedtls-dev:$a")
+    fi
+    # The qemu check runs the aarch64 binary; on an arm64 host it runs natively.
+    if [ "$t" = aarch64 ] && [ "$host_arch" != arm64 ]; then
+        packages+=(qemu-user-static)
+    fi
+done
+# Host headers and libraries: the SwiftPM build that test-qemu.sh compares against.
+packages+=(libsecp256k1-dev libmbedtls-dev)
+
+# De-duplicate, keeping order.
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
+
+is_installed() {   # a name without :arch means the host's (libc6-dev is multi-arch)
+    local q="$1"
+    case "$q" in *:*) ;; *) q="$q:$host_arch" ;; esac
+    [ "$(dpkg-query -W -f='${Status}' "$q" 2>/dev/null || true)" = "install ok installed" ]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+    is_installed "$p" || missing+=("$p")
+done
+
+missing_archs=()
+for a in "${foreign_archs[@]}"; do
+    dpkg --print-foreign-architectures | grep -qx "$a" || missing_archs+=("$a")
+done
+
+check_swift() {
+    if ! command -v swiftc >/dev/null 2>&1; then
+        note "warning: swiftc is not on PATH; install a Swift 6.x toolchain (https://swift.org/install) before cross/build.sh"
+        return
+    fi
+    local res
+    res="$(swiftc -print-target-info 2>/dev/null | sed -n 's/.*"runtimeResourcePath": *"\(.*\)".*/\1/p' | head -n1)"
+    if [ -z "$res" ] || [ ! -d "$res/embedded" ]; then
+        note "warning: this swiftc has no Embedded Swift stdlib ($res/embedded); use a swift.org toolchain"
+    fi
+}
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_archs[@]} -eq 0 ]; then
+    note "everything is installed already (${packages[*]})"
+    check_swift
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "missing packages (${missing[*]}) and not root; run as root or install sudo"
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+need_update=0
+
+# Ubuntu keeps foreign architectures on ports.ubuntu.com (amd64 host) or on
+# archive.ubuntu.com (arm64 host); a plain `dpkg --add-architecture` makes
+# apt ask the wrong mirror and fail.
+# shellcheck disable=SC1091
+. /etc/os-release 2>/dev/null || true
+is_ubuntu=0
+case " ${ID:-} ${ID_LIKE:-} " in *" ubuntu "*) is_ubuntu=1 ;; esac
+
+ubuntu_sources_for() {   # $1 = foreign Debian arch
+    local a="$1" codename="${UBUNTU_CODENAME:-${VERSION_CODENAME:-}}" uri list
+    [ -n "$codename" ] || die "cannot tell the Ubuntu release codename from /etc/os-release"
+    if [ "$a" = amd64 ] || [ "$a" = i386 ]; then
+        uri="http://archive.ubuntu.com/ubuntu"
+    else
+        uri="http://ports.ubuntu.com/ubuntu-ports"
+    fi
+    list="/etc/apt/sources.list.d/nostr-dns-$a.list"
+    if [ ! -f "$list" ]; then
+        note "adding $list ($uri, $a only)"
+        printf 'deb [arch=%s] %s %s main universe\ndeb [arch=%s] %s %s-updates main universe\ndeb [arch=%s] %s %s-security main universe\n' \
+            "$a" "$uri" "$codename" "$a" "$uri" "$codename" "$a" "$uri" "$codename" \
+            | $SUDO tee "$list" >/dev/null
+        need_update=1
+    fi
+    # Limit the stock Ubuntu sources to the host architecture.
+    # deb822 format (Ubuntu 24.04 and later).
+    local f=/etc/apt/sources.list.d/ubuntu.sources
+    if [ -f "$f" ] && ! grep -q '^Architectures:' "$f"; then
+        note "limiting $f to $host_arch (backup: $f.nostr-dns.bak)"
+        $SUDO cp -p "$f" "$f.nostr-dns.bak"
+        # Add the field after each stanza's Types: line.
+        $SUDO sed -i "s/^Types:.*/&\nArchitectures: $host_arch/" "$f"
+        need_update=1
+    fi
+    # One-line format: "deb URL ..." or "deb [options] URL ..." without arch=.
+    f=/etc/apt/sources.list
+    if [ -f "$f" ] && grep -E '^deb(-src)?[[:space:]]' "$f" | grep -v 'arch=' | grep -q 'ubuntu'; then
+        note "limiting $f to $host_arch (backup: $f.nostr-dns.bak)"
+        $SUDO cp -p "$f" "$f.nostr-dns.bak"
+        $SUDO sed -Ei \
+            -e "/arch=/b" \
+            -e "s#^(deb(-src)?)[[:space:]]+\\[([^]]*)\\][[:space:]]+([^[:space:]]*ubuntu)#\\1 [arch=$host_arch \\3] \\4#" \
+            -e "t" \
+            -e "s#^(deb(-src)?)[[:space:]]+([a-z+]+://[^[:space:]]*ubuntu)#\\1 [arch=$host_arch] \\3#" \
+            "$f"
+        need_update=1
+    fi
+}
+
+for a in "${missing_archs[@]}"; do
+    note "adding dpkg architecture $a"
+    $SUDO dpkg --add-architecture "$a"
+    need_update=1
+done
+if [ $is_ubuntu -eq 1 ]; then
+    for a in "${foreign_archs[@]}"; do ubuntu_sources_for "$a"; done
+fi
+
+# Refresh the package lists only when they cannot supply what is missing.
+if [ $need_update -eq 0 ]; then
+    for p in "${missing[@]}"; do
+        cand="$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | head -n1)"
+        if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then need_update=1; break; fi
+    done
+fi
+if [ $need_update -eq 1 ]; then
+    note "apt-get update"
+    # A mirror that is mid-sync makes update fail for one index; retry once,
+    # then go on and let the install decide whether what it needs is there.
+    if ! $SUDO apt-get update -q; then
+        sleep 5
+        $SUDO apt-get update -q || note "warning: apt-get update reported errors; trying the install anyway"
+    fi
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+    note "installing: ${missing[*]}"
+    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        || die "apt-get install failed for: ${missing[*]} (see the apt messages above; a foreign-architecture package must have the same version as the host's, so a partial 'apt-get update' or mixed mirrors can block it)"
+fi
+
+for p in "${packages[@]}"; do
+    is_installed "$p" || die "package $p is still not installed"
+done
+
+# The core is written against the mbedTLS 2.28 API.
+for p in "${packages[@]}"; do
+    case "$p" in
+        libmbedtls-dev*)
+            q="$p"; case "$q" in *:*) ;; *) q="$q:$host_arch" ;; esac
+            v="$(dpkg-query -W -f='${Version}' "$q" 2>/dev/null || true)"
+            case "$v" in
+                2.28*|*:2.28*) ;;
+                *) note "warning: $p is version $v; nostr-dns is written for mbedTLS 2.28" ;;
+            esac ;;
+    esac
+done
+
+check_swift
+note "done (${packages[*]})"
