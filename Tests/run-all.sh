@@ -9,7 +9,8 @@
 #   2. swift build + swift test (unit tests, vectors)
 #   3. interop tests against rust-nostr (pytest, Tests/interop)
 #   4. Embedded aarch64 build, run under qemu and compared with the host build
-#   5. benchmarks (reported, not asserted: `nostr-dns bench verify`)
+#   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted) and
+#      heap allocations per verified event (valgrind; must be zero)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,7 @@ stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .ve
 stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
 stage "release build" swift build -c release
 stage "bench verify" .build/release/nostr-dns bench verify
+stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 
 echo
 if [ "$failed" -gt 0 ]; then
