@@ -56,13 +56,15 @@ enum EventCommand {
     }
 
     /// `--tag` values: NAME,VALUE,... split on commas; `\,` is a literal
-    /// comma and `\\` a literal backslash. `d,` is `["d",""]`.
+    /// comma and `\\` a literal backslash; any other backslash is kept as it
+    /// is. `d,` is `["d",""]`.
     static func splitTag(_ text: String) -> [String] {
         var items: [String] = []
         var current: [UInt8] = []
         var escaping = false
         for c in text.utf8 {
             if escaping {
+                if c != 0x2C && c != 0x5C { current.append(0x5C) }  // only \, and \\ are escapes
                 current.append(c)
                 escaping = false
             } else if c == 0x5C {
