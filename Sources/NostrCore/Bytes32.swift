@@ -11,12 +11,8 @@ public struct Bytes32: Hashable, Sendable {
 
     /// Copies exactly 32 bytes; throws `.badLength` otherwise.
     public init(_ bytes: some Collection<UInt8>) throws(NostrError) {
-        guard bytes.count == 32 else { throw NostrError(.badLength) }
         self = .zero
-        withUnsafeMutableBytes { dst in
-            var i = 0
-            for b in bytes { dst[i] = b; i += 1 }
-        }
+        try withUnsafeMutableBytes { (dst) throws(NostrError) in try copyExactly(bytes, into: dst) }
     }
 
     @inline(__always)
@@ -63,12 +59,8 @@ public struct Bytes64: Equatable, Sendable {
     public init(low: Bytes32, high: Bytes32) { self.low = low; self.high = high }
 
     public init(_ bytes: some Collection<UInt8>) throws(NostrError) {
-        guard bytes.count == 64 else { throw NostrError(.badLength) }
         self = .zero
-        withUnsafeMutableBytes { dst in
-            var i = 0
-            for b in bytes { dst[i] = b; i += 1 }
-        }
+        try withUnsafeMutableBytes { (dst) throws(NostrError) in try copyExactly(bytes, into: dst) }
     }
 
     @inline(__always)
@@ -83,4 +75,12 @@ public struct Bytes64: Equatable, Sendable {
     }
 
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+}
+
+/// Copies `bytes` into `dst`, which they must fill exactly.
+@inline(__always)
+func copyExactly(_ bytes: some Collection<UInt8>, into dst: UnsafeMutableRawBufferPointer) throws(NostrError) {
+    guard bytes.count == dst.count else { throw NostrError(.badLength) }
+    var i = 0
+    for b in bytes { dst[i] = b; i += 1 }
 }

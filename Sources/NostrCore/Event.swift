@@ -23,7 +23,7 @@ public struct EventTemplate: Equatable, Sendable {
 
 /// A complete event. An `Event` built by `parse` or `sign` is well-formed;
 /// whether its id and signature are valid is what `verify` says.
-public struct Event: Equatable, Sendable {
+public struct Event: JSONCodable, Equatable, Sendable {
     public var id: Bytes32
     public var pubkey: Bytes32
     public var createdAt: Int64
@@ -117,12 +117,6 @@ public struct Event: Equatable, Sendable {
         out.raw(0x7D)
     }
 
-    public var json: [UInt8] {
-        var w = JSONWriter(capacity: 256 + content.utf8.count)
-        write(into: &w)
-        return w.bytes
-    }
-
     /// The value of the first tag named `name` (its second element), if any.
     public func firstTagValue(_ name: String) -> String? {
         for tag in tags where tag.count >= 2 && tag[0] == name { return tag[1] }
@@ -147,10 +141,7 @@ public struct Event: Equatable, Sendable {
     /// Parses one event from JSON text.
     public init(json bytes: [UInt8], limits: JSONLimits = JSONLimits()) throws(NostrError) {
         var reader = JSONReader(limits: limits)
-        try reader.parse(bytes)
-        self = try bytes.withBytes { (input) throws(NostrError) -> Event in
-            try reader.withRoot(input) { (root) throws(NostrError) -> Event in try Event(json: root) }
-        }
+        try self.init(json: bytes, reader: &reader)
     }
 }
 

@@ -1,7 +1,7 @@
 /// A NIP-01 subscription filter: `{"ids":…,"authors":…,"kinds":…,"#<letter>":…,"since":…,"until":…,"limit":…}`.
 /// Within a filter every given condition must hold; a REQ matches an event
 /// if any of its filters does.
-public struct Filter: Equatable, Sendable {
+public struct Filter: JSONCodable, Equatable, Sendable {
     public var ids: [Bytes32]?
     public var authors: [Bytes32]?
     public var kinds: [Int]?

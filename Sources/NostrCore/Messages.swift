@@ -3,7 +3,7 @@
 
 /// Client to relay: `["EVENT", <event>]`, `["REQ", <sub id>, <filter>…]`,
 /// `["CLOSE", <sub id>]`, `["AUTH", <signed event>]`.
-public enum ClientMessage: Equatable, Sendable {
+public enum ClientMessage: JSONCodable, Equatable, Sendable {
     case event(Event)
     case req(subscriptionId: String, filters: [Filter])
     case close(subscriptionId: String)
@@ -26,12 +26,6 @@ public enum ClientMessage: Equatable, Sendable {
             e.write(into: &out)
         }
         out.raw(0x5D)
-    }
-
-    public var json: [UInt8] {
-        var w = JSONWriter()
-        write(into: &w)
-        return w.bytes
     }
 
     /// Parses a client message (what a relay or a gateway reads).
@@ -63,7 +57,7 @@ public enum ClientMessage: Equatable, Sendable {
 /// Relay to client: `["EVENT", <sub id>, <event>]`, `["OK", <event id>, <true|false>, <message>]`,
 /// `["EOSE", <sub id>]`, `["CLOSED", <sub id>, <message>]`, `["NOTICE", <message>]`,
 /// `["AUTH", <challenge>]`.
-public enum RelayMessage: Equatable, Sendable {
+public enum RelayMessage: JSONCodable, Equatable, Sendable {
     case event(subscriptionId: String, event: Event)
     case ok(eventId: Bytes32, accepted: Bool, message: String)
     case eose(subscriptionId: String)
@@ -101,12 +95,6 @@ public enum RelayMessage: Equatable, Sendable {
         out.raw(0x5D)
     }
 
-    public var json: [UInt8] {
-        var w = JSONWriter()
-        write(into: &w)
-        return w.bytes
-    }
-
     /// Parses a relay message. The event inside EVENT is checked for shape
     /// only: the caller verifies it (relays are untrusted). The message of
     /// OK is optional, as some relays leave it out.
@@ -140,24 +128,6 @@ public enum RelayMessage: Equatable, Sendable {
             self = .auth(challenge: c)
         default:
             throw NostrError(.unknownMessage)
-        }
-    }
-
-    /// Parses a relay message from JSON text.
-    public init(json bytes: [UInt8], reader: inout JSONReader) throws(NostrError) {
-        try reader.parse(bytes)
-        self = try bytes.withBytes { (input) throws(NostrError) -> RelayMessage in
-            try reader.withRoot(input) { (root) throws(NostrError) -> RelayMessage in try RelayMessage(json: root) }
-        }
-    }
-}
-
-extension ClientMessage {
-    /// Parses a client message from JSON text.
-    public init(json bytes: [UInt8], reader: inout JSONReader) throws(NostrError) {
-        try reader.parse(bytes)
-        self = try bytes.withBytes { (input) throws(NostrError) -> ClientMessage in
-            try reader.withRoot(input) { (root) throws(NostrError) -> ClientMessage in try ClientMessage(json: root) }
         }
     }
 }
