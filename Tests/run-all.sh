@@ -8,7 +8,8 @@
 #   1. set-up (Tests/setup.sh)
 #   2. swift build + swift test (unit tests, vectors)
 #   3. interop tests against rust-nostr (pytest, Tests/interop)
-#   4. Embedded aarch64 build, run under qemu and compared with the host build
+#   4. Embedded aarch64 build, run under qemu and compared with the host build;
+#      the release build, and the fully static release build
 #   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted) and
 #      heap allocations per verified event (valgrind; must be zero)
 set -uo pipefail
@@ -38,6 +39,9 @@ stage "swift test" swift test
 stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop
 stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
 stage "release build" swift build -c release
+stage "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \
+    && file .build-static/release/nostr-dns | grep -q "statically linked" \
+    && .build-static/release/nostr-dns --version'
 stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 

@@ -21,7 +21,7 @@ SUDO=""
 # Debian packages the build needs (headers + static and shared libraries).
 RUNTIME_PACKAGES=(libsecp256k1-dev libmbedtls-dev)
 # Debian packages the tests use beyond those.
-TEST_PACKAGES=(python3-venv valgrind)
+TEST_PACKAGES=(python3-venv valgrind file)
 
 missing=()
 want=("${RUNTIME_PACKAGES[@]}")
