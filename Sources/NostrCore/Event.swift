@@ -170,17 +170,20 @@ public struct EventFields {
         var id: JSONValue?, pubkey: JSONValue?, createdAt: JSONValue?, kind: JSONValue?
         var tags: JSONValue?, content: JSONValue?, sig: JSONValue?
         try v.forEachMember { (key, value) throws(NostrError) in
-            let bit: UInt8
-            let raw = key.rawBytes
-            if key.token.escaped { return }  // no field name needs escaping; such keys are foreign
-            switch raw.count {
-            case 2 where Self.equal(raw, "id"): bit = 1; id = value
-            case 3 where Self.equal(raw, "sig"): bit = 2; sig = value
-            case 4 where Self.equal(raw, "kind"): bit = 4; kind = value
-            case 4 where Self.equal(raw, "tags"): bit = 8; tags = value
-            case 6 where Self.equal(raw, "pubkey"): bit = 16; pubkey = value
-            case 7 where Self.equal(raw, "content"): bit = 32; content = value
-            case 10 where Self.equal(raw, "created_at"): bit = 64; createdAt = value
+            // A name written with escapes ("\u0063ontent") is the same name
+            // to every JSON reader, so it is matched decoded: otherwise it
+            // could smuggle a second "content" past the duplicate check.
+            var decoded: [UInt8] = []
+            if key.token.escaped { key.appendString(to: &decoded) }
+            let bit = key.token.escaped ? decoded.withUnsafeBytes { Self.fieldBit($0) } : Self.fieldBit(key.rawBytes)
+            switch bit {
+            case 1: id = value
+            case 2: sig = value
+            case 4: kind = value
+            case 8: tags = value
+            case 16: pubkey = value
+            case 32: content = value
+            case 64: createdAt = value
             default: return
             }
             guard seen & bit == 0 else { throw NostrError(.eventShape, at: Int(key.token.start)) }
@@ -210,6 +213,21 @@ public struct EventFields {
         self.pubkeyRaw = pubkey
     }
 
+    /// The bit of an event field name, or 0 for any other name.
+    @inline(__always)
+    static func fieldBit(_ name: UnsafeRawBufferPointer) -> UInt8 {
+        switch name.count {
+        case 2 where equal(name, "id"): return 1
+        case 3 where equal(name, "sig"): return 2
+        case 4 where equal(name, "kind"): return 4
+        case 4 where equal(name, "tags"): return 8
+        case 6 where equal(name, "pubkey"): return 16
+        case 7 where equal(name, "content"): return 32
+        case 10 where equal(name, "created_at"): return 64
+        default: return 0
+        }
+    }
+
     @inline(__always)
     static func equal(_ raw: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
         let p = s.utf8Start
@@ -217,18 +235,28 @@ public struct EventFields {
         return true
     }
 
-    static func hex32(_ v: JSONValue) throws(NostrError) -> Bytes32 {
-        guard v.kind == .string, !v.token.escaped else { throw NostrError(.eventField, at: Int(v.token.start)) }
+    /// A lowercase hex string of exactly 32 (or 64) bytes; anything else is
+    /// `code` at the value's offset.
+    static func hex32(_ v: JSONValue, or code: NostrError.Code = .eventField) throws(NostrError) -> Bytes32 {
         var out = Bytes32.zero
-        try out.withUnsafeMutableBytes { (dst) throws(NostrError) in try Hex.decode(v.rawBytes, into: dst) }
+        try out.withUnsafeMutableBytes { (dst) throws(NostrError) in try decodeHex(v, into: dst, or: code) }
         return out
     }
 
-    static func hex64(_ v: JSONValue) throws(NostrError) -> Bytes64 {
-        guard v.kind == .string, !v.token.escaped else { throw NostrError(.eventField, at: Int(v.token.start)) }
+    static func hex64(_ v: JSONValue, or code: NostrError.Code = .eventField) throws(NostrError) -> Bytes64 {
         var out = Bytes64.zero
-        try out.withUnsafeMutableBytes { (dst) throws(NostrError) in try Hex.decode(v.rawBytes, into: dst) }
+        try out.withUnsafeMutableBytes { (dst) throws(NostrError) in try decodeHex(v, into: dst, or: code) }
         return out
+    }
+
+    static func decodeHex(_ v: JSONValue, into dst: UnsafeMutableRawBufferPointer, or code: NostrError.Code) throws(NostrError) {
+        let at = Int(v.token.start)
+        guard v.kind == .string, !v.token.escaped else { throw NostrError(code, at: at) }
+        do throws(NostrError) {
+            try Hex.decode(v.rawBytes, into: dst)
+        } catch {
+            throw NostrError(code, at: error.offset >= 0 ? at + error.offset : at)
+        }
     }
 
     /// Appends the NIP-01 id serialization straight from the parsed input:

@@ -124,7 +124,7 @@ public struct Filter: JSONCodable, Equatable, Sendable {
     static func hexList(_ v: JSONValue) throws(NostrError) -> [Bytes32] {
         guard v.kind == .array else { throw NostrError(.messageShape) }
         var out: [Bytes32] = []
-        for s in v.elements { out.append(try EventFields.hex32(s)) }
+        for s in v.elements { out.append(try EventFields.hex32(s, or: .messageShape)) }
         return out
     }
 }

@@ -71,7 +71,9 @@ public struct JSONReader {
         var expectValue = true
         while true {
             if expectValue {
-                try parseValue(&p)
+                // A container that opens is continued here, with its first
+                // child, rather than by recursion: depth costs no stack.
+                if try parseValue(&p) { continue }
             }
             // After a value: close containers or expect a separator.
             p.skipWhitespace()
@@ -108,9 +110,10 @@ public struct JSONReader {
         tokens.append(token)
     }
 
-    /// Parses one value; an opened container is left on the stack (with its
-    /// first key already read, for objects), to be continued by `parse`.
-    mutating func parseValue(_ p: inout JSONScanner) throws(NostrError) {
+    /// Parses one value, or opens a container: then it returns true and the
+    /// container is left on the stack (with its first key already read, for
+    /// objects), for `parse` to continue with its first child.
+    mutating func parseValue(_ p: inout JSONScanner) throws(NostrError) -> Bool {
         guard p.pos < p.end else { throw NostrError(.jsonSyntax, at: p.pos) }
         let start = p.pos
         switch p.byte(start) {
@@ -126,16 +129,12 @@ public struct JSONReader {
             if p.byte(p.pos) == close {
                 p.pos &+= 1
                 tokens[Int(index)].end = index &+ 1
-                return
+                return false
             }
             stack.append(index)
             tokens[Int(index)].count = 1
-            if isObject {
-                try parseKey(&p)
-                try parseValue(&p)
-            } else {
-                try parseValue(&p)
-            }
+            if isObject { try parseKey(&p) }
+            return true
         case 0x22:  // "
             let (endQuote, escaped) = try p.scanString()
             try push(JSONToken(kind: .string, escaped: escaped, start: Int32(start + 1), end: Int32(endQuote), count: 0))
@@ -154,6 +153,7 @@ public struct JSONReader {
         default:
             throw NostrError(.jsonSyntax, at: start)
         }
+        return false
     }
 
     /// Reads `"key" :` inside an object.

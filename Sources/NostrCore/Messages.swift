@@ -106,7 +106,7 @@ public enum RelayMessage: JSONCodable, Equatable, Sendable {
             self = .event(subscriptionId: sub, event: try Event(json: body))
         case .ok:
             guard count == 3 || count == 4, let idValue = root[1], let flag = root[2] else { throw NostrError(.messageShape) }
-            let id = try EventFields.hex32(idValue)
+            let id = try EventFields.hex32(idValue, or: .messageShape)
             guard flag.kind == .true || flag.kind == .false else { throw NostrError(.messageShape) }
             var message = ""
             if count == 4 {
