@@ -16,15 +16,7 @@ import NostrPlatform
 /// lift is part of its work, but the figure shows its cost.
 enum BenchCommand {
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
-        guard let name = args.next() else {
-            if globals.help { Output.stdout(Usage.bench); return ExitCode.success }
-            throw CommandFailure("missing benchmark name: verify", exitCode: ExitCode.usage)
-        }
-        switch name {
-        case "verify": return try verify(&args, &globals)
-        case "-h", "--help": Output.stdout(Usage.bench); return ExitCode.success
-        default: throw CommandFailure("unknown benchmark '" + name + "'", exitCode: ExitCode.usage)
-        }
+        try runAction(&args, &globals, usage: Usage.bench, kind: "benchmark", [("verify", verify)])
     }
 
     static func verify(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {

@@ -31,7 +31,7 @@ enum CommandLineTool {
     }
 
     static func runCommand(_ name: String, _ args: inout Arguments, _ globals: inout GlobalOptions) throws(UsageError) -> Int32 {
-        let command: (inout Arguments, inout GlobalOptions) throws(CommandFailure) -> Int32
+        let command: Command
         switch name {
         case "keygen": command = KeygenCommand.run
         case "whoami": command = WhoamiCommand.run
@@ -59,6 +59,28 @@ enum CommandLineTool {
             return f.exitCode
         }
     }
+}
+
+/// A subcommand (or an action of one): reads its options from the cursor.
+typealias Command = (inout Arguments, inout GlobalOptions) throws(CommandFailure) -> Int32
+
+/// Runs the action that the next argument names (`event sign`, `bench verify`).
+func runAction(_ args: inout Arguments, _ globals: inout GlobalOptions, usage: String, kind: String,
+               _ actions: [(String, Command)]) throws(CommandFailure) -> Int32 {
+    var names = ""
+    for (i, a) in actions.enumerated() { names += (i == 0 ? "" : " or ") + a.0 }
+    guard let name = args.next() else {
+        if globals.help { Output.stdout(usage); return ExitCode.success }
+        throw CommandFailure("missing " + kind + ": " + names, exitCode: ExitCode.usage)
+    }
+    if name == "-h" || name == "--help" {
+        Output.stdout(usage)
+        return ExitCode.success
+    }
+    for (actionName, action) in actions where actionName == name {
+        return try action(&args, &globals)
+    }
+    throw CommandFailure("unknown " + kind + " '" + name + "' (expected " + names + ")", exitCode: ExitCode.usage)
 }
 
 /// Why a command stopped, with its exit code.

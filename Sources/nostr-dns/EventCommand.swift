@@ -8,16 +8,7 @@ enum EventCommand {
     static let maxInput = 1 << 20
 
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
-        guard let action = args.next() else {
-            if globals.help { Output.stdout(Usage.event); return ExitCode.success }
-            throw CommandFailure("missing action: sign or verify", exitCode: ExitCode.usage)
-        }
-        switch action {
-        case "sign": return try sign(&args, &globals)
-        case "verify": return try verify(&args, &globals)
-        case "-h", "--help": Output.stdout(Usage.event); return ExitCode.success
-        default: throw CommandFailure("unknown action '" + action + "'", exitCode: ExitCode.usage)
-        }
+        try runAction(&args, &globals, usage: Usage.event, kind: "action", [("sign", sign), ("verify", verify)])
     }
 
     /// `event sign --kind K [--content TEXT] [--tag NAME,VALUE,...]... [--created-at UNIX]`:
