@@ -1,7 +1,5 @@
 /// Lowercase hexadecimal, as NIP-01 writes ids, keys and signatures.
 public enum Hex {
-    @usableFromInline static let digits: StaticString = "0123456789abcdef"
-
     @inline(__always)
     public static func digit(_ v: UInt8) -> UInt8 {
         v < 10 ? 0x30 &+ v : 0x57 &+ v  // "0"... / "a"-10...

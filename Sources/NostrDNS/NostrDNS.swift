@@ -50,12 +50,9 @@ public struct Identity: Sendable {
     /// A new identity from the kernel's random number generator.
     public static func generate() throws(NostrDNSError) -> Identity {
         let ctx = try context()
-        while true {
-            let bytes: Bytes32
-            do throws(NostrError) { bytes = try Entropy.bytes32() } catch { throw .nostr(error) }
-            let key = SecretKey(bytes: bytes)
-            if ctx.isValid(secret: key) { return try Identity(secretKey: key) }
-        }
+        let key: SecretKey
+        do throws(NostrError) { key = try Entropy.secretKey(context: ctx) } catch { throw .nostr(error) }
+        return try Identity(secretKey: key)
     }
 
     /// The identity stored in a key file (see `KeyFile` for the rules).

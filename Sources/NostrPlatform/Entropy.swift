@@ -12,4 +12,13 @@ public enum Entropy {
         try out.withUnsafeMutableBytes { (p) throws(NostrError) in try fill(p) }
         return out
     }
+
+    /// A fresh secret key, drawn again in the (2^-128) case that the random
+    /// bytes are zero or not below the group order.
+    public static func secretKey(context: Secp256k1Context) throws(NostrError) -> SecretKey {
+        while true {
+            let key = SecretKey(bytes: try bytes32())
+            if context.isValid(secret: key) { return key }
+        }
+    }
 }

@@ -9,7 +9,9 @@ enum KeygenCommand {
         let ctx = try Common.context()
         let path = try Common.keyPath(globals)
         let (secret, created) = try checked { () throws(PlatformError) in
-            try KeyFile.loadOrCreate(path: path) { () throws(PlatformError) -> SecretKey in try newSecretKey(ctx) }
+            try KeyFile.loadOrCreate(path: path) { () throws(PlatformError) -> SecretKey in
+                do throws(NostrError) { return try Entropy.secretKey(context: ctx) } catch { throw PlatformError(.io) }
+            }
         }
         let pubkey = try checked { () throws(NostrError) in try ctx.publicKey(of: secret) }
         if !globals.quiet {
@@ -17,17 +19,6 @@ enum KeygenCommand {
         }
         Output.stdout(NIP19.npub(pubkey) + "\n")
         return ExitCode.success
-    }
-
-    /// A fresh secret key from getrandom(2), drawn again in the (2^-128)
-    /// case that it is zero or not below the group order.
-    static func newSecretKey(_ ctx: Secp256k1Context) throws(PlatformError) -> SecretKey {
-        while true {
-            let candidate: Bytes32
-            do throws(NostrError) { candidate = try Entropy.bytes32() } catch { throw PlatformError(.io) }
-            let key = SecretKey(bytes: candidate)
-            if ctx.isValid(secret: key) { return key }
-        }
     }
 }
 
