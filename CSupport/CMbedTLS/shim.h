@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <mbedtls/version.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/sha1.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/md.h>
 #include <mbedtls/hkdf.h>
 #include <mbedtls/chachapoly.h>

@@ -35,6 +35,19 @@ public struct NostrError: Error, Equatable, Sendable {
         case unknownMessage
         // Entropy
         case entropy
+        // WebSocket (RFC 6455)
+        case wsHandshake
+        case wsAcceptMismatch
+        case wsProtocol
+        case wsTooLarge
+        case wsBadUTF8
+        case wsClosed
+        // Records on nostr (DESIGN.md "Records on nostr")
+        case recordShape
+        case ipAddress
+        case name
+        // STUN (RFC 5389)
+        case stun
     }
 
     public var code: Code
@@ -76,6 +89,16 @@ public struct NostrError: Error, Equatable, Sendable {
         case .messageShape: text = "malformed relay message"
         case .unknownMessage: text = "unknown message type"
         case .entropy: text = "could not read entropy"
+        case .wsHandshake: text = "WebSocket upgrade refused or malformed"
+        case .wsAcceptMismatch: text = "Sec-WebSocket-Accept does not match the key sent"
+        case .wsProtocol: text = "WebSocket protocol violation"
+        case .wsTooLarge: text = "WebSocket frame or message too large"
+        case .wsBadUTF8: text = "invalid UTF-8 in a WebSocket text message"
+        case .wsClosed: text = "WebSocket connection closed"
+        case .recordShape: text = "not a record of the expected shape"
+        case .ipAddress: text = "invalid IP address"
+        case .name: text = "not an npub name"
+        case .stun: text = "malformed STUN message"
         }
         if offset >= 0 { return text + " at byte " + String(offset) }
         return text
