@@ -48,10 +48,14 @@ public struct NostrError: Error, Equatable, Sendable {
         case name
         // STUN (RFC 5389)
         case stun
+        // Relay URLs and the config file
+        case relayURL
+        case config
     }
 
     public var code: Code
-    /// Offset in the input where the problem was found, or -1.
+    /// Offset in the input where the problem was found, or -1. For
+    /// `.config` it is the line number (1-based).
     public var offset: Int
 
     public init(_ code: Code, at offset: Int = -1) {
@@ -99,7 +103,10 @@ public struct NostrError: Error, Equatable, Sendable {
         case .ipAddress: text = "invalid IP address"
         case .name: text = "not an npub name"
         case .stun: text = "malformed STUN message"
+        case .relayURL: text = "not a relay URL (ws://, wss:// or wsn://)"
+        case .config: text = "invalid config file line"
         }
+        if offset >= 0 && code == .config { return text + " (line " + String(offset) + ")" }
         if offset >= 0 { return text + " at byte " + String(offset) }
         return text
     }

@@ -1,0 +1,384 @@
+import NostrCore
+
+/// What happened on one of the pool's relays (NIP-01, "From relay to client").
+public enum RelayPoolEvent {
+    /// The WebSocket upgrade succeeded; subscriptions and pending events were sent.
+    case connected(relay: Int)
+    /// A well-formed message from the relay. EVENTs inside are checked for
+    /// shape only: callers verify them (relays are untrusted).
+    case message(relay: Int, RelayMessage)
+    /// The relay sent something that is not a NIP-01 message; it was dropped.
+    case ignored(relay: Int, reason: String)
+    /// The connection could not be made or was lost. With `reconnect` the
+    /// pool tries again after a backoff delay; otherwise the relay is done.
+    case failed(relay: Int, message: String)
+}
+
+/// Settings of a pool.
+public struct RelayPoolOptions: Sendable {
+    /// Time allowed for connect, TLS handshake and WebSocket upgrade.
+    public var connectTimeoutMilliseconds: UInt64 = 10_000
+    /// Reconnect lost relays with backoff (daemons); one-shot commands
+    /// leave a failed relay alone.
+    public var reconnect = false
+    public var backoff = Backoff()
+    /// With `reconnect`: ping a relay that has been silent this long, and
+    /// drop it when it stays silent for as long again.
+    public var keepaliveMilliseconds: UInt64 = 60_000
+    public var limits = WebSocketLimits()
+
+    public init() {}
+}
+
+/// Several relays at once over `ws://` or `wss://`, driven by the caller's
+/// poll loop: `register(in:)` before poll(2), `handle(_:now:)` after it,
+/// `tick(now:)` for timers, then `takeEvents()`.
+///
+/// Subscriptions persist: they are sent on every (re)connect, so updates keep
+/// arriving without polling (NIP-01 REQ stays open after EOSE). Published
+/// events stay queued for a relay until it answers OK (NIP-01 "OK"), and
+/// are sent again after a reconnect.
+public final class RelayPool {
+    public let urls: [RelayURL]
+    public var options: RelayPoolOptions
+    let tls: TLSClientConfig?
+    var links: [RelayLink]
+    var subscriptions: [(id: String, filters: [Filter])] = []
+    var events: [RelayPoolEvent] = []
+    var reader = JSONReader()
+    var writer = JSONWriter(capacity: 1024)
+    var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+
+    /// `tls` is needed only when a URL is `wss://`.
+    public init(urls: [RelayURL], tls: TLSClientConfig?, options: RelayPoolOptions = RelayPoolOptions()) {
+        self.urls = urls
+        self.tls = tls
+        self.options = options
+        self.links = urls.map { RelayLink(url: $0) }
+    }
+
+    /// Starts connecting every relay.
+    public func start(now: UInt64) {
+        for i in links.indices { connect(i, now: now) }
+    }
+
+    /// The state of relay `i`, for reports.
+    public func isOpen(_ i: Int) -> Bool { links[i].phase == .open }
+    public func isDead(_ i: Int) -> Bool { links[i].phase == .dead }
+    /// The last failure of relay `i`, or nil.
+    public func lastError(_ i: Int) -> String? { links[i].lastError }
+
+    // MARK: Requests
+
+    /// Opens (or replaces) subscription `id` on every relay, now and after
+    /// each reconnect (NIP-01 REQ).
+    public func subscribe(_ id: String, filters: [Filter]) {
+        subscriptions.removeAll { $0.id.utf8.elementsEqual(id.utf8) }
+        subscriptions.append((id, filters))
+        for i in links.indices where links[i].phase == .open {
+            send(i, .req(subscriptionId: id, filters: filters))
+        }
+    }
+
+    /// Closes subscription `id` everywhere (NIP-01 CLOSE).
+    public func unsubscribe(_ id: String) {
+        subscriptions.removeAll { $0.id.utf8.elementsEqual(id.utf8) }
+        for i in links.indices where links[i].phase == .open { send(i, .close(subscriptionId: id)) }
+    }
+
+    /// Sends `event` to every relay (NIP-01 EVENT), keeping it queued for
+    /// each relay until that relay answers OK for its id.
+    public func publish(_ event: Event) {
+        for i in links.indices where links[i].phase != .dead {
+            links[i].unacknowledged.removeAll { $0.id == event.id }
+            links[i].unacknowledged.append(event)
+            if links[i].phase == .open { send(i, .event(event)) }
+        }
+    }
+
+    /// Stops retrying, sends a close frame where a connection is open, and
+    /// closes every socket.
+    public func shutdown() {
+        for i in links.indices {
+            if links[i].phase == .open, var ws = links[i].socket {
+                ws.close()
+                links[i].socket = ws
+                flush(i)
+            }
+            links[i].stream?.close()
+            links[i].stream = nil
+            links[i].socket = nil
+            links[i].phase = .dead
+        }
+    }
+
+    /// Events since the last call, oldest first.
+    public func takeEvents() -> [RelayPoolEvent] {
+        let out = events
+        events.removeAll(keepingCapacity: true)
+        return out
+    }
+
+    // MARK: The poll loop
+
+    /// Adds the descriptor of every relay with a socket to `poll`.
+    public func register(in poll: inout PollSet) {
+        for i in links.indices {
+            links[i].slot = -1
+            guard let stream = links[i].stream else { continue }
+            var interest: PollInterest
+            if !stream.isEstablished {
+                interest = stream.interest
+            } else {
+                interest = .read
+                if let ws = links[i].socket, !ws.outbound.isEmpty { interest.insert(.write) }
+            }
+            links[i].slot = poll.add(fd: stream.fd, interest: interest)
+        }
+    }
+
+    /// Serves the relays whose descriptors poll(2) reported ready.
+    public func handle(_ poll: PollSet, now: UInt64) {
+        for i in links.indices where links[i].slot >= 0 {
+            if poll.ready(links[i].slot).isEmpty { continue }
+            drive(i, now: now)
+        }
+    }
+
+    /// Timeouts, reconnects and keepalives. Call once per loop turn.
+    public func tick(now: UInt64) {
+        for i in links.indices {
+            switch links[i].phase {
+            case .waiting where now >= links[i].deadline:
+                connect(i, now: now)
+            case .connecting where now >= links[i].deadline:
+                fail(i, "timed out after " + Self.seconds(options.connectTimeoutMilliseconds) + " connecting", now: now)
+            case .open where options.reconnect:
+                let silent = now &- links[i].lastReceive
+                if silent >= 2 * options.keepaliveMilliseconds {
+                    fail(i, "no answer for " + Self.seconds(silent), now: now)
+                } else if silent >= options.keepaliveMilliseconds && !links[i].pinged {
+                    links[i].pinged = true
+                    if var ws = links[i].socket {
+                        let empty: [UInt8] = []
+                        empty.withUnsafeBytes { p in _ = try? ws.sendPing(p) }
+                        links[i].socket = ws
+                    }
+                    flush(i, now: now)
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    /// The next time `tick` has something to do, in monotonic milliseconds.
+    public func nextDeadline() -> UInt64? {
+        var next: UInt64? = nil
+        for link in links {
+            var t: UInt64? = nil
+            switch link.phase {
+            case .waiting, .connecting: t = link.deadline
+            case .open where options.reconnect:
+                t = link.lastReceive &+ (link.pinged ? 2 : 1) * options.keepaliveMilliseconds
+            default: break
+            }
+            if let t { next = min(next ?? t, t) }
+        }
+        return next
+    }
+
+    // MARK: One relay
+
+    func connect(_ i: Int, now: UInt64) {
+        let url = links[i].url
+        links[i].phase = .connecting
+        links[i].deadline = now &+ options.connectTimeoutMilliseconds
+        links[i].lastReceive = now
+        links[i].pinged = false
+        guard url.scheme != .wsn else {
+            fail(i, "wsn:// relays are not supported by this build", now: now, permanent: true)
+            return
+        }
+        if url.usesTLS && tls == nil {
+            fail(i, "no TLS configuration for a wss:// relay", now: now, permanent: true)
+            return
+        }
+        do throws(PlatformError) {
+            links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil)
+        } catch {
+            fail(i, error.message, now: now)
+            return
+        }
+        let seed: Bytes32
+        do throws(NostrError) { seed = try Entropy.bytes32() } catch {
+            fail(i, error.reason, now: now, permanent: true)
+            return
+        }
+        links[i].socket = WebSocketClient(hostHeader: url.hostHeader, path: url.path, seed: seed, limits: options.limits)
+    }
+
+    func drive(_ i: Int, now: UInt64) {
+        guard let stream = links[i].stream else { return }
+        do throws(PlatformError) {
+            if !stream.isEstablished {
+                guard try stream.advance() else { return }
+            }
+        } catch {
+            fail(i, error.message, now: now)
+            return
+        }
+        flush(i, now: now)
+        guard links[i].stream != nil else { return }
+        // Read what is there (TLS may hold decrypted bytes beyond one read).
+        while let stream = links[i].stream {
+            let n: Int?
+            let result: Result<Int?, PlatformError> = readBuffer.withUnsafeMutableBytes { p in
+                Result { () throws(PlatformError) -> Int? in try stream.read(into: p) }
+            }
+            switch result {
+            case .success(let count): n = count
+            case .failure(let error):
+                fail(i, error.message, now: now)
+                return
+            }
+            guard let n else { break }
+            if n == 0 {
+                fail(i, "connection closed by the relay", now: now)
+                return
+            }
+            links[i].lastReceive = now
+            links[i].pinged = false
+            guard var ws = links[i].socket else { return }
+            do throws(NostrError) {
+                try readBuffer.withBytes { (p) throws(NostrError) in try ws.receive(UnsafeRawBufferPointer(rebasing: p[0..<n])) }
+                links[i].socket = ws
+                try deliver(i, now: now)
+            } catch {
+                links[i].socket = ws
+                flush(i, now: now)  // the close frame the client queued
+                fail(i, Self.describe(error, ws), now: now)
+                return
+            }
+        }
+        flush(i, now: now)
+    }
+
+    /// Hands every complete WebSocket message of relay `i` on.
+    func deliver(_ i: Int, now: UInt64) throws(NostrError) {
+        while var ws = links[i].socket {
+            let event = try ws.nextEvent()
+            links[i].socket = ws
+            guard let event else { return }
+            switch event {
+            case .open:
+                links[i].phase = .open
+                links[i].attempt = 0
+                for s in subscriptions { send(i, .req(subscriptionId: s.id, filters: s.filters)) }
+                for e in links[i].unacknowledged { send(i, .event(e)) }
+                events.append(.connected(relay: i))
+            case .text:
+                receiveText(i)
+            case .binary:
+                events.append(.ignored(relay: i, reason: "binary WebSocket message"))
+            case .pong:
+                break
+            case .closed(let code):
+                throw NostrError(.wsClosed, at: Int(code))
+            }
+        }
+    }
+
+    func receiveText(_ i: Int) {
+        guard let ws = links[i].socket else { return }
+        do throws(NostrError) {
+            let message = try RelayMessage(json: ws.message, reader: &reader)
+            if case .ok(let id, _, _) = message { links[i].unacknowledged.removeAll { $0.id == id } }
+            events.append(.message(relay: i, message))
+        } catch {
+            events.append(.ignored(relay: i, reason: error.reason))
+        }
+    }
+
+    /// Queues `message` on relay `i`'s WebSocket and writes what it can.
+    func send(_ i: Int, _ message: ClientMessage) {
+        guard var ws = links[i].socket else { return }
+        writer.reset()
+        message.write(into: &writer)
+        let ok = writer.bytes.withUnsafeBytes { p in (try? ws.sendText(p)) != nil }
+        links[i].socket = ws
+        if ok { flush(i) }
+    }
+
+    /// Writes queued WebSocket bytes until the socket would block.
+    func flush(_ i: Int, now: UInt64 = Clock.monotonicMilliseconds()) {
+        while let stream = links[i].stream, stream.isEstablished, var ws = links[i].socket, !ws.outbound.isEmpty {
+            let result: Result<Int, PlatformError> = ws.outbound.withUnsafeBytes { p in
+                Result { () throws(PlatformError) -> Int in try stream.write(p) }
+            }
+            switch result {
+            case .success(let n):
+                if n == 0 { return }
+                ws.consumeOutbound(n)
+                links[i].socket = ws
+            case .failure(let error):
+                fail(i, error.message, now: now)
+                return
+            }
+        }
+    }
+
+    func fail(_ i: Int, _ message: String, now: UInt64, permanent: Bool = false) {
+        links[i].stream?.close()
+        links[i].stream = nil
+        links[i].socket = nil
+        links[i].slot = -1
+        links[i].lastError = message
+        if options.reconnect && !permanent {
+            let random = (try? Entropy.bytes32())?.storage.0 ?? 0
+            links[i].deadline = now &+ options.backoff.delay(attempt: links[i].attempt, random: UInt32(truncatingIfNeeded: random))
+            links[i].attempt += 1
+            links[i].phase = .waiting
+        } else {
+            links[i].phase = .dead
+        }
+        events.append(.failed(relay: i, message: message))
+    }
+
+    static func describe(_ error: NostrError, _ ws: WebSocketClient) -> String {
+        switch error.code {
+        case .wsClosed:
+            return "the relay closed the WebSocket (code " + String(error.offset) + ")"
+        case .wsHandshake where ws.handshakeStatus != 0:
+            return "WebSocket upgrade refused: HTTP status " + String(ws.handshakeStatus)
+        default:
+            return error.reason
+        }
+    }
+
+    static func seconds(_ ms: UInt64) -> String {
+        let tenths = (ms + 50) / 100
+        return String(tenths / 10) + (tenths % 10 == 0 ? "" : "." + String(tenths % 10)) + " s"
+    }
+}
+
+/// The state of one relay in a pool.
+struct RelayLink {
+    enum Phase: Equatable { case waiting, connecting, open, dead }
+
+    let url: RelayURL
+    var phase: Phase = .waiting
+    var stream: StreamConnection?
+    var socket: WebSocketClient?
+    /// For `.waiting`: when to connect; for `.connecting`: when to give up.
+    var deadline: UInt64 = 0
+    var attempt = 0
+    var lastReceive: UInt64 = 0
+    var pinged = false
+    var slot = -1
+    var lastError: String?
+    /// Events sent (or to send) that this relay has not answered OK for yet.
+    var unacknowledged: [Event] = []
+
+    init(url: RelayURL) { self.url = url }
+}

@@ -1,0 +1,120 @@
+import NostrCore
+
+extension RelayPool {
+    /// A small poll loop for one-shot commands: runs the pool until
+    /// `onEvent` returns true (done) or `deadline` (monotonic milliseconds)
+    /// passes. Returns false on timeout.
+    public func run(until deadline: UInt64, _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
+        var poll = PollSet()
+        while true {
+            for e in takeEvents() where onEvent(e) { return true }
+            let now = Clock.monotonicMilliseconds()
+            if now >= deadline { return false }
+            var wake = deadline
+            if let next = nextDeadline() { wake = min(wake, max(next, now)) }
+            poll.removeAll()
+            register(in: &poll)
+            _ = try poll.wait(timeoutMilliseconds: Int32(min(wake - now, 60_000)))
+            let after = Clock.monotonicMilliseconds()
+            handle(poll, now: after)
+            tick(now: after)
+        }
+    }
+}
+
+/// The outcome of looking records up on a pool's relays.
+public struct RecordLookup {
+    public var queries: [RecordQuery]
+    /// One selection per query, holding the best valid record found.
+    public var selections: [RecordSelection]
+    /// Per relay: true once it sent EOSE for every query.
+    public var answered: [Bool]
+    /// Per relay: why it gave no answer, if it failed.
+    public var failures: [String?]
+    /// Per relay and verdict: how many events were refused, for -v reports.
+    public var refused: [(relay: Int, verdict: RecordVerdict)] = []
+
+    /// True when at least one relay answered every query.
+    public var anyAnswered: Bool { answered.contains(true) }
+
+    /// Sends one subscription per query to every relay of `pool`, offers
+    /// every event to the query's selection (which verifies it), and stops
+    /// when each relay has answered EOSE for all queries or failed, or at
+    /// `timeoutMilliseconds`. Subscriptions are closed at the end.
+    public static func run(_ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context,
+                           timeoutMilliseconds: UInt64) throws(PlatformError) -> RecordLookup {
+        let relayCount = pool.urls.count
+        var lookup = RecordLookup(queries: queries, selections: queries.map { RecordSelection(query: $0) },
+                                  answered: Array(repeating: false, count: relayCount),
+                                  failures: Array(repeating: nil, count: relayCount))
+        var eose = Array(repeating: Array(repeating: false, count: queries.count), count: relayCount)
+        let ids = queries.indices.map { "nd-" + String($0) }
+        for (q, id) in zip(queries, ids) { pool.subscribe(id, filters: q.filters) }
+        let start = Clock.monotonicMilliseconds()
+        pool.start(now: start)
+        let finished = try pool.run(until: start + timeoutMilliseconds) { event in
+            switch event {
+            case .message(let r, .event(let sub, let e)):
+                if let q = ids.firstIndex(where: { $0.utf8.elementsEqual(sub.utf8) }) {
+                    let verdict = lookup.selections[q].offer(e, now: Clock.unixTime(), context: context)
+                    if verdict != .accepted && verdict != .older && verdict != .duplicate { lookup.refused.append((r, verdict)) }
+                }
+            case .message(let r, .eose(let sub)), .message(let r, .closed(let sub, _)):
+                if let q = ids.firstIndex(where: { $0.utf8.elementsEqual(sub.utf8) }) { eose[r][q] = true }
+                if eose[r].allSatisfy({ $0 }) { lookup.answered[r] = true }
+            case .failed(let r, let message):
+                if !lookup.answered[r] { lookup.failures[r] = message }
+            default:
+                break
+            }
+            return (0..<relayCount).allSatisfy { lookup.answered[$0] || pool.isDead($0) }
+        }
+        if !finished {
+            for r in 0..<relayCount where !lookup.answered[r] && lookup.failures[r] == nil {
+                lookup.failures[r] = "no answer within " + RelayPool.seconds(timeoutMilliseconds)
+            }
+        }
+        for id in ids { pool.unsubscribe(id) }
+        return lookup
+    }
+}
+
+/// What one relay said about one published event.
+public enum PublishOutcome: Equatable, Sendable {
+    case accepted
+    case rejected(String)
+    case failed(String)
+}
+
+/// Publishing events to a pool's relays and collecting their OK answers.
+public enum Publication {
+    /// Sends every event to every relay and waits until each relay has
+    /// answered OK for each event, failed, or `timeoutMilliseconds` passed.
+    /// Returns outcomes indexed [event][relay].
+    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: UInt64) throws(PlatformError) -> [[PublishOutcome?]] {
+        let relayCount = pool.urls.count
+        var outcomes: [[PublishOutcome?]] = Array(repeating: Array(repeating: nil, count: relayCount), count: events.count)
+        for e in events { pool.publish(e) }
+        let start = Clock.monotonicMilliseconds()
+        pool.start(now: start)
+        _ = try pool.run(until: start + timeoutMilliseconds) { event in
+            switch event {
+            case .message(let r, .ok(let id, let accepted, let message)):
+                if let k = events.firstIndex(where: { $0.id == id }), outcomes[k][r] == nil {
+                    outcomes[k][r] = accepted ? .accepted : .rejected(message)
+                }
+            case .failed(let r, let message):
+                for k in events.indices where outcomes[k][r] == nil { outcomes[k][r] = .failed(message) }
+            default:
+                break
+            }
+            return outcomes.allSatisfy { row in row.allSatisfy { $0 != nil } }
+        }
+        for k in events.indices {
+            for r in 0..<relayCount where outcomes[k][r] == nil {
+                outcomes[k][r] = .failed("no OK within " + RelayPool.seconds(timeoutMilliseconds))
+            }
+        }
+        return outcomes
+    }
+}
