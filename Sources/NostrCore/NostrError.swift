@@ -51,6 +51,8 @@ public struct NostrError: Error, Equatable, Sendable {
         // Relay URLs and the config file
         case relayURL
         case config
+        // X.509 certificates (RFC 5280)
+        case certificate
     }
 
     public var code: Code
@@ -105,6 +107,7 @@ public struct NostrError: Error, Equatable, Sendable {
         case .stun: text = "malformed STUN message"
         case .relayURL: text = "not a relay URL (ws://, wss:// or wsn://)"
         case .config: text = "invalid config file line"
+        case .certificate: text = "not a PEM X.509 certificate"
         }
         if offset >= 0 && code == .config { return text + " (line " + String(offset) + ")" }
         if offset >= 0 { return text + " at byte " + String(offset) }

@@ -1,0 +1,134 @@
+import NostrCore
+import NostrPlatform
+
+/// `publish-ip [--ip ADDR]... [--detect auto|iface|stun[:HOST:PORT]] [--name LABEL] [--ttl S]
+/// [--legacy] [--timeout S] [--watch [--interval S]]`: publishes the address record
+/// (kind 30053; with --legacy also the seed's kind 30000).
+enum PublishIPCommand {
+    /// The STUN server of `--detect stun` and `auto` when none is named.
+    static let defaultSTUN = (host: "stun.l.google.com", port: UInt16(19302))
+
+    enum Detect { case iface, stun(host: String, port: UInt16), auto }
+
+    struct Options {
+        var ips: [IPAddress] = []
+        var detect: Detect? = nil
+        var label = ""
+        var ttl: Int? = nil
+        var legacy = false
+        var timeout: UInt64 = 10_000
+        var watch = false
+        var interval: UInt64 = 60_000
+    }
+
+    static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
+        var o = Options()
+        var intervalGiven = false
+        guard try parseOptions("publish-ip", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
+            switch arg {
+            case "--ip":
+                let text = try args.value(for: arg)
+                do throws(NostrError) { o.ips.append(try IPAddress(parsing: text)) } catch {
+                    throw UsageError("--ip needs an IPv4 or IPv6 address, not '" + text + "'")
+                }
+            case "--detect": o.detect = try parseDetect(try args.value(for: arg))
+            case "--name":
+                let label = try args.value(for: arg)
+                guard isDNSLabel(label, dots: true) else { throw UsageError("--name must be a DNS label such as www, not '" + label + "'") }
+                o.label = String(decoding: label.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+            case "--ttl": o.ttl = Int(try Publishing.seconds(&args, arg))
+            case "--legacy": o.legacy = true
+            case "--timeout": o.timeout = try parseTimeout(&args, arg)
+            case "--watch": o.watch = true
+            case "--interval": o.interval = try parseTimeout(&args, arg); intervalGiven = true
+            default: return false
+            }
+            return true
+        }) else { return ExitCode.success }
+        if o.legacy && !o.label.isEmpty {
+            throw CommandFailure("--legacy records have no name: the seed's format holds only the npub's own address", exitCode: ExitCode.usage)
+        }
+        if intervalGiven && !o.watch { throw CommandFailure("--interval needs --watch", exitCode: ExitCode.usage) }
+        if o.ips.isEmpty && o.detect == nil { o.detect = .auto }
+        if o.watch { return try WatchLoop.run(o, globals) }
+
+        let addresses = try gather(o, globals)
+        let ctx = try Common.context()
+        let events = try Publishing.sign(templates(o, addresses, now: Clock.unixTime(), expiration: nil), globals, context: ctx)
+        return try Publishing.publish(events, globals, timeoutMilliseconds: o.timeout)
+    }
+
+    static func parseDetect(_ text: String) throws(UsageError) -> Detect {
+        let parts = text.utf8.split(separator: 0x3A, maxSplits: 1, omittingEmptySubsequences: false)
+        let head = String(decoding: parts[0], as: UTF8.self)
+        switch head {
+        case "iface" where parts.count == 1: return .iface
+        case "auto" where parts.count == 1: return .auto
+        case "stun":
+            guard parts.count == 2 else { return .stun(host: defaultSTUN.host, port: defaultSTUN.port) }
+            let rest = parts[1]
+            // HOST:PORT, with an IPv6 host in brackets.
+            guard let colon = rest.lastIndex(of: 0x3A), let port = parseInteger(String(decoding: rest[(colon + 1)...], as: UTF8.self)),
+                  port >= 1 && port <= 65535 else { break }
+            var host = rest[rest.startIndex..<colon]
+            if host.first == 0x5B && host.last == 0x5D { host = host.dropFirst().dropLast() }
+            guard !host.isEmpty else { break }
+            return .stun(host: String(decoding: host, as: UTF8.self), port: UInt16(port))
+        default:
+            break
+        }
+        throw UsageError("--detect must be auto, iface, stun or stun:HOST:PORT, not '" + text + "'")
+    }
+
+    /// The addresses to publish: --ip ones first, then detected ones, without duplicates.
+    static func gather(_ o: Options, _ globals: GlobalOptions) throws(CommandFailure) -> [IPAddress] {
+        var out = o.ips
+        func add(_ list: [IPAddress]) { for a in list where !out.contains(a) { out.append(a) } }
+        switch o.detect {
+        case .none: break
+        case .iface:
+            add(try checked { () throws(PlatformError) in try AddressDetection.interfaceAddresses() })
+        case .stun(let host, let port):
+            add([try checked { () throws(PlatformError) in try AddressDetection.stun(host: host, port: port, timeoutMilliseconds: o.timeout) }])
+        case .auto:
+            // The interfaces' global addresses; behind NAT (no global IPv4)
+            // the address the STUN server sees.
+            let local = try checked { () throws(PlatformError) in try AddressDetection.interfaceAddresses() }
+            add(local)
+            if !local.contains(where: { $0.isIPv4 }) {
+                if let a = try? AddressDetection.stun(host: defaultSTUN.host, port: defaultSTUN.port, timeoutMilliseconds: o.timeout) {
+                    add([a])
+                }
+            }
+        }
+        guard !out.isEmpty else { throw CommandFailure("no address to publish: no global address found; give --ip ADDR") }
+        // IPv4 first, as the record lists ip4 tags before ip6 tags.
+        return out.filter { $0.isIPv4 } + out.filter { !$0.isIPv4 }
+    }
+
+    static func templates(_ o: Options, _ addresses: [IPAddress], now: Int64, expiration: Int64?) -> [EventTemplate] {
+        let record = AddressRecord(label: o.label, addresses: addresses, ttl: o.ttl, expiration: expiration)
+        var out = [record.template(createdAt: now)]
+        if o.legacy, let first = addresses.first { out.append(LegacyRecord.address(first).template(createdAt: now)) }
+        return out
+    }
+}
+
+/// A DNS label (RFC 1035 §2.3.1, with `_` as service labels use it);
+/// with `dots`, several labels separated by dots.
+func isDNSLabel(_ text: String, dots: Bool = false) -> Bool {
+    let b = Array(text.utf8)
+    guard !b.isEmpty, b.count <= (dots ? 200 : 63) else { return false }
+    var run = 0
+    for c in b {
+        if c == 0x2E && dots {
+            guard run > 0 else { return false }
+            run = 0
+            continue
+        }
+        let ok = (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F
+        guard ok, run < 63 else { return false }
+        run += 1
+    }
+    return run > 0
+}

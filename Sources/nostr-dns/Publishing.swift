@@ -1,0 +1,67 @@
+import NostrCore
+import NostrPlatform
+
+/// Signing records and reporting what each relay said (NIP-01 OK), shared
+/// by `publish-ip` and `publish-cert`.
+enum Publishing {
+    /// Signs `templates` with the key file's key.
+    static func sign(_ templates: [EventTemplate], _ globals: GlobalOptions, context: Secp256k1Context) throws(CommandFailure) -> [Event] {
+        let secret = try Common.loadKey(globals)
+        var events: [Event] = []
+        for t in templates {
+            events.append(try checked { () throws(NostrError) in
+                try Event.sign(t, secret: secret, context: context, auxRand: try Entropy.bytes32())
+            })
+        }
+        return events
+    }
+
+    /// Publishes `events` to the relays and prints, for each event,
+    /// `published kind K id HEX` and then one line per relay:
+    /// `accepted URL`, `rejected URL: MESSAGE` or `failed URL: ERROR`.
+    /// Exit 0 when every event was accepted by at least one relay.
+    static func publish(_ events: [Event], _ globals: GlobalOptions, timeoutMilliseconds: UInt64) throws(CommandFailure) -> Int32 {
+        let setup = try RelaySetup(globals)
+        let pool = try setup.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
+        let outcomes = try checked { () throws(PlatformError) in
+            try Publication.run(events, pool: pool, timeoutMilliseconds: timeoutMilliseconds)
+        }
+        pool.shutdown()
+        var allPlaced = true
+        var out = ""
+        for (k, e) in events.enumerated() {
+            out += publishedLine(e)
+            var accepted = false
+            for (r, url) in pool.urls.enumerated() {
+                let outcome = outcomes[k][r] ?? .failed("no answer")
+                if outcome == .accepted { accepted = true }
+                out += outcomeLine(outcome, url)
+            }
+            allPlaced = allPlaced && accepted
+        }
+        if !globals.quiet { Output.stdout(out) }
+        if !allPlaced {
+            throw CommandFailure("no relay accepted " + (events.count == 1 ? "the event" : "every event"))
+        }
+        return ExitCode.success
+    }
+
+    static func publishedLine(_ e: Event) -> String {
+        "published kind " + String(e.kind) + " id " + e.id.hex + "\n"
+    }
+
+    static func outcomeLine(_ outcome: PublishOutcome, _ url: RelayURL) -> String {
+        switch outcome {
+        case .accepted: return "accepted " + url.text + "\n"
+        case .rejected(let m): return "rejected " + url.text + ": " + m + "\n"
+        case .failed(let m): return "failed " + url.text + ": " + m + "\n"
+        }
+    }
+
+    /// `--expires S`, `--ttl S` and the like: a non-negative number of seconds.
+    static func seconds(_ args: inout Arguments, _ option: String, max: Int64 = Int64(Int32.max)) throws(UsageError) -> Int64 {
+        let v = try args.integer(for: option)
+        guard v >= 0 && v <= max else { throw UsageError(option + " must be between 0 and " + String(max)) }
+        return v
+    }
+}

@@ -1,0 +1,182 @@
+import NostrCore
+import NostrPlatform
+
+/// `resolve NAME [--type A|AAAA|TLSA|ANY] [--service NAME] [--json] [--timeout S]`:
+/// looks the name up on the relays and prints what it finds, one item per
+/// line like `dig +short`; exit 3 when there is nothing to print.
+enum ResolveCommand {
+    enum RecordType { case addresses, a, aaaa, tlsa, any }
+
+    static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
+        var nameText: String?
+        var type = RecordType.addresses
+        var service = "https"
+        var json = false
+        var timeout: UInt64 = 10_000
+        guard try parseOptions("resolve", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
+            switch arg {
+            case "--type":
+                let t = try args.value(for: arg)
+                switch String(decoding: t.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self) {
+                case "A": type = .a
+                case "AAAA": type = .aaaa
+                case "TLSA": type = .tlsa
+                case "ANY": type = .any
+                default: throw UsageError("--type must be A, AAAA, TLSA or ANY, not '" + t + "'")
+                }
+            case "--service": service = try args.value(for: arg)
+            case "--json": json = true
+            case "--timeout": timeout = try parseTimeout(&args, arg)
+            default:
+                guard nameText == nil, arg.utf8.first != 0x2D else { return false }
+                nameText = arg
+            }
+            return true
+        }) else { return ExitCode.success }
+        guard let nameText else { throw CommandFailure("missing NAME", exitCode: ExitCode.usage) }
+        let name: NostrName
+        do throws(NostrError) { name = try NostrName(parsing: nameText) } catch {
+            throw CommandFailure("'" + nameText + "' is not an npub name (npub1…, <npub>.nostr, <label>.<npub>.nostr or <npub>.local)",
+                                 exitCode: ExitCode.usage)
+        }
+
+        let wantAddresses = type != .tlsa
+        let wantTLS = type == .tlsa || type == .any
+        var queries: [RecordQuery] = []
+        if wantAddresses { queries.append(.addresses(of: name.publicKey, label: name.label)) }
+        if wantTLS { queries.append(.tlsKeys(of: name.publicKey, service: service)) }
+
+        let setup = try RelaySetup(globals)
+        let pool = try setup.pool(reconnect: false, timeoutMilliseconds: timeout)
+        let ctx = try Common.context()
+        let lookup = try checked { () throws(PlatformError) in
+            try RecordLookup.run(queries, pool: pool, context: ctx, timeoutMilliseconds: timeout)
+        }
+        pool.shutdown()
+        report(lookup, pool: pool, globals: globals)
+        guard lookup.anyAnswered else {
+            throw CommandFailure("no relay answered (" + String(pool.urls.count) + " tried)")
+        }
+
+        var addresses: [IPAddress] = []
+        var addressEvent: Event? = nil
+        var tlsEvent: Event? = nil
+        var ttl = 60
+        if wantAddresses, let best = lookup.selections[0].best {
+            addressEvent = best
+            (addresses, ttl) = addressesOf(best)
+            if type == .a { addresses = addresses.filter { $0.isIPv4 } }
+            if type == .aaaa { addresses = addresses.filter { !$0.isIPv4 } }
+        }
+        var tlsRecord: TLSKeyRecord? = nil
+        if wantTLS, let best = lookup.selections[wantAddresses ? 1 : 0].best {
+            tlsEvent = best
+            tlsRecord = tlsRecordOf(best)
+        }
+
+        if json {
+            Output.stdout(String(decoding: jsonReport(name: nameText, parsed: name, addresses: addresses, ttl: ttl,
+                                                      addressEvent: addressEvent, tls: tlsRecord, tlsEvent: tlsEvent), as: UTF8.self) + "\n")
+        } else {
+            var out = ""
+            for a in addresses { out += a.text + "\n" }
+            if let tlsRecord { out += "3 1 1 " + tlsRecord.spkiSHA256.hex + "\n" }
+            Output.stdout(out)
+        }
+        if addresses.isEmpty && tlsRecord == nil {
+            if !globals.quiet { Output.stderr("nostr-dns resolve: no " + typeName(type) + " record for " + nameText + "\n") }
+            return ExitCode.notFound
+        }
+        return ExitCode.success
+    }
+
+    /// The addresses and effective TTL of a verified address record, current or seed format.
+    static func addressesOf(_ e: Event) -> ([IPAddress], Int) {
+        if e.kind == AddressRecord.kind, let r = try? AddressRecord(event: e) { return (r.addresses, r.effectiveTTL) }
+        if let legacy = try? LegacyRecord(event: e), case .address(let a) = legacy { return ([a], 60) }
+        return ([], 60)
+    }
+
+    /// The TLS key record of a verified event; a seed-format certificate
+    /// event is turned into one by hashing its certificate's key.
+    static func tlsRecordOf(_ e: Event) -> TLSKeyRecord? {
+        if e.kind == TLSKeyRecord.kind { return try? TLSKeyRecord(event: e) }
+        guard let legacy = try? LegacyRecord(event: e), case .certificate(let pem) = legacy,
+              let info = try? CertificateInfo(pem: Array(pem.utf8)) else { return nil }
+        return TLSKeyRecord(service: "https", url: nil, spkiSHA256: info.spkiSHA256, expires: info.notAfter, certificatePEM: pem)
+    }
+
+    static func typeName(_ t: RecordType) -> String {
+        switch t {
+        case .addresses: return "address"
+        case .a: return "A"
+        case .aaaa: return "AAAA"
+        case .tlsa: return "TLSA"
+        case .any: return "address or TLSA"
+        }
+    }
+
+    /// -v: what each relay did; without -v only failures when nothing answered.
+    static func report(_ lookup: RecordLookup, pool: RelayPool, globals: GlobalOptions) {
+        guard !globals.quiet else { return }
+        for (r, url) in pool.urls.enumerated() {
+            if let f = lookup.failures[r], globals.verbose || !lookup.anyAnswered {
+                Output.stderr("nostr-dns resolve: " + url.text + ": " + f + "\n")
+            } else if globals.verbose && lookup.answered[r] {
+                Output.stderr("nostr-dns resolve: " + url.text + ": answered\n")
+            }
+        }
+        if globals.verbose {
+            for (r, verdict) in lookup.refused {
+                Output.stderr("nostr-dns resolve: " + pool.urls[r].text + ": ignored an event (" + verdictText(verdict) + ")\n")
+            }
+        }
+    }
+
+    static func verdictText(_ v: RecordVerdict) -> String {
+        switch v {
+        case .accepted: return "accepted"
+        case .older: return "older"
+        case .duplicate: return "duplicate"
+        case .wrongAuthor: return "another author"
+        case .wrongKind: return "another kind"
+        case .wrongLabel: return "another d tag"
+        case .badSignature: return "bad signature"
+        case .badId: return "id is not the hash of the event"
+        case .future: return "created_at too far in the future"
+        case .expired: return "expired"
+        case .notARecord: return "not a record of the expected shape"
+        }
+    }
+
+    static func jsonReport(name: String, parsed: NostrName, addresses: [IPAddress], ttl: Int,
+                           addressEvent: Event?, tls: TLSKeyRecord?, tlsEvent: Event?) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"name\":"); w.string(name)
+        w.raw(",\"npub\":"); w.string(parsed.npub)
+        w.raw(",\"pubkey\":"); w.hex(parsed.publicKey)
+        w.raw(",\"label\":"); w.string(parsed.label)
+        w.raw(",\"addresses\":[")
+        for (i, a) in addresses.enumerated() { if i > 0 { w.raw(0x2C) }; w.string(a.text) }
+        w.raw("],\"ttl\":"); w.int(ttl)
+        if let e = addressEvent { w.raw(",\"event\":"); eventSummary(e, &w) }
+        if let tls {
+            w.raw(",\"tls\":{\"service\":"); w.string(tls.service)
+            w.raw(",\"k\":"); w.hex(tls.spkiSHA256)
+            w.raw(",\"url\":"); if let u = tls.url { w.string(u) } else { w.raw("null") }
+            w.raw(",\"exp\":"); if let x = tls.expires { w.int(x) } else { w.raw("null") }
+            if let e = tlsEvent { w.raw(",\"event\":"); eventSummary(e, &w) }
+            w.raw(0x7D)
+        }
+        w.raw(0x7D)
+        return w.bytes
+    }
+
+    static func eventSummary(_ e: Event, _ w: inout JSONWriter) {
+        w.raw("{\"id\":"); w.hex(e.id)
+        w.raw(",\"kind\":"); w.int(e.kind)
+        w.raw(",\"created_at\":"); w.int(e.createdAt)
+        w.raw(",\"pubkey\":"); w.hex(e.pubkey)
+        w.raw(0x7D)
+    }
+}

@@ -1,0 +1,81 @@
+import NostrCore
+import NostrPlatform
+
+/// `publish-ip --watch [--interval S]`: the dynamic-DNS daemon. Every
+/// interval (default 60 s) it looks at the addresses again; it republishes
+/// when they change, and every `refreshSeconds` even when they do not, so
+/// the record never goes stale: each record carries a NIP-40 expiration
+/// three refresh periods ahead, and a host that stops publishing stops
+/// resolving when it passes. Relays stay connected and are reconnected
+/// with backoff; SIGINT or SIGTERM ends it with exit 0.
+enum WatchLoop {
+    static let refreshSeconds: Int64 = 12 * 3600
+
+    static func run(_ o: PublishIPCommand.Options, _ globals: GlobalOptions) throws(CommandFailure) -> Int32 {
+        let setup = try RelaySetup(globals)
+        let pool = try setup.pool(reconnect: true, timeoutMilliseconds: o.timeout)
+        let ctx = try Common.context()
+        _ = try Common.loadKey(globals)  // fail now, not at the first change
+        StopSignal.install()
+        var published: [IPAddress] = []
+        var publishedAt: Int64 = 0
+        var pending: [Event] = []
+        var nextCheck = Clock.monotonicMilliseconds()
+        pool.start(now: nextCheck)
+        var poll = PollSet()
+        while !StopSignal.requested {
+            let now = Clock.monotonicMilliseconds()
+            if now >= nextCheck {
+                nextCheck = now + o.interval
+                do throws(CommandFailure) {
+                    let addresses = try PublishIPCommand.gather(o, globals)
+                    let wall = Clock.unixTime()
+                    if addresses != published || wall - publishedAt >= refreshSeconds {
+                        let templates = PublishIPCommand.templates(o, addresses, now: wall, expiration: wall + 3 * refreshSeconds)
+                        pending = try Publishing.sign(templates, globals, context: ctx)
+                        var out = ""
+                        for e in pending {
+                            pool.publish(e)
+                            out += Publishing.publishedLine(e)
+                        }
+                        if !globals.quiet { Output.stdout(out) }
+                        published = addresses
+                        publishedAt = wall
+                    }
+                } catch {
+                    Output.stderr("nostr-dns publish-ip: " + error.message + "; trying again in "
+                                  + RelayPool.seconds(o.interval) + "\n")
+                }
+            }
+            for event in pool.takeEvents() {
+                switch event {
+                case .message(let r, .ok(let id, let accepted, let message)) where pending.contains(where: { $0.id == id }):
+                    if !globals.quiet {
+                        Output.stdout(Publishing.outcomeLine(accepted ? .accepted : .rejected(message), pool.urls[r]))
+                    }
+                case .failed(let r, let message):
+                    if !globals.quiet { Output.stderr("nostr-dns publish-ip: " + pool.urls[r].text + ": " + message + "; reconnecting\n") }
+                case .connected(let r):
+                    if globals.verbose { Output.stderr("nostr-dns publish-ip: connected to " + pool.urls[r].text + "\n") }
+                default:
+                    break
+                }
+            }
+            var wake = nextCheck
+            if let d = pool.nextDeadline() { wake = min(wake, d) }
+            let now2 = Clock.monotonicMilliseconds()
+            poll.removeAll()
+            pool.register(in: &poll)
+            do throws(PlatformError) {
+                _ = try poll.wait(timeoutMilliseconds: Int32(min(wake > now2 ? wake - now2 : 0, 60_000)))
+            } catch {
+                throw CommandFailure(error)
+            }
+            let after = Clock.monotonicMilliseconds()
+            pool.handle(poll, now: after)
+            pool.tick(now: after)
+        }
+        pool.shutdown()
+        return ExitCode.success
+    }
+}
