@@ -36,6 +36,9 @@ enum CommandLineTool {
         case "keygen": command = KeygenCommand.run
         case "whoami": command = WhoamiCommand.run
         case "event": command = EventCommand.run
+        case "publish-ip": command = PublishIPCommand.run
+        case "publish-cert": command = PublishCertCommand.run
+        case "resolve": command = ResolveCommand.run
         case "bench": command = BenchCommand.run
         case "help":
             Output.stdout(Usage.main)

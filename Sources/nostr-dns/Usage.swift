@@ -10,6 +10,9 @@ enum Usage {
         commands:
           mdns            the mDNS responder for <npub>.local (the default; not in this build yet)
           keygen          create the key file if there is none; print the npub
+          publish-ip      publish this host's addresses (kind 30053); --watch keeps them current
+          publish-cert    publish the TLS key record of a certificate (kind 30059)
+          resolve NAME    look up an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local
           whoami          print npub, hex public key, <npub>.nostr and <npub>.local
           event sign      sign a NIP-01 event and print it as one line of JSON
           event verify    check the id and signature of one event JSON read from stdin
@@ -20,8 +23,9 @@ enum Usage {
           --relay URL     a relay to use (repeatable)
           --key PATH      the key file (default: $NOSTR_DNS_KEY, /etc/nostr-dns/nsec as root,
                           else $XDG_CONFIG_HOME/nostr-dns/nsec or ~/.config/nostr-dns/nsec)
-          --config PATH   the config file
-          --ca-file PATH  CA certificates for wss:// relays
+          --config PATH   the config file (default /etc/nostr-dns/config as root,
+                          else ~/.config/nostr-dns/config): `relay = URL`, `ca-file = PATH`
+          --ca-file PATH  CA certificates for wss:// relays (default: the system bundle)
           -v, --verbose   say more
           -q, --quiet     say less
           -h, --help      help (also after a command: nostr-dns keygen --help)
@@ -70,8 +74,63 @@ enum Usage {
 
         """
 
+    static let relays = """
+        relays: --relay URL (repeatable), else $NOSTR_DNS_RELAYS (comma-separated),
+        else the config file's `relay` lines, else built-in public relays.
+        URLs: ws://HOST[:PORT][/PATH], wss://HOST[:PORT][/PATH].
+
+        """
+
+    static let publishIP = """
+        usage: nostr-dns publish-ip [--ip ADDR]... [--detect auto|iface|stun[:HOST:PORT]]
+                                    [--name LABEL] [--ttl S] [--legacy] [--timeout S]
+                                    [--watch [--interval S]]
+
+        Publishes the address record (kind 30053) of <npub>.nostr, or of
+        <LABEL>.<npub>.nostr with --name: the --ip addresses, plus those found by
+        --detect (iface: the global addresses of this host's interfaces; stun: the
+        address a STUN server sees; auto, the default without --ip: iface, and STUN
+        when no global IPv4 is found). --legacy also writes the proof of concept's
+        kind 30000 record. Prints `published kind K id HEX`, then per relay
+        `accepted URL`, `rejected URL: MESSAGE` or `failed URL: ERROR`; exits 0 when
+        every record was accepted by at least one relay.
+        --watch keeps running: checks every --interval (default 60 s), republishes
+        when the addresses change and every 12 hours; records expire 36 hours after
+        the last publish. SIGINT/SIGTERM stop it.
+        --timeout: connecting and waiting for relays (default 10 s).
+
+        """ + relays
+
+    static let publishCert = """
+        usage: nostr-dns publish-cert --cert PEM [--service NAME] [--port N] [--expires S]
+                                      [--legacy] [--timeout S]
+
+        Publishes the TLS key record (kind 30059) for service NAME (default https):
+        the SHA-256 of the certificate's SubjectPublicKeyInfo (the TLSA 3 1 1 data),
+        the URL https://<npub>.nostr:N (default port 443), an expiry (now + S, else
+        the certificate's notAfter) and the PEM. --legacy also writes the proof of
+        concept's kind 30001 record. Output and exit code as publish-ip.
+
+        """ + relays
+
+    static let resolve = """
+        usage: nostr-dns resolve NAME [--type A|AAAA|TLSA|ANY] [--service NAME] [--json]
+                                      [--timeout S]
+
+        NAME is an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local. Asks the
+        relays, verifies every event, takes the newest valid record and prints its
+        addresses one per line (IPv4 first), like dig +short. --type TLSA prints
+        "3 1 1 HEX" from the TLS key record of --service (default https); ANY prints
+        both. --json prints one JSON object. Exit 3 when there is no such record,
+        1 when no relay answered within --timeout (default 10 s).
+
+        """ + relays
+
     static func text(for command: String) -> String {
         switch command {
+        case "publish-ip": return publishIP
+        case "publish-cert": return publishCert
+        case "resolve": return resolve
         case "keygen": return keygen
         case "whoami": return whoami
         case "event": return event
