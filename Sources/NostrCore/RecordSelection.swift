@@ -1,0 +1,195 @@
+/// Choosing one record from what untrusted relays send (DESIGN.md "Records
+/// on nostr", "Resolution rules").
+///
+/// The relay layer sends `query.filters` in a REQ to every relay and feeds
+/// each event that comes back, from any relay, to `RecordSelection.offer`;
+/// `best` is then the record to use. Nothing here trusts the relay: every
+/// condition a filter asked for is checked again.
+
+/// What is being resolved: one author's record of some kinds under one `d` value.
+public struct RecordQuery: Equatable, Sendable {
+    public var author: Bytes32
+    /// The kinds that compete, current and legacy alike, e.g. [30053, 30000].
+    public var kinds: [Int]
+    /// The `d` value asked for: "" for `<npub>.nostr` itself, "www" for
+    /// `www.<npub>.nostr`, the service ("https") for TLS keys. Compared byte
+    /// for byte (relays match `#d` exactly; `NostrName` lowercases labels).
+    ///
+    /// The seed's events have no `d` tag, so a legacy kind takes part only
+    /// where the seed would have answered: kind 30000 (address) for the
+    /// label "" alone (the seed had no sub-names), kind 30001 (certificate)
+    /// for the service "https" alone (the seed's only service, its HTTPS
+    /// demo). For any other label a legacy kind is left out of the filters
+    /// and its events are refused as `wrongLabel`.
+    public var label: String
+
+    public init(author: Bytes32, kinds: [Int], label: String) {
+        self.author = author
+        self.kinds = kinds
+        self.label = label
+    }
+
+    /// Addresses of `label` (kinds 30053 and 30000).
+    public static func addresses(of author: Bytes32, label: String) -> RecordQuery {
+        RecordQuery(author: author, kinds: [AddressRecord.kind, LegacyRecord.addressKind], label: label)
+    }
+
+    /// TLS keys of `service` (kinds 30059 and 30001).
+    public static func tlsKeys(of author: Bytes32, service: String) -> RecordQuery {
+        RecordQuery(author: author, kinds: [TLSKeyRecord.kind, LegacyRecord.certificateKind], label: service)
+    }
+
+    /// NIP-01 filters for a REQ: `{"authors":[author],"kinds":[current…],"#d":[label]}`
+    /// for the kinds that carry a `d` tag, and `{"authors":[author],"kinds":[legacy…]}`
+    /// (no `#d`: the seed's events have no tags) for the legacy kinds that
+    /// apply to `label`. No `limit`: a relay may hold several versions, and
+    /// NIP-51 sets of the legacy kinds by the same author would crowd out
+    /// the seed's event under a limit.
+    public var filters: [Filter] {
+        var current: [Int] = []
+        var legacy: [Int] = []
+        for k in kinds {
+            if RecordQuery.isLegacy(k) {
+                if admitsLegacy(k) { legacy.append(k) }
+            } else {
+                current.append(k)
+            }
+        }
+        var out: [Filter] = []
+        if !current.isEmpty {
+            out.append(Filter(authors: [author], kinds: current,
+                              tagQueries: [Filter.TagQuery(letter: 0x64, values: [label])]))  // "#d"
+        }
+        if !legacy.isEmpty {
+            out.append(Filter(authors: [author], kinds: legacy))
+        }
+        return out
+    }
+
+    /// Kinds 30000 and 30001: the seed's, without a `d` tag.
+    static func isLegacy(_ kind: Int) -> Bool {
+        kind == LegacyRecord.addressKind || kind == LegacyRecord.certificateKind
+    }
+
+    /// Whether a legacy kind answers for `label` (see `label`).
+    func admitsLegacy(_ kind: Int) -> Bool {
+        switch kind {
+        case LegacyRecord.addressKind: return label.utf8.isEmpty
+        case LegacyRecord.certificateKind: return RecordTags.equal(label, "https")
+        default: return false
+        }
+    }
+
+    public static func == (a: RecordQuery, b: RecordQuery) -> Bool {
+        a.author == b.author && a.kinds == b.kinds && RecordTags.equal(a.label, b.label)
+    }
+}
+
+/// Why an offered event was taken or not.
+public enum RecordVerdict: Equatable, Sendable {
+    /// It is the new best.
+    case accepted
+    /// Valid or not, it would not beat the current best (older, or as old with a higher id).
+    case older
+    /// The current best itself (same id), e.g. from a second relay.
+    case duplicate
+    case wrongAuthor
+    case wrongKind
+    /// Its `d` tag is not the label asked for (or a legacy kind for a label it does not serve).
+    case wrongLabel
+    /// Its signature does not verify (or its pubkey is not a curve point).
+    case badSignature
+    /// Its id is not the hash of its NIP-01 serialization.
+    case badId
+    /// `created_at` more than 15 minutes ahead of now.
+    case future
+    /// Its NIP-40 `expiration` (or, for a TLS key record, its `exp`) is not after now.
+    case expired
+    /// Not of the record shape of its kind (`AddressRecord`, `TLSKeyRecord`,
+    /// `LegacyRecord`), e.g. a NIP-51 set of kind 30000.
+    case notARecord
+}
+
+/// The best record seen so far for one query.
+public struct RecordSelection: Sendable {
+    public let query: RecordQuery
+    public private(set) var best: Event?
+
+    /// DESIGN.md: "Reject `created_at` more than 15 minutes in the future."
+    public static let maxClockSkew: Int64 = 900
+
+    public init(query: RecordQuery) {
+        self.query = query
+        self.best = nil
+    }
+
+    /// Offers one event. Checks, in this order: author, kind, `d` (for
+    /// kinds with one) or the legacy label rule, record shape, `created_at`
+    /// ≤ now + 900, NIP-40 `expiration` > now (and for kind 30059 `exp` >
+    /// now), then whether it would beat the current best (newest
+    /// `created_at`; on a tie the lowest id, NIP-01 "Kinds"), and only then
+    /// the id (hash of the NIP-01 serialization) and BIP-340 signature, so
+    /// that the same event sent by many relays is verified once. Current and
+    /// legacy records compete by the same rule.
+    ///
+    /// Kinds other than the four record kinds may be queried; their events
+    /// are checked for a matching `d` tag and a readable NIP-40 expiration only.
+    ///
+    /// `best` is not re-checked as time passes: a caller that keeps a
+    /// selection past the best's expiry must start a new one.
+    public mutating func offer(_ event: Event, now: Int64, context: Secp256k1Context) -> RecordVerdict {
+        guard event.pubkey == query.author else { return .wrongAuthor }
+        guard query.kinds.contains(event.kind) else { return .wrongKind }
+        if RecordQuery.isLegacy(event.kind) {
+            guard query.admitsLegacy(event.kind) else { return .wrongLabel }
+        } else {
+            guard let d = RecordTags.first(event.tags, "d") else { return .notARecord }
+            guard RecordTags.equal(d, query.label) else { return .wrongLabel }
+        }
+        let expiry: Int64?
+        switch RecordSelection.expiry(of: event) {
+        case .success(let e): expiry = e
+        case .failure: return .notARecord
+        }
+        guard event.createdAt <= now &+ RecordSelection.maxClockSkew else { return .future }
+        if let expiry, expiry <= now { return .expired }
+        if let best {
+            if event.createdAt < best.createdAt { return .older }
+            if event.createdAt == best.createdAt {
+                if event.id == best.id { return .duplicate }
+                if best.id < event.id { return .older }
+            }
+        }
+        do throws(NostrError) {
+            try event.verify(context: context)
+        } catch {
+            return error.code == .idMismatch ? .badId : .badSignature
+        }
+        best = event
+        return .accepted
+    }
+
+    /// Checks the record shape of the event's kind and returns the earliest
+    /// of its expiry times (NIP-40 `expiration`, and `exp` for TLS keys).
+    static func expiry(of event: Event) -> Result<Int64?, NostrError> {
+        Result { () throws(NostrError) -> Int64? in
+            switch event.kind {
+            case AddressRecord.kind:
+                return try AddressRecord(event: event).expiration
+            case TLSKeyRecord.kind:
+                let record = try TLSKeyRecord(event: event)
+                let nip40 = try RecordTags.expiration(event.tags)
+                switch (record.expires, nip40) {
+                case (let a?, let b?): return min(a, b)
+                case (let a?, nil): return a
+                default: return nip40
+                }
+            case LegacyRecord.addressKind, LegacyRecord.certificateKind:
+                _ = try LegacyRecord(event: event)
+                return nil  // no tags, so no expiration
+            default:
+                return try RecordTags.expiration(event.tags)
+            }
+        }
+    }
+}
