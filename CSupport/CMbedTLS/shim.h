@@ -41,4 +41,36 @@ static inline int nd_sha256_finish(mbedtls_sha256_context *ctx, void *output32) 
     return mbedtls_sha256_finish_ret(ctx, (unsigned char *)output32);
 }
 
+/* ---- TLS client glue (NostrPlatform/TLSSession.swift) ---- */
+
+/* Declared only in mbedtls/ssl_internal.h, exported by libmbedtls 2.28. Needed
+ * for one case the public API cannot express: output that mbedTLS queued on
+ * its own (an alert sent from inside mbedtls_ssl_read, which then returned
+ * WANT_WRITE) must be flushed before new application data is written;
+ * otherwise mbedtls_ssl_write takes the new call for the retry of an earlier
+ * one and reports the new bytes written without sending them. */
+int mbedtls_ssl_flush_output(mbedtls_ssl_context *ssl);
+
+/* Bytes mbedTLS has encrypted but not yet handed to the socket. */
+static inline size_t nd_ssl_pending_output(const mbedtls_ssl_context *ssl) {
+    return ssl->out_left;
+}
+
+/* The description byte of the last alert received (RFC 5246 §7.2), for error
+ * messages after MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE; -1 when unknown. */
+static inline int nd_ssl_last_alert(const mbedtls_ssl_context *ssl) {
+    if (ssl->in_msg == NULL || ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT || ssl->in_msglen < 2) return -1;
+    return ssl->in_msg[1];
+}
+
+/* mbedtls_ssl_read/write take `unsigned char *`; these take `void *` so Swift
+ * can pass a raw buffer without binding its memory (as nd_sha256 above). */
+static inline int nd_ssl_read(mbedtls_ssl_context *ssl, void *buffer, size_t length) {
+    return mbedtls_ssl_read(ssl, (unsigned char *)buffer, length);
+}
+
+static inline int nd_ssl_write(mbedtls_ssl_context *ssl, const void *buffer, size_t length) {
+    return mbedtls_ssl_write(ssl, (const unsigned char *)buffer, length);
+}
+
 #endif

@@ -6,17 +6,27 @@
  * has no Glibc module, so the platform layer cannot `import Glibc`; it
  * imports this header instead, in the host build too, so the code is the
  * same in both. The static inline wrappers cover what Swift cannot reach
- * directly: `errno` (a macro over a thread-local), variadic `open`, and the
- * `stat` mode bits. No protocol logic lives here.
+ * directly: `errno` (a macro over a thread-local), variadic `open`, the
+ * `stat` mode bits, and the socket calls whose constants glibc declares as
+ * enum members or whose arguments are `struct sockaddr *` casts (see the
+ * socket section below). No protocol logic lives here.
  */
 #ifndef NOSTR_DNS_CPLATFORM_H
 #define NOSTR_DNS_CPLATFORM_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -78,5 +88,161 @@ static inline long long nd_unix_time(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec;
 }
+
+/* ---- Sockets (socket(7), tcp(7), udp(7), getaddrinfo(3), getifaddrs(3)) ----
+ *
+ * Addresses travel between Swift and C as `const void *` plus a length, so
+ * Swift keeps a `struct sockaddr_storage` and never rebinds it to
+ * `struct sockaddr`, `sockaddr_in` or `sockaddr_in6` (C casts them freely).
+ * Calls that can fail return a negative errno (or the errno) rather than -1,
+ * so a callback need not read errno separately. */
+
+/* socket(2), non-blocking and close-on-exec. glibc declares SOCK_STREAM,
+ * SOCK_DGRAM, SOCK_NONBLOCK and SOCK_CLOEXEC as members of enum
+ * __socket_type, which Swift imports as a separate type, not as int.
+ * Returns the descriptor, or -errno. */
+static inline int nd_socket(int family, int datagram) {
+    int fd = socket(family, (datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return fd >= 0 ? fd : -errno;
+}
+
+/* TCP_NODELAY (tcp(7)): without it Nagle's algorithm and the peer's delayed
+ * ACK hold back a small write for ~40 ms in a request/response exchange.
+ * IPPROTO_TCP is an enum member in glibc too. Returns 0 or errno. */
+static inline int nd_tcp_nodelay(int fd) {
+    int on = 1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0 ? 0 : errno;
+}
+
+/* connect(2) with a `struct sockaddr *` cast. Returns 0, or errno (EINPROGRESS
+ * for a non-blocking TCP socket still connecting; EINTR is reported as
+ * EINPROGRESS because the connection then continues asynchronously). */
+static inline int nd_connect(int fd, const void *address, unsigned int length) {
+    if (connect(fd, (const struct sockaddr *)address, (socklen_t)length) == 0) return 0;
+    return errno == EINTR ? EINPROGRESS : errno;
+}
+
+/* getsockopt(SO_ERROR): the result of a non-blocking connect(2) once poll(2)
+ * reports the socket writable (0 = connected). Returns that error, or the
+ * errno of getsockopt itself. */
+static inline int nd_socket_error(int fd) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+    return error;
+}
+
+/* send(2) with MSG_NOSIGNAL, so a write to a connection the peer has reset
+ * fails with EPIPE instead of killing the process with SIGPIPE (MSG_* are
+ * enum members in glibc). Retries EINTR. Returns bytes sent, or -errno. */
+static inline long nd_send(int fd, const void *buffer, size_t length) {
+    for (;;) {
+        ssize_t n = send(fd, buffer, length, MSG_NOSIGNAL);
+        if (n >= 0) return (long)n;
+        if (errno != EINTR) return -(long)errno;
+    }
+}
+
+/* recv(2) retrying EINTR. Returns bytes read (0 = orderly shutdown for TCP,
+ * an empty datagram for UDP), or -errno. */
+static inline long nd_recv(int fd, void *buffer, size_t length) {
+    for (;;) {
+        ssize_t n = recv(fd, buffer, length, 0);
+        if (n >= 0) return (long)n;
+        if (errno != EINTR) return -(long)errno;
+    }
+}
+
+/* getaddrinfo(3) with the hints filled in here (ai_socktype takes the enum
+ * members above). numeric_only sets AI_NUMERICHOST: an IP literal is parsed
+ * and no DNS query is made. Returns 0 or an EAI_* code; for EAI_SYSTEM,
+ * *system_errno is set. */
+static inline int nd_getaddrinfo(const char *host, const char *port, int datagram, int numeric_only,
+                                 struct addrinfo **result, int *system_errno) {
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = datagram ? SOCK_DGRAM : SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | (numeric_only ? AI_NUMERICHOST : 0);
+    *system_errno = 0;
+    int rc = getaddrinfo(host, port, &hints, result);
+    if (rc == EAI_SYSTEM) *system_errno = errno;
+    return rc;
+}
+
+/* Reads a sockaddr_in or sockaddr_in6 without Swift depending on their
+ * layout: copies the address (4 or 16 bytes, network order) to address16,
+ * and the port (host order) and IPv6 scope id when those pointers are not
+ * NULL. Returns 4, 16, or 0 for any other family. */
+static inline int nd_sockaddr_info(const void *address, unsigned char *address16,
+                                   unsigned short *port, unsigned int *scope_id) {
+    const struct sockaddr *sa = (const struct sockaddr *)address;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)address;
+        memcpy(address16, &in4->sin_addr, 4);
+        if (port) *port = ntohs(in4->sin_port);
+        if (scope_id) *scope_id = 0;
+        return 4;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)address;
+        memcpy(address16, &in6->sin6_addr, 16);
+        if (port) *port = ntohs(in6->sin6_port);
+        if (scope_id) *scope_id = in6->sin6_scope_id;
+        return 16;
+    }
+    return 0;
+}
+
+/* The reverse: fills *storage (a struct sockaddr_storage) with an AF_INET
+ * (length 4) or AF_INET6 (length 16) address. Returns the sockaddr length to
+ * pass to connect/sendto, or 0 for another length. */
+static inline unsigned int nd_sockaddr_make(void *storage, const unsigned char *address, int length,
+                                            unsigned short port, unsigned int scope_id) {
+    memset(storage, 0, sizeof(struct sockaddr_storage));
+    if (length == 4) {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)storage;
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(port);
+        memcpy(&in4->sin_addr, address, 4);
+        return sizeof *in4;
+    }
+    if (length == 16) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)storage;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_scope_id = scope_id;
+        memcpy(&in6->sin6_addr, address, 16);
+        return sizeof *in6;
+    }
+    return 0;
+}
+
+/* netdevice(7) flags of a getifaddrs(3) entry: IFF_* are enum members in
+ * glibc's <net/if.h>. */
+static inline int nd_iff_is_up(unsigned int flags) { return (flags & IFF_UP) != 0; }
+static inline int nd_iff_is_loopback(unsigned int flags) { return (flags & IFF_LOOPBACK) != 0; }
+static inline int nd_iff_is_multicast(unsigned int flags) { return (flags & IFF_MULTICAST) != 0; }
+
+/* SIGINT/SIGTERM as a flag for the poll loop. The handler only stores to a
+ * volatile sig_atomic_t (async-signal-safe, signal-safety(7)); it is set
+ * without SA_RESTART so poll(2) returns EINTR and the loop wakes at once.
+ * Swift cannot write a signal handler that is safe to run at any time, and
+ * struct sigaction's layout differs per libc. Only StopSignal.swift calls
+ * these, so there is one copy of the flag. */
+#include <signal.h>
+static volatile sig_atomic_t nd_stop_flag = 0;
+static inline void nd_stop_handler(int sig) { (void)sig; nd_stop_flag = 1; }
+static inline void nd_catch_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = nd_stop_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+static inline int nd_stop_requested(void) { return nd_stop_flag; }
 
 #endif

@@ -3,8 +3,9 @@ import NostrCore
 
 /// The one error type of the platform layer: what went wrong (a small code),
 /// the `errno` of the failing system call (0 when no call failed, e.g. a
-/// key file whose mode is too open) and the path it concerns. Thrown with
-/// typed throws so the same code compiles as Embedded Swift.
+/// key file whose mode is too open) and the path it concerns (for network
+/// errors: the peer, "host:port"). Thrown with typed throws so the same code
+/// compiles as Embedded Swift.
 ///
 /// Modelled on swift-system's `Errno`: the raw C value is kept, the common
 /// cases get names. `message` is the line to print on stderr.
@@ -33,6 +34,23 @@ public struct PlatformError: Error, Equatable, Sendable {
         case noHome
         /// Any other failing system call (the errno says which).
         case io
+        /// getaddrinfo(3) failed for `path` (the host); `detail` is the
+        /// gai_strerror(3) text.
+        case resolve
+        /// No address of `path` ("host:port") accepted a connection; `errno`
+        /// is the last connect(2) error, `detail` lists the addresses tried.
+        case connect
+        /// The TLS handshake with `path` failed; `tlsError` is the mbedTLS
+        /// code, `verifyFlags` the X.509 verification flags (when the
+        /// certificate was refused), `detail` the explanation.
+        case tls
+        /// CA certificates could not be loaded from `path`; `detail` says why.
+        case certificates
+        /// The caller's deadline passed; `detail` names what was under way.
+        case timeout
+        /// The connection to `path` is closed (reset by the peer, or used
+        /// after close()); `errno` is set when a system call reported it.
+        case closed
     }
 
     public var code: Code
@@ -44,13 +62,26 @@ public struct PlatformError: Error, Equatable, Sendable {
     public var mode: UInt32
     /// For `.badKey`: why the content was rejected, never the content itself.
     public var keyError: NostrError.Code?
+    /// For the network codes: the resolver's, mbedTLS's or our own
+    /// explanation ("" when none).
+    public var detail: String
+    /// For `.tls`: the mbedTLS error code (negative), else 0.
+    public var tlsError: Int32
+    /// For `.tls`: MBEDTLS_X509_BADCERT_* flags of a refused certificate, else 0.
+    public var verifyFlags: UInt32
 
-    public init(_ code: Code, errno: Int32 = 0, path: String = "", mode: UInt32 = 0, keyError: NostrError.Code? = nil) {
+    public init(
+        _ code: Code, errno: Int32 = 0, path: String = "", mode: UInt32 = 0, keyError: NostrError.Code? = nil,
+        detail: String = "", tlsError: Int32 = 0, verifyFlags: UInt32 = 0
+    ) {
         self.code = code
         self.errno = errno
         self.path = path
         self.mode = mode
         self.keyError = keyError
+        self.detail = detail
+        self.tlsError = tlsError
+        self.verifyFlags = verifyFlags
     }
 
     /// An error from a failing system call, named after its errno.
@@ -72,7 +103,8 @@ public struct PlatformError: Error, Equatable, Sendable {
     /// String's Unicode comparison (and its tables) out of Embedded builds.
     public static func == (a: PlatformError, b: PlatformError) -> Bool {
         a.code == b.code && a.errno == b.errno && a.mode == b.mode && a.keyError == b.keyError
-            && a.path.utf8.elementsEqual(b.path.utf8)
+            && a.tlsError == b.tlsError && a.verifyFlags == b.verifyFlags
+            && a.path.utf8.elementsEqual(b.path.utf8) && a.detail.utf8.elementsEqual(b.detail.utf8)
     }
 
     /// One line for stderr, without a trailing newline. Never contains the
@@ -104,6 +136,23 @@ public struct PlatformError: Error, Equatable, Sendable {
             return "no key path: set NOSTR_DNS_KEY or HOME, or pass --key PATH"
         case .io:
             return path + ": " + PlatformError.describe(errno: errno)
+        case .resolve:
+            return "cannot resolve " + path + ": " + detail
+        case .connect:
+            var text = "cannot connect to " + path
+            if !detail.isEmpty { text += " (" + detail + ")" }
+            return text + ": " + PlatformError.describe(errno: errno)
+        case .tls:
+            return "TLS handshake with " + path + " failed: " + detail
+        case .certificates:
+            return "cannot load CA certificates from " + path + ": " + detail
+        case .timeout:
+            return path + ": timed out" + (detail.isEmpty ? "" : " " + detail)
+        case .closed:
+            var text = "connection to " + path + " closed"
+            if errno != 0 { text += ": " + PlatformError.describe(errno: errno) }
+            if !detail.isEmpty { text += " (" + detail + ")" }
+            return text
         }
     }
 

@@ -1,0 +1,152 @@
+import CMbedTLS
+import CPlatform
+
+/// What every TLS client connection shares (mbedTLS 2.28, TLS 1.2 only):
+/// the trusted CA certificates, a CTR_DRBG (NIST SP 800-90A) seeded from
+/// getrandom(2), and an `mbedtls_ssl_config` that always requires a valid
+/// certificate chain (MBEDTLS_SSL_VERIFY_REQUIRED). One per process; each
+/// `StreamConnection` keeps a reference, so it outlives them.
+public final class TLSClientConfig {
+    /// The bundles tried, in order, when no CA file is given: Debian,
+    /// Ubuntu, Raspberry Pi OS and OpenWrt (ca-bundle); Fedora and RHEL;
+    /// Alpine and the BSDs; SUSE.
+    public static let systemBundles = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/cert.pem",
+        "/etc/ssl/ca-bundle.pem",
+    ]
+
+    let conf: UnsafeMutablePointer<mbedtls_ssl_config>
+    let caChain: UnsafeMutablePointer<mbedtls_x509_crt>
+    let drbg: UnsafeMutablePointer<mbedtls_ctr_drbg_context>
+    /// The file the CA certificates came from.
+    public private(set) var caFile = ""
+    /// How many CA certificates were loaded from it.
+    public private(set) var certificateCount = 0
+
+    /// caFile nil: the system bundle, searched in this order:
+    /// /etc/ssl/certs/ca-certificates.crt (Debian, Ubuntu, Raspberry Pi OS,
+    /// OpenWrt's ca-bundle), /etc/pki/tls/certs/ca-bundle.crt,
+    /// /etc/ssl/cert.pem, /etc/ssl/ca-bundle.pem; error naming the paths
+    /// tried if none loads. PEM or DER; certificates in the file that
+    /// mbedTLS cannot parse are skipped as long as one parses.
+    public init(caFile: String?) throws(PlatformError) {
+        conf = .allocate(capacity: 1)
+        caChain = .allocate(capacity: 1)
+        drbg = .allocate(capacity: 1)
+        mbedtls_ssl_config_init(conf)
+        mbedtls_x509_crt_init(caChain)
+        mbedtls_ctr_drbg_init(drbg)
+        // Every stored property is set: a throw from here on runs deinit.
+        if let caFile {
+            certificateCount = try load(caFile)
+            self.caFile = caFile
+        } else {
+            try loadSystemBundle()
+        }
+        try configure()
+    }
+
+    deinit {
+        mbedtls_ssl_config_free(conf)
+        mbedtls_x509_crt_free(caChain)
+        mbedtls_ctr_drbg_free(drbg)
+        conf.deallocate()
+        caChain.deallocate()
+        drbg.deallocate()
+    }
+
+    private func loadSystemBundle() throws(PlatformError) {
+        for path in TLSClientConfig.systemBundles {
+            guard let count = try? load(path) else { continue }
+            caFile = path
+            certificateCount = count
+            return
+        }
+        var tried = ""
+        for path in TLSClientConfig.systemBundles {
+            tried += (tried.isEmpty ? "" : ", ") + path
+        }
+        throw PlatformError(
+            .certificates, path: "the system bundle (tried " + tried + ")",
+            detail: "none exists or holds a certificate; pass a CA file (--ca-file PATH)")
+    }
+
+    /// mbedtls_x509_crt_parse_file(3) into the chain; returns how many
+    /// certificates it now holds.
+    private func load(_ path: String) throws(PlatformError) -> Int {
+        // Open it first for a precise errno ("no such file", "permission denied").
+        let fd: Int32
+        do throws(PlatformError) {
+            fd = try FileIO.open(path, O_RDONLY)
+        } catch {
+            throw PlatformError(.certificates, errno: error.errno, path: path, detail: PlatformError.describe(errno: error.errno))
+        }
+        _ = CPlatform.close(fd)
+        let rc = path.withCString { mbedtls_x509_crt_parse_file(caChain, $0) }
+        let count = chainLength()
+        // rc > 0: that many certificates failed to parse; fine if some did.
+        guard rc >= 0, count > 0 else {
+            let reason = rc < 0 ? TLSClientConfig.describe(mbedTLSError: rc) : "no certificate mbedTLS can parse"
+            throw PlatformError(.certificates, path: path, detail: reason, tlsError: rc < 0 ? rc : 0)
+        }
+        return count
+    }
+
+    private func chainLength() -> Int {
+        var count = 0
+        var cursor: UnsafeMutablePointer<mbedtls_x509_crt>? = caChain
+        while let crt = cursor, crt.pointee.version != 0 {
+            count += 1
+            cursor = crt.pointee.next
+        }
+        return count
+    }
+
+    /// The client configuration (RFC 5246): TLS 1.2, certificate chain and
+    /// host always verified, randomness from the DRBG.
+    private func configure() throws(PlatformError) {
+        // CTR_DRBG seeded straight from getrandom(2), a full-entropy source;
+        // the personalization string separates this DRBG's use.
+        let personalization: StaticString = "nostr-dns tls client"
+        var rc = mbedtls_ctr_drbg_seed(
+            drbg,
+            { _, output, length in
+                nd_getrandom(output, length) == 0 ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED
+            },
+            nil, personalization.utf8Start, personalization.utf8CodeUnitCount)
+        guard rc == 0 else {
+            throw PlatformError(.tls, path: "entropy", detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
+        }
+        rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)
+        guard rc == 0 else {
+            throw PlatformError(.tls, path: "configuration", detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
+        }
+        mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED)
+        mbedtls_ssl_conf_ca_chain(conf, caChain, nil)
+        mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, drbg)
+        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3)
+    }
+
+    /// mbedtls_strerror(3) text with the code in hex, e.g.
+    /// "SSL - The connection indicated an EOF (-0x7280)".
+    static func describe(mbedTLSError code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 160)
+        buffer.withUnsafeMutableBufferPointer { mbedtls_strerror(code, $0.baseAddress, $0.count) }
+        let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return text + " (-0x" + hex(UInt32(bitPattern: code < 0 ? -code : code)) + ")"
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        var v = value
+        repeat {
+            out.append(digits[Int(v & 15)])
+            v >>= 4
+        } while v != 0
+        while out.count < 4 { out.append(UInt8(ascii: "0")) }
+        return String(decoding: out.reversed(), as: UTF8.self)
+    }
+}
