@@ -8,9 +8,9 @@ public struct Relays {
     public let urls: [RelayURL]
     /// CA certificates for `wss://` (nil: the system bundle).
     public var caFile: String?
-    public var timeoutMilliseconds: UInt64
+    public var timeoutMilliseconds: Int64
 
-    public init(_ urls: [String], caFile: String? = nil, timeoutMilliseconds: UInt64 = 10_000) throws(NostrDNSError) {
+    public init(_ urls: [String], caFile: String? = nil, timeoutMilliseconds: Int64 = 10_000) throws(NostrDNSError) {
         var parsed: [RelayURL] = []
         for u in urls {
             do throws(NostrError) { parsed.append(try RelayURL(parsing: u)) } catch { throw .nostr(error) }
@@ -39,9 +39,10 @@ public struct Relays {
         let pool = try pool()
         defer { pool.shutdown() }
         let lookup: RecordLookup
+        let ctx = try context()
         do throws(PlatformError) {
             lookup = try RecordLookup.run([.addresses(of: parsed.publicKey, label: parsed.label)], pool: pool,
-                                          context: try context(), timeoutMilliseconds: timeoutMilliseconds)
+                                          context: ctx, timeoutMilliseconds: timeoutMilliseconds)
         } catch {
             throw .platform(error)
         }

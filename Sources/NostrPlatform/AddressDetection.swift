@@ -23,7 +23,7 @@ public enum AddressDetection {
     /// (RTO 500 ms, doubling) until an answer with our transaction id
     /// arrives or `timeoutMilliseconds` pass. Packets that are not a valid
     /// answer to our request are dropped.
-    public static func stun(host: String, port: UInt16, timeoutMilliseconds: UInt64) throws(PlatformError) -> IPAddress {
+    public static func stun(host: String, port: UInt16, timeoutMilliseconds: Int64) throws(PlatformError) -> IPAddress {
         let socket = try UDPSocket(host: host, port: port)
         defer { socket.close() }
         var transaction = [UInt8](repeating: 0, count: 12)
@@ -36,7 +36,7 @@ public enum AddressDetection {
         var buffer = [UInt8](repeating: 0, count: 1500)
         let start = Clock.monotonicMilliseconds()
         let deadline = start + timeoutMilliseconds
-        var rto: UInt64 = 500
+        var rto: Int64 = 500
         var nextSend = start
         var poll = PollSet()
         while true {
@@ -45,7 +45,10 @@ public enum AddressDetection {
                 throw PlatformError(.timeout, path: "STUN server " + host + ":" + String(port))
             }
             if now >= nextSend {
-                try request.withUnsafeBytes { (p) throws(PlatformError) in try socket.send(p) }
+                let sent: Result<Bool, PlatformError> = request.withUnsafeBytes { p in
+                    Result { () throws(PlatformError) -> Bool in try socket.send(p) }
+                }
+                _ = try sent.get()
                 nextSend = now + rto
                 rto *= 2
             }

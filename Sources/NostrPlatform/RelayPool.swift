@@ -17,14 +17,14 @@ public enum RelayPoolEvent {
 /// Settings of a pool.
 public struct RelayPoolOptions: Sendable {
     /// Time allowed for connect, TLS handshake and WebSocket upgrade.
-    public var connectTimeoutMilliseconds: UInt64 = 10_000
+    public var connectTimeoutMilliseconds: Int64 = 10_000
     /// Reconnect lost relays with backoff (daemons); one-shot commands
     /// leave a failed relay alone.
     public var reconnect = false
     public var backoff = Backoff()
     /// With `reconnect`: ping a relay that has been silent this long, and
     /// drop it when it stays silent for as long again.
-    public var keepaliveMilliseconds: UInt64 = 60_000
+    public var keepaliveMilliseconds: Int64 = 60_000
     public var limits = WebSocketLimits()
 
     public init() {}
@@ -58,7 +58,7 @@ public final class RelayPool {
     }
 
     /// Starts connecting every relay.
-    public func start(now: UInt64) {
+    public func start(now: Int64) {
         for i in links.indices { connect(i, now: now) }
     }
 
@@ -138,7 +138,7 @@ public final class RelayPool {
     }
 
     /// Serves the relays whose descriptors poll(2) reported ready.
-    public func handle(_ poll: PollSet, now: UInt64) {
+    public func handle(_ poll: PollSet, now: Int64) {
         for i in links.indices where links[i].slot >= 0 {
             if poll.ready(links[i].slot).isEmpty { continue }
             drive(i, now: now)
@@ -146,7 +146,7 @@ public final class RelayPool {
     }
 
     /// Timeouts, reconnects and keepalives. Call once per loop turn.
-    public func tick(now: UInt64) {
+    public func tick(now: Int64) {
         for i in links.indices {
             switch links[i].phase {
             case .waiting where now >= links[i].deadline:
@@ -173,10 +173,10 @@ public final class RelayPool {
     }
 
     /// The next time `tick` has something to do, in monotonic milliseconds.
-    public func nextDeadline() -> UInt64? {
-        var next: UInt64? = nil
+    public func nextDeadline() -> Int64? {
+        var next: Int64? = nil
         for link in links {
-            var t: UInt64? = nil
+            var t: Int64? = nil
             switch link.phase {
             case .waiting, .connecting: t = link.deadline
             case .open where options.reconnect:
@@ -190,7 +190,7 @@ public final class RelayPool {
 
     // MARK: One relay
 
-    func connect(_ i: Int, now: UInt64) {
+    func connect(_ i: Int, now: Int64) {
         let url = links[i].url
         links[i].phase = .connecting
         links[i].deadline = now &+ options.connectTimeoutMilliseconds
@@ -218,7 +218,7 @@ public final class RelayPool {
         links[i].socket = WebSocketClient(hostHeader: url.hostHeader, path: url.path, seed: seed, limits: options.limits)
     }
 
-    func drive(_ i: Int, now: UInt64) {
+    func drive(_ i: Int, now: Int64) {
         guard let stream = links[i].stream else { return }
         do throws(PlatformError) {
             if !stream.isEstablished {
@@ -265,7 +265,7 @@ public final class RelayPool {
     }
 
     /// Hands every complete WebSocket message of relay `i` on.
-    func deliver(_ i: Int, now: UInt64) throws(NostrError) {
+    func deliver(_ i: Int, now: Int64) throws(NostrError) {
         while var ws = links[i].socket {
             let event = try ws.nextEvent()
             links[i].socket = ws
@@ -311,7 +311,7 @@ public final class RelayPool {
     }
 
     /// Writes queued WebSocket bytes until the socket would block.
-    func flush(_ i: Int, now: UInt64 = Clock.monotonicMilliseconds()) {
+    func flush(_ i: Int, now: Int64 = Clock.monotonicMilliseconds()) {
         while let stream = links[i].stream, stream.isEstablished, var ws = links[i].socket, !ws.outbound.isEmpty {
             let result: Result<Int, PlatformError> = ws.outbound.withUnsafeBytes { p in
                 Result { () throws(PlatformError) -> Int in try stream.write(p) }
@@ -328,7 +328,7 @@ public final class RelayPool {
         }
     }
 
-    func fail(_ i: Int, _ message: String, now: UInt64, permanent: Bool = false) {
+    func fail(_ i: Int, _ message: String, now: Int64, permanent: Bool = false) {
         links[i].stream?.close()
         links[i].stream = nil
         links[i].socket = nil
@@ -336,7 +336,7 @@ public final class RelayPool {
         links[i].lastError = message
         if options.reconnect && !permanent {
             let random = (try? Entropy.bytes32())?.storage.0 ?? 0
-            links[i].deadline = now &+ options.backoff.delay(attempt: links[i].attempt, random: UInt32(truncatingIfNeeded: random))
+            links[i].deadline = now &+ Int64(options.backoff.delay(attempt: links[i].attempt, random: UInt32(truncatingIfNeeded: random)))
             links[i].attempt += 1
             links[i].phase = .waiting
         } else {
@@ -356,7 +356,8 @@ public final class RelayPool {
         }
     }
 
-    static func seconds(_ ms: UInt64) -> String {
+    /// "2 s", "0.5 s": a duration for messages.
+    public static func seconds(_ ms: Int64) -> String {
         let tenths = (ms + 50) / 100
         return String(tenths / 10) + (tenths % 10 == 0 ? "" : "." + String(tenths % 10)) + " s"
     }
@@ -371,9 +372,9 @@ struct RelayLink {
     var stream: StreamConnection?
     var socket: WebSocketClient?
     /// For `.waiting`: when to connect; for `.connecting`: when to give up.
-    var deadline: UInt64 = 0
+    var deadline: Int64 = 0
     var attempt = 0
-    var lastReceive: UInt64 = 0
+    var lastReceive: Int64 = 0
     var pinged = false
     var slot = -1
     var lastError: String?

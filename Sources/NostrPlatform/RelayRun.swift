@@ -4,7 +4,7 @@ extension RelayPool {
     /// A small poll loop for one-shot commands: runs the pool until
     /// `onEvent` returns true (done) or `deadline` (monotonic milliseconds)
     /// passes. Returns false on timeout.
-    public func run(until deadline: UInt64, _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
+    public func run(until deadline: Int64, _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
         var poll = PollSet()
         while true {
             for e in takeEvents() where onEvent(e) { return true }
@@ -42,7 +42,7 @@ public struct RecordLookup {
     /// when each relay has answered EOSE for all queries or failed, or at
     /// `timeoutMilliseconds`. Subscriptions are closed at the end.
     public static func run(_ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context,
-                           timeoutMilliseconds: UInt64) throws(PlatformError) -> RecordLookup {
+                           timeoutMilliseconds: Int64) throws(PlatformError) -> RecordLookup {
         let relayCount = pool.urls.count
         var lookup = RecordLookup(queries: queries, selections: queries.map { RecordSelection(query: $0) },
                                   answered: Array(repeating: false, count: relayCount),
@@ -91,7 +91,7 @@ public enum Publication {
     /// Sends every event to every relay and waits until each relay has
     /// answered OK for each event, failed, or `timeoutMilliseconds` passed.
     /// Returns outcomes indexed [event][relay].
-    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: UInt64) throws(PlatformError) -> [[PublishOutcome?]] {
+    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: Int64) throws(PlatformError) -> [[PublishOutcome?]] {
         let relayCount = pool.urls.count
         var outcomes: [[PublishOutcome?]] = Array(repeating: Array(repeating: nil, count: relayCount), count: events.count)
         for e in events { pool.publish(e) }

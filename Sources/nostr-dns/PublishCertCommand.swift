@@ -12,7 +12,7 @@ enum PublishCertCommand {
         var port: Int64 = 443
         var expiresIn: Int64?
         var legacy = false
-        var timeout: UInt64 = 10_000
+        var timeout: Int64 = 10_000
         guard try parseOptions("publish-cert", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
             switch arg {
             case "--cert": certPath = try args.value(for: arg)

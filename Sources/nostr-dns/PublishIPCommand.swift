@@ -16,9 +16,9 @@ enum PublishIPCommand {
         var label = ""
         var ttl: Int? = nil
         var legacy = false
-        var timeout: UInt64 = 10_000
+        var timeout: Int64 = 10_000
         var watch = false
-        var interval: UInt64 = 60_000
+        var interval: Int64 = 60_000
     }
 
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
@@ -59,7 +59,7 @@ enum PublishIPCommand {
     }
 
     static func parseDetect(_ text: String) throws(UsageError) -> Detect {
-        let parts = text.utf8.split(separator: 0x3A, maxSplits: 1, omittingEmptySubsequences: false)
+        let parts = Array(text.utf8).split(separator: 0x3A, maxSplits: 1, omittingEmptySubsequences: false)
         let head = String(decoding: parts[0], as: UTF8.self)
         switch head {
         case "iface" where parts.count == 1: return .iface

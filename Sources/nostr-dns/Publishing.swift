@@ -20,7 +20,7 @@ enum Publishing {
     /// `published kind K id HEX` and then one line per relay:
     /// `accepted URL`, `rejected URL: MESSAGE` or `failed URL: ERROR`.
     /// Exit 0 when every event was accepted by at least one relay.
-    static func publish(_ events: [Event], _ globals: GlobalOptions, timeoutMilliseconds: UInt64) throws(CommandFailure) -> Int32 {
+    static func publish(_ events: [Event], _ globals: GlobalOptions, timeoutMilliseconds: Int64) throws(CommandFailure) -> Int32 {
         let setup = try RelaySetup(globals)
         let pool = try setup.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
         let outcomes = try checked { () throws(PlatformError) in

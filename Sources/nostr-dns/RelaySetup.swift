@@ -59,7 +59,7 @@ struct RelaySetup {
     }
 
     /// A pool over the relays; TLS is set up only when a URL needs it.
-    func pool(reconnect: Bool, timeoutMilliseconds: UInt64) throws(CommandFailure) -> RelayPool {
+    func pool(reconnect: Bool, timeoutMilliseconds: Int64) throws(CommandFailure) -> RelayPool {
         var tls: TLSClientConfig? = nil
         if urls.contains(where: { $0.usesTLS }) {
             tls = try checked { () throws(PlatformError) in try TLSClientConfig(caFile: caFile) }
@@ -73,17 +73,17 @@ struct RelaySetup {
 
 /// `--timeout S` of the relay commands: seconds, 1 to 3600 (fractions allowed as
 /// a decimal, e.g. 0.5). Returns milliseconds.
-func parseTimeout(_ args: inout Arguments, _ option: String) throws(UsageError) -> UInt64 {
+func parseTimeout(_ args: inout Arguments, _ option: String) throws(UsageError) -> Int64 {
     let text = try args.value(for: option)
-    var ms: UInt64 = 0
-    var fraction: UInt64 = 0
-    var scale: UInt64 = 0
+    var ms: Int64 = 0
+    var fraction: Int64 = 0
+    var scale: Int64 = 0
     var digits = 0
     for c in text.utf8 {
         if c == 0x2E, scale == 0 { scale = 1; continue }
         guard c >= 0x30 && c <= 0x39, digits < 7 else { throw UsageError(option + " needs a number of seconds, not '" + text + "'") }
         digits += 1
-        if scale == 0 { ms = ms * 10 + UInt64(c - 0x30) } else if scale < 1000 { scale *= 10; fraction = fraction * 10 + UInt64(c - 0x30) }
+        if scale == 0 { ms = ms * 10 + Int64(c - 0x30) } else if scale < 1000 { scale *= 10; fraction = fraction * 10 + Int64(c - 0x30) }
     }
     guard digits > 0 else { throw UsageError(option + " needs a number of seconds, not '" + text + "'") }
     ms *= 1000

@@ -12,7 +12,7 @@ enum ResolveCommand {
         var type = RecordType.addresses
         var service = "https"
         var json = false
-        var timeout: UInt64 = 10_000
+        var timeout: Int64 = 10_000
         guard try parseOptions("resolve", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
             switch arg {
             case "--type":
