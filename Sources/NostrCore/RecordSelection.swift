@@ -40,7 +40,7 @@ public struct RecordQuery: Equatable, Sendable {
     }
 
     /// NIP-01 filters for a REQ: `{"authors":[author],"kinds":[current…],"#d":[label]}`
-    /// for the kinds that carry a `d` tag, and `{"authors":[author],"kinds":[legacy…]}`
+    /// (without `#d` for the label "") for the kinds that carry a `d` tag, and `{"authors":[author],"kinds":[legacy…]}`
     /// (no `#d`: the seed's events have no tags) for the legacy kinds that
     /// apply to `label`. No `limit`: a relay may hold several versions, and
     /// NIP-51 sets of the legacy kinds by the same author would crowd out
@@ -57,8 +57,12 @@ public struct RecordQuery: Equatable, Sendable {
         }
         var out: [Filter] = []
         if !current.isEmpty {
-            out.append(Filter(authors: [author], kinds: current,
-                              tagQueries: [Filter.TagQuery(letter: 0x64, values: [label])]))  // "#d"
+            // `"#d":[""]` is left out: nostr-relay 1.14 matches it against
+            // stored events as if it were absent and never against live
+            // ones, so an open subscription would miss updates. The author's
+            // other labels that come back are refused by `offer` (wrongLabel).
+            let tags = label.isEmpty ? [] : [Filter.TagQuery(letter: 0x64, values: [label])]  // "#d"
+            out.append(Filter(authors: [author], kinds: current, tagQueries: tags))
         }
         if !legacy.isEmpty {
             out.append(Filter(authors: [author], kinds: legacy))

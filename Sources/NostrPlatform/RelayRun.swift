@@ -8,17 +8,23 @@ extension RelayPool {
         var poll = PollSet()
         while true {
             for e in takeEvents() where onEvent(e) { return true }
-            let now = Clock.monotonicMilliseconds()
-            if now >= deadline { return false }
-            var wake = deadline
-            if let next = nextDeadline() { wake = min(wake, max(next, now)) }
-            poll.removeAll()
-            register(in: &poll)
-            _ = try poll.wait(timeoutMilliseconds: Int32(min(wake - now, 60_000)))
-            let after = Clock.monotonicMilliseconds()
-            handle(poll, now: after)
-            tick(now: after)
+            if Clock.monotonicMilliseconds() >= deadline { return false }
+            try turn(&poll, wakeAt: deadline)
         }
+    }
+
+    /// One turn of a poll loop that serves only this pool: waits for its
+    /// sockets until `wakeAt` (or an earlier timer of the pool, or a signal),
+    /// then serves what is ready and runs the timers.
+    public func turn(_ poll: inout PollSet, wakeAt: Int64) throws(PlatformError) {
+        var wake = wakeAt
+        if let next = nextDeadline() { wake = min(wake, next) }
+        poll.removeAll()
+        register(in: &poll)
+        _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: wake))
+        let now = Clock.monotonicMilliseconds()
+        handle(poll, now: now)
+        tick(now: now)
     }
 }
 

@@ -1,7 +1,7 @@
 import NostrCore
 import NostrPlatform
 
-/// `resolve NAME [--type A|AAAA|TLSA|ANY] [--service NAME] [--json] [--timeout S]`:
+/// `resolve NAME [--type A|AAAA|TLSA|ANY] [--service NAME] [--json] [--timeout S] [--follow]`:
 /// looks the name up on the relays and prints what it finds, one item per
 /// line like `dig +short`; exit 3 when there is nothing to print.
 enum ResolveCommand {
@@ -12,6 +12,7 @@ enum ResolveCommand {
         var type = RecordType.addresses
         var service = "https"
         var json = false
+        var follow = false
         var timeout: Int64 = 10_000
         guard try parseOptions("resolve", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
             switch arg {
@@ -26,6 +27,7 @@ enum ResolveCommand {
                 }
             case "--service": service = try args.value(for: arg)
             case "--json": json = true
+            case "--follow": follow = true
             case "--timeout": timeout = try parseTimeout(&args, arg)
             default:
                 guard nameText == nil, arg.utf8.first != 0x2D else { return false }
@@ -47,6 +49,10 @@ enum ResolveCommand {
         if wantTLS { queries.append(.tlsKeys(of: name.publicKey, service: service)) }
 
         let setup = try RelaySetup(globals)
+        if follow {
+            return try Self.follow(queries, type: type, name: nameText, parsed: name, json: json, setup: setup,
+                                   globals: globals, timeout: timeout)
+        }
         let pool = try setup.pool(reconnect: false, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
         let lookup = try checked { () throws(PlatformError) in
@@ -58,36 +64,114 @@ enum ResolveCommand {
             throw CommandFailure("no relay answered (" + String(pool.urls.count) + " tried)")
         }
 
-        var addresses: [IPAddress] = []
-        var addressEvent: Event? = nil
-        var tlsEvent: Event? = nil
-        var ttl = 60
-        if wantAddresses, let best = lookup.selections[0].best {
-            addressEvent = best
-            (addresses, ttl) = addressesOf(best)
-            if type == .a { addresses = addresses.filter { $0.isIPv4 } }
-            if type == .aaaa { addresses = addresses.filter { !$0.isIPv4 } }
-        }
-        var tlsRecord: TLSKeyRecord? = nil
-        if wantTLS, let best = lookup.selections[wantAddresses ? 1 : 0].best {
-            tlsEvent = best
-            tlsRecord = tlsRecordOf(best)
-        }
-
-        if json {
-            Output.stdout(String(decoding: jsonReport(name: nameText, parsed: name, addresses: addresses, ttl: ttl,
-                                                      addressEvent: addressEvent, tls: tlsRecord, tlsEvent: tlsEvent), as: UTF8.self) + "\n")
-        } else {
-            var out = ""
-            for a in addresses { out += a.text + "\n" }
-            if let tlsRecord { out += "3 1 1 " + tlsRecord.spkiSHA256.hex + "\n" }
-            Output.stdout(out)
-        }
-        if addresses.isEmpty && tlsRecord == nil {
+        let answer = Answer(lookup.selections, type: type)
+        Output.stdout(answer.render(name: nameText, parsed: name, json: json, oneLine: false))
+        if answer.isEmpty {
             if !globals.quiet { Output.stderr("nostr-dns resolve: no " + typeName(type) + " record for " + nameText + "\n") }
             return ExitCode.notFound
         }
         return ExitCode.success
+    }
+
+    /// `--follow`: keeps the subscriptions open on every relay (reconnecting
+    /// with backoff) and prints the answer on one line (or one JSON object
+    /// per line) first when the relays have answered (EOSE, or --timeout),
+    /// then each time a newer valid record arrives. SIGINT/SIGTERM end it.
+    static func follow(_ queries: [RecordQuery], type: RecordType, name: String, parsed: NostrName, json: Bool,
+                       setup: RelaySetup, globals: GlobalOptions, timeout: Int64) throws(CommandFailure) -> Int32 {
+        let pool = try setup.pool(reconnect: true, timeoutMilliseconds: timeout)
+        let ctx = try Common.context()
+        StopSignal.install()
+        var selections = queries.map { RecordSelection(query: $0) }
+        let ids = queries.indices.map { "nd-" + String($0) }
+        for (q, id) in zip(queries, ids) { pool.subscribe(id, filters: q.filters) }
+        let start = Clock.monotonicMilliseconds()
+        pool.start(now: start)
+        var ready = false
+        var shown: [Bytes32]? = nil
+        var poll = PollSet()
+        while !StopSignal.requested {
+            for event in pool.takeEvents() {
+                switch event {
+                case .message(_, .event(let sub, let e)):
+                    if let q = ids.firstIndex(where: { $0.utf8.elementsEqual(sub.utf8) }) {
+                        _ = selections[q].offer(e, now: Clock.unixTime(), context: ctx)
+                    }
+                case .message(_, .eose):
+                    ready = true
+                case .failed(let r, let message):
+                    if !globals.quiet { Output.stderr("nostr-dns resolve: " + pool.urls[r].text + ": " + message + "; reconnecting\n") }
+                default:
+                    break
+                }
+            }
+            if !ready && Clock.monotonicMilliseconds() >= start + timeout { ready = true }
+            if ready {
+                let answer = Answer(selections, type: type)
+                if shown == nil || answer.ids != shown! {
+                    shown = answer.ids
+                    if !answer.isEmpty { Output.stdout(answer.render(name: name, parsed: parsed, json: json, oneLine: true)) }
+                }
+            }
+            do throws(PlatformError) {
+                try pool.turn(&poll, wakeAt: ready ? Clock.monotonicMilliseconds() + 60_000 : start + timeout)
+            } catch {
+                throw CommandFailure(error)
+            }
+        }
+        pool.shutdown()
+        return ExitCode.success
+    }
+
+    /// What a lookup found, for the type asked.
+    struct Answer {
+        var addresses: [IPAddress] = []
+        var ttl = 60
+        var addressEvent: Event? = nil
+        var tls: TLSKeyRecord? = nil
+        var tlsEvent: Event? = nil
+
+        /// `selections` hold the address query first (unless the type is
+        /// TLSA), then the TLS key query (for TLSA and ANY).
+        init(_ selections: [RecordSelection], type: RecordType) {
+            var next = 0
+            if type != .tlsa {
+                if let best = selections[next].best {
+                    addressEvent = best
+                    (addresses, ttl) = addressesOf(best)
+                    if type == .a { addresses = addresses.filter { $0.isIPv4 } }
+                    if type == .aaaa { addresses = addresses.filter { !$0.isIPv4 } }
+                }
+                next += 1
+            }
+            if type == .tlsa || type == .any, let best = selections[next].best {
+                tlsEvent = best
+                tls = tlsRecordOf(best)
+            }
+        }
+
+        var isEmpty: Bool { addresses.isEmpty && tls == nil }
+
+        /// The ids of the records behind the answer, to notice changes.
+        var ids: [Bytes32] { [addressEvent?.id, tlsEvent?.id].compactMap { $0 } }
+
+        /// One item per line like `dig +short`, or one JSON object; with
+        /// `oneLine`, the items on one line separated by spaces.
+        func render(name: String, parsed: NostrName, json: Bool, oneLine: Bool) -> String {
+            if json {
+                return String(decoding: jsonReport(name: name, parsed: parsed, self), as: UTF8.self) + "\n"
+            }
+            var items = addresses.map { $0.text }
+            if let tls { items.append("3 1 1 " + tls.spkiSHA256.hex) }
+            if oneLine { return items.isEmpty ? "" : joined(items, " ") + "\n" }
+            return items.isEmpty ? "" : joined(items, "\n") + "\n"
+        }
+
+        func joined(_ items: [String], _ separator: String) -> String {
+            var out = ""
+            for (i, item) in items.enumerated() { out += (i == 0 ? "" : separator) + item }
+            return out
+        }
     }
 
     /// The addresses and effective TTL of a verified address record, current or seed format.
@@ -149,23 +233,22 @@ enum ResolveCommand {
         }
     }
 
-    static func jsonReport(name: String, parsed: NostrName, addresses: [IPAddress], ttl: Int,
-                           addressEvent: Event?, tls: TLSKeyRecord?, tlsEvent: Event?) -> [UInt8] {
+    static func jsonReport(name: String, parsed: NostrName, _ a: Answer) -> [UInt8] {
         var w = JSONWriter()
         w.raw("{\"name\":"); w.string(name)
         w.raw(",\"npub\":"); w.string(parsed.npub)
         w.raw(",\"pubkey\":"); w.hex(parsed.publicKey)
         w.raw(",\"label\":"); w.string(parsed.label)
         w.raw(",\"addresses\":[")
-        for (i, a) in addresses.enumerated() { if i > 0 { w.raw(0x2C) }; w.string(a.text) }
-        w.raw("],\"ttl\":"); w.int(ttl)
-        if let e = addressEvent { w.raw(",\"event\":"); eventSummary(e, &w) }
-        if let tls {
+        for (i, addr) in a.addresses.enumerated() { if i > 0 { w.raw(0x2C) }; w.string(addr.text) }
+        w.raw("],\"ttl\":"); w.int(a.ttl)
+        if let e = a.addressEvent { w.raw(",\"event\":"); eventSummary(e, &w) }
+        if let tls = a.tls {
             w.raw(",\"tls\":{\"service\":"); w.string(tls.service)
             w.raw(",\"k\":"); w.hex(tls.spkiSHA256)
             w.raw(",\"url\":"); if let u = tls.url { w.string(u) } else { w.raw("null") }
             w.raw(",\"exp\":"); if let x = tls.expires { w.int(x) } else { w.raw("null") }
-            if let e = tlsEvent { w.raw(",\"event\":"); eventSummary(e, &w) }
+            if let e = a.tlsEvent { w.raw(",\"event\":"); eventSummary(e, &w) }
             w.raw(0x7D)
         }
         w.raw(0x7D)

@@ -61,19 +61,7 @@ enum WatchLoop {
                     break
                 }
             }
-            var wake = nextCheck
-            if let d = pool.nextDeadline() { wake = min(wake, d) }
-            let now2 = Clock.monotonicMilliseconds()
-            poll.removeAll()
-            pool.register(in: &poll)
-            do throws(PlatformError) {
-                _ = try poll.wait(timeoutMilliseconds: Int32(min(wake > now2 ? wake - now2 : 0, 60_000)))
-            } catch {
-                throw CommandFailure(error)
-            }
-            let after = Clock.monotonicMilliseconds()
-            pool.handle(poll, now: after)
-            pool.tick(now: after)
+            do throws(PlatformError) { try pool.turn(&poll, wakeAt: nextCheck) } catch { throw CommandFailure(error) }
         }
         pool.shutdown()
         return ExitCode.success

@@ -280,10 +280,12 @@ extension RecordSelection {
         filters.map { String(decoding: $0.json, as: UTF8.self) }
     }
 
+    /// The label "" gets no `#d` (nostr-relay 1.14 never matches `"#d":[""]`
+    /// against live events); `offer` refuses the other labels instead.
     @Test func addressFilters() {
         let a = Selection.author3.hex
         #expect(json(RecordQuery.addresses(of: Selection.author3, label: "").filters) == [
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30053],\"#d\":[\"\"]}",
+            "{\"authors\":[\"\(a)\"],\"kinds\":[30053]}",
             "{\"authors\":[\"\(a)\"],\"kinds\":[30000]}",
         ])
         #expect(json(RecordQuery.addresses(of: Selection.author3, label: "www").filters) == [
