@@ -7,11 +7,15 @@
 # summary line "N passed, M failed" (stages) and a non-zero exit on failure:
 #   1. set-up (Tests/setup.sh)
 #   2. swift build + swift test (unit tests, vectors)
-#   3. interop tests against rust-nostr (pytest, Tests/interop)
+#   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
+#      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
+#      with a test CA, coturn as STUN server, network namespaces
 #   4. Embedded aarch64 build, run under qemu and compared with the host build;
 #      the release build, and the fully static release build
-#   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted) and
-#      heap allocations per verified event (valgrind; must be zero)
+#   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
+#      heap allocations per verified event (valgrind; must be zero), and a cold
+#      `nostr-dns resolve` against the proof of concept's Python stack
+#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +48,7 @@ stage "static release build" bash -c 'swift build -c release -Xswiftc -static-ex
     && .build-static/release/nostr-dns --version'
 stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
+stage "bench resolve" Tests/bench/resolve-cold.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -20,8 +20,10 @@ SUDO=""
 
 # Debian packages the build needs (headers + static and shared libraries).
 RUNTIME_PACKAGES=(libsecp256k1-dev libmbedtls-dev)
-# Debian packages the tests use beyond those.
-TEST_PACKAGES=(python3-venv valgrind file)
+# Debian packages the tests use beyond those: the interop peers (stunnel4 and
+# nginx-light as TLS front ends of the test relay, coturn as the STUN server,
+# openssl for the test CA, iproute2 for network namespaces).
+TEST_PACKAGES=(python3-venv valgrind file stunnel4 nginx-light coturn openssl iproute2)
 
 missing=()
 want=("${RUNTIME_PACKAGES[@]}")
@@ -36,6 +38,16 @@ fi
 missing=(${missing[@]+"${missing[@]}"})
 if [ ${#missing[@]} -gt 0 ]; then
     echo "Tests/setup.sh: installing ${missing[*]}"
+    # Peers such as nginx and coturn are services: a policy-rc.d that exits
+    # 101 stops postinst from starting them (the tests start their own
+    # instances on free ports). Container images ship one; where there is
+    # none, one is put in place for this install and removed after it.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod +x "$policy"
+        trap '$SUDO rm -f "$policy"' EXIT
+    fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -51,7 +63,9 @@ fi
 req=Tests/interop/requirements.txt
 stamp=.venv/.requirements.sha256
 if [ ! -f "$stamp" ] || ! sha256sum -c --status "$stamp" 2>/dev/null; then
-    .venv/bin/pip install -q --disable-pip-version-check -r "$req"
+    # electrum-ecc (the benchmark's baseline) links Debian's libsecp256k1
+    # instead of compiling its own copy.
+    ELECTRUM_ECC_DONT_COMPILE=1 .venv/bin/pip install -q --disable-pip-version-check -r "$req"
     sha256sum "$req" > "$stamp"
 fi
 echo "Tests/setup.sh: ready"
