@@ -500,7 +500,9 @@ def test_resolve_tlsa_and_any_from_rust_nostr_30059(nostr_dns, relay, host, cert
     assert [l.lower() for l in any_lines[2:]] == [f"3 1 1 {k}"]
     j = json.loads(out(resolve(nostr_dns, host.name, [relay.url], "--type", "ANY", "--json")))
     assert j["addresses"] == ["93.184.216.34", "2a01:4f8::1"]
-    assert j["tls"] == {"service": "https", "k": k, "url": f"https://{host.npub}.nostr:443", "exp": exp}
+    assert {key: j["tls"][key] for key in ("service", "k", "url", "exp")} == {
+        "service": "https", "k": k, "url": f"https://{host.npub}.nostr:443", "exp": exp}
+    assert j["tls"]["event"]["kind"] == 30059
 
 
 def test_resolve_tlsa_with_service(nostr_dns, relay, host, cert, tmp_path):
