@@ -10,7 +10,8 @@
 #   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
 #      with a test CA, coturn as STUN server, network namespaces
-#   4. Embedded aarch64 build, run under qemu and compared with the host build;
+#   4. Embedded aarch64 build, run under qemu and compared with the host build,
+#      then publishing and resolving through real relays under qemu;
 #      the release build, and the fully static release build
 #   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
 #      heap allocations per verified event (valgrind; must be zero), and a cold
@@ -42,6 +43,7 @@ stage "swift build" swift build
 stage "swift test" swift test
 stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop
 stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
+stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
 stage "release build" swift build -c release
 stage "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \
     && file .build-static/release/nostr-dns | grep -q "statically linked" \

@@ -29,7 +29,9 @@ enum WatchLoop {
                 nextCheck = now + o.interval
                 do throws(CommandFailure) {
                     let addresses = try PublishIPCommand.gather(o, globals)
-                    let wall = Clock.unixTime()
+                    // Strictly increasing created_at: a relay keeps the newer of two
+                    // versions, and two changes within one second must not tie.
+                    let wall = max(Clock.unixTime(), publishedAt + 1)
                     if addresses != published || wall - publishedAt >= refreshSeconds {
                         let templates = PublishIPCommand.templates(o, addresses, now: wall, expiration: wall + 3 * refreshSeconds)
                         pending = try Publishing.sign(templates, globals, context: ctx)

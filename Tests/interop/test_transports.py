@@ -3,7 +3,12 @@ IPv6, several relays at once, relays that are down or silent, and where the
 relay list comes from (--relay > NOSTR_DNS_RELAYS > config file).
 """
 
+import os
 import re
+import select
+import signal
+import subprocess
+import time
 
 import pytest
 
@@ -199,6 +204,82 @@ def test_restarted_relay_serves_the_record_again(nostr_dns, relay_factory, host)
     assert down.returncode == 1, show(down)
     r.start()
     assert_resolves(resolve(nostr_dns, host.npub, [r.url]), ["93.184.216.34"])
+
+
+class LineReader:
+    """Lines from a daemon's stdout, each waited for with a deadline."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.buffer = b""
+
+    def next(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"no line within {timeout} s; so far {self.buffer!r}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    pytest.fail(f"the daemon exited ({self.proc.wait()}): {self.proc.stderr.read().decode()}")
+                self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+
+def stop_daemon(proc) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return -1
+
+
+def test_follow_prints_each_update_and_reconnects_after_a_relay_restart(nostr_dns, relay_factory, host):
+    """resolve --follow: one open subscription (no polling) delivers updates; when the
+    relay goes away the client reconnects with backoff and subscribes again."""
+    r = relay_factory()
+    assert publish_ip(nostr_dns, host, [r.url], "--ip", "93.184.216.34").returncode == 0
+    daemon = nostr_dns.popen(*relay_args(r.url), "resolve", host.npub, "--follow")
+    lines = LineReader(daemon)
+    try:
+        assert lines.next(10) == "93.184.216.34"
+        time.sleep(1.1)  # a newer created_at
+        assert publish_ip(nostr_dns, host, [r.url], "--ip", "93.184.216.35", "--ip", "2a01:4f8::1").returncode == 0
+        assert lines.next(5) == "93.184.216.35 2a01:4f8::1"
+
+        r.restart()
+        time.sleep(1.1)
+        assert publish_ip(nostr_dns, host, [r.url], "--ip", "93.184.216.36").returncode == 0
+        # Backoff starts at 0.25-0.5 s and doubles; the restart takes about a second.
+        assert lines.next(15) == "93.184.216.36"
+        assert daemon.poll() is None
+    finally:
+        code = stop_daemon(daemon)
+    assert code == 0, daemon.stderr.read().decode()
+
+
+def test_follow_ignores_a_forged_update(nostr_dns, relay, evil_relay_factory, host):
+    """An attacker relay beside a real one cannot push a newer, forged record."""
+    assert publish_ip(nostr_dns, host, [relay.url], "--ip", "93.184.216.34").returncode == 0
+    # Signed by the host's key for another address, then the address changed:
+    # the id and signature no longer match what the event says.
+    signed = peers.event_dict(address_record(host.keys, ["93.184.216.66"], created_at=now() + 60))
+    forged = dict(signed, tags=[["d", ""], ["ip4", "198.51.100.66"]])
+    evil = evil_relay_factory([forged])
+    daemon = nostr_dns.popen(*relay_args(relay.url, evil.url), "resolve", host.npub, "--follow")
+    lines = LineReader(daemon)
+    try:
+        assert lines.next(10) == "93.184.216.34"
+        time.sleep(1.5)
+        assert lines.buffer == b""
+    finally:
+        assert stop_daemon(daemon) == 0
 
 
 # ---------------------------------------------------------------------------
