@@ -126,13 +126,10 @@ public final class RelayPool {
         for i in links.indices {
             links[i].slot = -1
             guard let stream = links[i].stream else { continue }
-            var interest: PollInterest
-            if !stream.isEstablished {
-                interest = stream.interest
-            } else {
-                interest = .read
-                if let ws = links[i].socket, !ws.outbound.isEmpty { interest.insert(.write) }
-            }
+            // The stream says what connect and TLS need (including unsent TLS
+            // records); add write while WebSocket bytes wait.
+            var interest = stream.interest
+            if stream.isEstablished, let ws = links[i].socket, !ws.outbound.isEmpty { interest.insert(.write) }
             links[i].slot = poll.add(fd: stream.fd, interest: interest)
         }
     }
@@ -221,9 +218,8 @@ public final class RelayPool {
     func drive(_ i: Int, now: Int64) {
         guard let stream = links[i].stream else { return }
         do throws(PlatformError) {
-            if !stream.isEstablished {
-                guard try stream.advance() else { return }
-            }
+            // Connects, handshakes, and once established flushes TLS output.
+            guard try stream.advance() else { return }
         } catch {
             fail(i, error.message, now: now)
             return
