@@ -140,8 +140,14 @@ enum Common {
         try checked { () throws(NostrError) in try Secp256k1Context(randomSeed: try Entropy.bytes32()) }
     }
 
+    /// `--key`, else `$NOSTR_DNS_KEY`, else the config file's `key`, else
+    /// the default path (the same order as for relays).
     static func keyPath(_ globals: GlobalOptions) throws(CommandFailure) -> String {
-        try checked { () throws(PlatformError) in try KeyFile.path(option: globals.keyPath) }
+        var option = globals.keyPath
+        if option == nil && (Environment.get("NOSTR_DNS_KEY") ?? "").isEmpty {
+            option = try RelaySetup.loadConfig(globals)?.value("key")
+        }
+        return try checked { () throws(PlatformError) in try KeyFile.path(option: option) }
     }
 
     /// The secret key of this host, from the key file.

@@ -117,6 +117,21 @@ def test_ca_file_from_the_config_file(nostr_dns, wss_relay, host, tmp_path):
     assert_resolves(nostr_dns.run("--config", cfg, "resolve", host.npub), ["93.184.216.34"])
 
 
+def test_key_from_the_config_file_signs_what_is_published(nostr_dns, relay, host, tmp_path):
+    """The config's `key` names the key file (as a service's config does); --key and
+    $NOSTR_DNS_KEY still come first."""
+    cfg = tmp_path / "nostr-dns.conf"
+    cfg.write_text(f"relay = {relay.url}\nkey = {host.key_path}\n")
+    pub = nostr_dns.run("--config", cfg, "publish-ip", "--ip", "93.184.216.34")
+    assert pub.returncode == 0, show(pub)
+    assert_resolves(nostr_dns.run("--config", cfg, "resolve", host.npub), ["93.184.216.34"])
+    who = nostr_dns.run("--config", cfg, "whoami")
+    assert out(who).splitlines()[0] == host.npub, show(who)
+    other = new_host(tmp_path, "-other")
+    who_env = nostr_dns.run("--config", cfg, "whoami", env={"NOSTR_DNS_KEY": str(other.key_path)})
+    assert out(who_env).splitlines()[0] == other.npub, show(who_env)
+
+
 # ---------------------------------------------------------------------------
 # IPv6 and LocalRelay
 
