@@ -11,8 +11,9 @@
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
 #      with a test CA, coturn as STUN server, network namespaces
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
-#      then publishing and resolving through real relays under qemu;
-#      the release build, and the fully static release build
+#      then publishing and resolving through real relays under qemu; the
+#      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
+#      one minute more); the release build, and the fully static release build
 #   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
 #      heap allocations per verified event (valgrind; must be zero), and a cold
 #      `nostr-dns resolve` against the proof of concept's Python stack
@@ -44,6 +45,8 @@ stage "swift test" swift test
 stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop
 stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
 stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
+stage "cross armv7 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh --arch armv7
+stage "relays with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7
 stage "release build" swift build -c release
 stage "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \
     && file .build-static/release/nostr-dns | grep -q "statically linked" \

@@ -53,7 +53,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 [ "${1:-}" = "--runtime" ] && exit 0
 
-# The Embedded cross toolchain (aarch64 and x86_64) and qemu.
+# The Embedded cross toolchain (aarch64, armv7 and x86_64) and qemu.
 cross/setup.sh all
 
 # The Python venv for test peers.

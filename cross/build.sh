@@ -3,17 +3,24 @@
 # architecture, with libsecp256k1 and mbedTLS linked in, from the same sources
 # as the SwiftPM build (see "One source tree, three builds" in the design).
 #
-# Usage: cross/build.sh [aarch64|x86_64|all]      (default: aarch64)
+# Usage: cross/build.sh [aarch64|armv7|x86_64|all]      (default: aarch64)
 #
 # Output:  dist/<arch>/nostr-dns            static binary (symbols kept)
 #          dist/<arch>/nostr-dns.stripped   the same, stripped (what you install)
-#          dist/SHA256SUMS                  for every binary under dist/ (`cd dist && sha256sum -c SHA256SUMS`)
+#          dist/nostr-dns-<version>-<arch>.tar.gz
+#                                           release tarball: nostr-dns-<version>-<arch>/
+#                                           with the stripped binary as nostr-dns, README.md
+#                                           (and LICENSE when the repository has one)
+#          dist/SHA256SUMS                  for every binary and tarball under dist/
+#                                           (`cd dist && sha256sum -c SHA256SUMS`)
 # Scratch: .build-cross/<arch>/ (objects and .swiftmodule files)
 #
 # Needs: swiftc (Swift 6.x toolchain with the Embedded stdlib) on PATH, and the
 # C cross toolchain and target libraries that cross/setup.sh installs.
 # Environment: SWIFTC (default: swiftc from PATH), CROSS_SWIFTFLAGS and
-# CROSS_LDFLAGS (extra flags, appended).
+# CROSS_LDFLAGS (extra flags, appended), CROSS_SYSROOT_ARMV7 (default
+# /opt/nostr-dns-cross/armhf: where cross/setup.sh unpacks Debian's armhf
+# libraries when they cannot be installed through multiarch).
 #
 # How: each module in MODULES below is compiled, in order, with
 # `swiftc -enable-experimental-feature Embedded -wmo -Osize` into one object
@@ -44,12 +51,12 @@ cd "$ROOT"
 
 want="${1:-aarch64}"
 case "$want" in
-    aarch64|x86_64) arches=("$want") ;;
-    all) arches=(aarch64 x86_64) ;;
+    aarch64|armv7|x86_64) arches=("$want") ;;
+    all) arches=(aarch64 armv7 x86_64) ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown architecture '$want' (expected aarch64, x86_64 or all)" ;;
+    *) die "unknown architecture '$want' (expected aarch64, armv7, x86_64 or all)" ;;
 esac
-[ $# -le 1 ] || die "too many arguments (usage: cross/build.sh [aarch64|x86_64|all])"
+[ $# -le 1 ] || die "too many arguments (usage: cross/build.sh [aarch64|armv7|x86_64|all])"
 
 # ---- toolchain -------------------------------------------------------------
 
@@ -80,11 +87,25 @@ case "$host_machine" in arm64) host_machine=aarch64 ;; amd64) host_machine=x86_6
 # the toolchain has no Embedded aarch64-unknown-linux-gnu stdlib.
 # So `#if os(Linux)` is true in the x86_64 build and false in the aarch64 one:
 # sources should test `hasFeature(Embedded)`, never os(), at the edges.
+# armv7 (Debian armhf: ARMv7-A, VFPv3-D16, hard-float calling convention) uses
+# the Embedded armv7-none-none-eabi stdlib (there is no ...-eabihf nor
+# armv7-unknown-linux-gnueabihf one) with clang's -mfloat-abi=hard and
+# -mfpu=vfpv3-d16: Swift's code generation takes the float ABI and FPU from
+# the Clang importer, so the objects come out with Tag_ABI_VFP_args "VFP
+# registers" and Tag_FP_arch VFPv3-D16, exactly as Debian's armhf libc.a,
+# libsecp256k1.a and libmbed*.a (glibc's headers also need __ARM_PCS_VFP to
+# pick gnu/stubs-hard.h). Int is 32 bits there.
 configure_arch() {
+    ARCH_SWIFTFLAGS=()
+    SYSROOT=""
     case "$1" in
         aarch64)
             SWIFT_TARGET=aarch64-none-none-elf
             MULTIARCH=aarch64-linux-gnu ;;
+        armv7)
+            SWIFT_TARGET=armv7-none-none-eabi
+            MULTIARCH=arm-linux-gnueabihf
+            ARCH_SWIFTFLAGS=(-Xcc -mfloat-abi=hard -Xcc -mfpu=vfpv3-d16) ;;
         x86_64)
             SWIFT_TARGET=x86_64-unknown-linux-gnu
             MULTIARCH=x86_64-linux-gnu ;;
@@ -100,6 +121,16 @@ configure_arch() {
         || die "this Swift toolchain has no Embedded stdlib for $SWIFT_TARGET ($EMBEDDED_DIR/$SWIFT_TARGET)"
     LIBDIR="/usr/lib/$MULTIARCH"
     INCDIR="/usr/include/$MULTIARCH"
+    BASE_INCDIR="/usr/include"
+    # armv7 without multiarch: Debian's armhf packages unpacked into a
+    # sysroot by cross/setup.sh (see there for why).
+    if [ "$1" = armv7 ] && [ ! -f "$LIBDIR/libc.a" ]; then
+        SYSROOT="${CROSS_SYSROOT_ARMV7:-/opt/nostr-dns-cross/armhf}"
+        [ -d "$SYSROOT" ] || die "neither /usr/lib/$MULTIARCH/libc.a nor the sysroot $SYSROOT exists; run cross/setup.sh armv7"
+        LIBDIR="$SYSROOT/usr/lib/$MULTIARCH"
+        INCDIR="$SYSROOT/usr/include/$MULTIARCH"
+        BASE_INCDIR="$SYSROOT/usr/include"
+    fi
     [ -d "$INCDIR" ] || die "$INCDIR is missing (the $1 glibc headers); run cross/setup.sh $1"
     local lib
     for lib in "${LINK_LIBS[@]}" c; do
@@ -136,6 +167,10 @@ swift_sources() {   # $1 = folder; prints NUL-separated, sorted paths
     find "$1" -type f -name '*.swift' -print0 | LC_ALL=C sort -z
 }
 
+# The release version, as `nostr-dns --version` prints it.
+VERSION="$(sed -n 's/.*static let string *= *"\([^"]*\)".*/\1/p' Sources/NostrCore/Version.swift | head -n1)"
+[ -n "$VERSION" ] || die "cannot read the version from Sources/NostrCore/Version.swift"
+
 # ---- build -----------------------------------------------------------------
 
 human() { awk -v n="$1" 'BEGIN { if (n >= 1048576) printf "%.2f MiB", n / 1048576; else printf "%.1f KiB", n / 1024 }'; }
@@ -155,7 +190,8 @@ build_arch() {
         # One section per function, so that --gc-sections can drop the unused ones.
         -Xfrontend -function-sections
         -Xcc -D_GNU_SOURCE
-        -Xcc -I/usr/include -Xcc -I"$INCDIR"
+        "${ARCH_SWIFTFLAGS[@]}"
+        -Xcc -I"$BASE_INCDIR" -Xcc -I"$INCDIR"
         -I "$scratch"
     )
     local d
@@ -192,6 +228,7 @@ build_arch() {
     local out="$scratch/nostr-dns"
     # shellcheck disable=SC2054  # the commas belong to -Wl,
     local ldflags=(-static -fuse-ld=lld -B "$TOOLCHAIN_BIN" -Wl,--gc-sections)
+    [ -z "$SYSROOT" ] || ldflags+=(--sysroot="$SYSROOT")
     # shellcheck disable=SC2206
     [ -z "${CROSS_LDFLAGS:-}" ] || ldflags+=(${CROSS_LDFLAGS})
     note "$arch: link ($CC_DRIVER, ld.lld)"
@@ -213,6 +250,32 @@ build_arch() {
     # Replace the published files only once both exist.
     cp -f "$out" "$dist/nostr-dns.tmp" && mv -f "$dist/nostr-dns.tmp" "$dist/nostr-dns"
     cp -f "$stripped" "$dist/nostr-dns.stripped.tmp" && mv -f "$dist/nostr-dns.stripped.tmp" "$dist/nostr-dns.stripped"
+
+    make_tarball "$arch" "$stripped"
+}
+
+# dist/nostr-dns-<version>-<arch>.tar.gz: one folder nostr-dns-<version>-<arch>/
+# with the stripped binary as nostr-dns, README.md and LICENSE (if any).
+# Reproducible: sorted names, owner 0, fixed modes, the time of the last
+# commit (or SOURCE_DATE_EPOCH), gzip without name and time.
+make_tarball() {
+    local arch="$1" binary="$2"
+    local name="nostr-dns-$VERSION-$arch"
+    local stage="$ROOT/.build-cross/$arch/tarball"
+    local epoch="${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)}"
+    rm -rf "$stage"
+    mkdir -p "$stage/$name"
+    install -m 755 "$binary" "$stage/$name/nostr-dns"
+    install -m 644 "$ROOT/README.md" "$stage/$name/README.md"
+    local f
+    for f in LICENSE LICENSE.md LICENSE.txt COPYING; do
+        [ ! -f "$ROOT/$f" ] || install -m 644 "$ROOT/$f" "$stage/$name/$f"
+    done
+    tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner \
+        --mtime="@$epoch" --format=gnu -cf - "$name" \
+        | gzip -9 -n > "$ROOT/dist/$name.tar.gz.tmp"
+    mv -f "$ROOT/dist/$name.tar.gz.tmp" "$ROOT/dist/$name.tar.gz"
+    rm -rf "$stage"
 }
 
 # One build at a time in this tree (the scratch folder is shared).
@@ -226,11 +289,13 @@ for arch in "${arches[@]}"; do
     build_arch "$arch"
 done
 
-# Checksums of every binary in dist/, including other architectures built before.
+# Checksums of every binary and tarball in dist/, including other
+# architectures built before.
 (
     cd "$ROOT/dist"
-    find . -mindepth 2 -maxdepth 2 -type f \( -name nostr-dns -o -name nostr-dns.stripped \) -printf '%P\n' \
-        | LC_ALL=C sort | xargs -r sha256sum > SHA256SUMS.tmp
+    { find . -mindepth 2 -maxdepth 2 -type f \( -name nostr-dns -o -name nostr-dns.stripped \) -printf '%P\n'
+      find . -mindepth 1 -maxdepth 1 -type f -name 'nostr-dns-*.tar.gz' -printf '%P\n'
+    } | LC_ALL=C sort | xargs -r sha256sum > SHA256SUMS.tmp
     mv -f SHA256SUMS.tmp SHA256SUMS
 )
 
@@ -243,5 +308,8 @@ for arch in "${arches[@]}"; do
         s="$(stat -c %s "$p")"
         printf '  %-34s %-26s %10s bytes  (%s)\n' "$p" "$SWIFT_TARGET" "$s" "$(human "$s")"
     done
+    p="dist/nostr-dns-$VERSION-$arch.tar.gz"
+    s="$(stat -c %s "$p")"
+    printf '  %-34s %-26s %10s bytes  (%s)\n' "$p" "" "$s" "$(human "$s")"
 done
 echo "  dist/SHA256SUMS"

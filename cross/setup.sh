@@ -2,9 +2,9 @@
 # cross/setup.sh: install what cross/build.sh and cross/test-qemu.sh need on a
 # Debian or Ubuntu machine: a C cross compiler (used as the link driver), the
 # target's glibc, libsecp256k1 and mbedTLS as static libraries, and
-# qemu-user-static to run the aarch64 binary on an x86_64 host.
+# qemu-user-static to run the aarch64 and armv7 binaries on an x86_64 host.
 #
-# Usage: cross/setup.sh [aarch64|x86_64|all]      (default: all)
+# Usage: cross/setup.sh [aarch64|armv7|x86_64|all]      (default: all)
 #
 # Idempotent: when every package is already installed it changes nothing and
 # does not touch apt. Needs root (or sudo) only when something is missing.
@@ -16,6 +16,20 @@
 # On Ubuntu, arm64 packages live on ports.ubuntu.com, not on the amd64
 # archive: the script adds an arm64-only ports source and limits the existing
 # Ubuntu sources to the host architecture (backups: *.nostr-dns.bak).
+#
+# armv7 (Debian armhf) does not go through dpkg multiarch: a foreign
+# architecture's "Multi-Arch: same" packages must have exactly the host's
+# version, and on bookworm the armhf security index can lag the amd64 one
+# (linux-libc-dev:armhf 6.1.176 from bookworm vs linux-libc-dev:amd64 6.1.192
+# from bookworm-security blocked libc6-dev:armhf; the bookworm-security armhf
+# Packages.xz also failed with "File has unexpected size"), and a foreign
+# architecture whose index fails makes every later `apt-get update` fail.
+# Instead a private apt instance (armhf only, its own lists under
+# $CROSS_SYSROOT_ARMV7.apt, nothing in dpkg's database) downloads libc6-dev,
+# linux-libc-dev, libsecp256k1-dev and libmbedtls-dev for armhf and unpacks
+# them into a sysroot, $CROSS_SYSROOT_ARMV7 (default /opt/nostr-dns-cross/armhf),
+# which cross/build.sh armv7 links against. The cross gcc is Debian's
+# gcc-arm-linux-gnueabihf (an amd64 package). Delete the sysroot to refresh it.
 set -euo pipefail
 
 die() { printf 'cross/setup.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -23,9 +37,9 @@ note() { printf 'cross/setup.sh: %s\n' "$*"; }
 
 want="${1:-all}"
 case "$want" in
-    aarch64|x86_64|all) ;;
+    aarch64|armv7|x86_64|all) ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown architecture '$want' (expected aarch64, x86_64 or all)" ;;
+    *) die "unknown architecture '$want' (expected aarch64, armv7, x86_64 or all)" ;;
 esac
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
@@ -38,6 +52,7 @@ host_arch="$(dpkg --print-architecture)"   # amd64 or arm64
 deb_arch_of() {
     case "$1" in
         aarch64) echo arm64 ;;
+        armv7) echo armhf ;;
         x86_64) echo amd64 ;;
     esac
 }
@@ -45,25 +60,43 @@ deb_arch_of() {
 cross_gcc_pkg_of() {
     case "$1" in
         aarch64) echo gcc-aarch64-linux-gnu ;;
+        armv7) echo gcc-arm-linux-gnueabihf ;;
         x86_64) echo gcc-x86-64-linux-gnu ;;
     esac
 }
 
 targets=()
-if [ "$want" = all ]; then targets=(aarch64 x86_64); else targets=("$want"); fi
+if [ "$want" = all ]; then targets=(aarch64 armv7 x86_64); else targets=("$want"); fi
+
+SYSROOT_ARMV7="${CROSS_SYSROOT_ARMV7:-/opt/nostr-dns-cross/armhf}"
+# What the armv7 sysroot holds (armhf packages, unpacked).
+ARMHF_PACKAGES=(libc6-dev linux-libc-dev libsecp256k1-dev libmbedtls-dev)
+armv7_sysroot_ok() {
+    local lib
+    [ -f "$SYSROOT_ARMV7/.nostr-dns-packages" ] || return 1
+    for lib in c m secp256k1 mbedtls mbedx509 mbedcrypto; do
+        [ -f "$SYSROOT_ARMV7/usr/lib/arm-linux-gnueabihf/lib$lib.a" ] || return 1
+    done
+}
 
 packages=()
 foreign_archs=()
+want_armv7_sysroot=0
 for t in "${targets[@]}"; do
     a="$(deb_arch_of "$t")"
-    if [ "$a" = "$host_arch" ]; then
+    if [ "$t" = armv7 ] && [ "$a" != "$host_arch" ]; then
+        # Cross gcc only; the target libraries go into the sysroot (see above).
+        packages+=("$(cross_gcc_pkg_of "$t")")
+        armv7_sysroot_ok || want_armv7_sysroot=1
+    elif [ "$a" = "$host_arch" ]; then
         packages+=(gcc libc6-dev libsecp256k1-dev libmbedtls-dev)
     else
         foreign_archs+=("$a")
         packages+=("$(cross_gcc_pkg_of "$t")" "libc6-dev:$a" "libsecp256k1-dev:$a" "libmbedtls-dev:$a")
     fi
-    # The qemu check runs the aarch64 binary; on an arm64 host it runs natively.
-    if [ "$t" = aarch64 ] && [ "$host_arch" != arm64 ]; then
+    # The qemu checks run the aarch64 and armv7 binaries; on an arm64 host
+    # the aarch64 one runs natively.
+    if { [ "$t" = aarch64 ] && [ "$host_arch" != arm64 ]; } || [ "$t" = armv7 ]; then
         packages+=(qemu-user-static)
     fi
 done
@@ -101,7 +134,7 @@ check_swift() {
     fi
 }
 
-if [ ${#missing[@]} -eq 0 ] && [ ${#missing_archs[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_archs[@]} -eq 0 ] && [ $want_armv7_sysroot -eq 0 ]; then
     note "everything is installed already (${packages[*]})"
     check_swift
     exit 0
@@ -200,6 +233,49 @@ fi
 for p in "${packages[@]}"; do
     is_installed "$p" || die "package $p is still not installed"
 done
+
+# The armv7 sysroot, through a private armhf-only apt instance.
+make_armv7_sysroot() {
+    local aptdir="$SYSROOT_ARMV7.apt" tmp
+    $SUDO mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+    [ -f "$aptdir/status" ] || $SUDO touch "$aptdir/status"
+    local apt=(apt-get -q
+        -o APT::Architecture=armhf -o APT::Architectures::=armhf
+        -o Dir::State::Lists="$aptdir/lists" -o Dir::Cache="$aptdir/cache"
+        -o Dir::State::status="$aptdir/status" -o Debug::NoLocking=1
+        -o Acquire::Languages=none -o APT::Sandbox::User=root)
+    if [ $is_ubuntu -eq 1 ]; then
+        # armhf lives on ports.ubuntu.com, not on the host's archive.
+        local codename="${UBUNTU_CODENAME:-${VERSION_CODENAME:-}}"
+        [ -n "$codename" ] || die "cannot tell the Ubuntu release codename from /etc/os-release"
+        printf 'deb http://ports.ubuntu.com/ubuntu-ports %s main universe\ndeb http://ports.ubuntu.com/ubuntu-ports %s-updates main universe\ndeb http://ports.ubuntu.com/ubuntu-ports %s-security main universe\n' \
+            "$codename" "$codename" "$codename" | $SUDO tee "$aptdir/sources.list" >/dev/null
+        apt+=(-o Dir::Etc::SourceList="$aptdir/sources.list" -o Dir::Etc::SourceParts=/nonexistent)
+    fi
+    note "armv7: apt-get update (armhf only, lists in $aptdir)"
+    # An index that fails (a mirror mid-sync) leaves the others usable.
+    $SUDO "${apt[@]}" update || note "warning: the armhf apt-get update reported errors; trying the download anyway"
+    tmp="$(mktemp -d)"
+    chmod 755 "$tmp"
+    note "armv7: downloading ${ARMHF_PACKAGES[*]} (armhf)"
+    (cd "$tmp" && $SUDO "${apt[@]}" download "${ARMHF_PACKAGES[@]}") \
+        || { rm -rf "$tmp"; die "downloading the armhf packages failed (${ARMHF_PACKAGES[*]})"; }
+    $SUDO rm -rf "$SYSROOT_ARMV7.new"
+    $SUDO mkdir -p "$SYSROOT_ARMV7.new"
+    local deb
+    for deb in "$tmp"/*.deb; do
+        $SUDO dpkg-deb -x "$deb" "$SYSROOT_ARMV7.new"
+        dpkg-deb -f "$deb" Package Version | paste -sd' ' | $SUDO tee -a "$SYSROOT_ARMV7.new/.nostr-dns-packages" >/dev/null
+    done
+    rm -rf "$tmp"
+    $SUDO rm -rf "$SYSROOT_ARMV7"
+    $SUDO mv "$SYSROOT_ARMV7.new" "$SYSROOT_ARMV7"
+    armv7_sysroot_ok || die "the armv7 sysroot $SYSROOT_ARMV7 is incomplete"
+    note "armv7: sysroot $SYSROOT_ARMV7: $(paste -sd';' "$SYSROOT_ARMV7/.nostr-dns-packages")"
+}
+if [ $want_armv7_sysroot -eq 1 ]; then
+    make_armv7_sysroot
+fi
 
 # The core is written against the mbedTLS 2.28 API.
 for p in "${packages[@]}"; do

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# cross/test-qemu.sh: check that the Embedded aarch64 binary behaves exactly
-# like the host (SwiftPM) binary, by running both on the same fixed key.
+# cross/test-qemu.sh: check that an Embedded cross binary (aarch64 or armv7)
+# behaves exactly like the host (SwiftPM) binary, by running both on the same
+# fixed key.
 #
-# Usage: cross/test-qemu.sh [--no-build]
-#   --no-build   use dist/aarch64/nostr-dns as it is (default: run cross/build.sh aarch64)
+# Usage: cross/test-qemu.sh [--arch aarch64|armv7] [--no-build]
+#   --arch       which cross build to check (default: aarch64)
+#   --no-build   use dist/<arch>/nostr-dns as it is (default: run cross/build.sh <arch>)
 # Environment:
 #   HOST_BIN     the host binary to compare against (default: .build/debug/nostr-dns,
 #                built with `swift build --product nostr-dns` when it is missing)
-#   CROSS_BIN    the aarch64 binary (default: dist/aarch64/nostr-dns)
-#   QEMU         the runner (default: qemu-aarch64-static, else qemu-aarch64;
-#                none on an aarch64 host)
+#   CROSS_BIN    the cross binary (default: dist/<arch>/nostr-dns)
+#   QEMU         the runner (default: qemu-aarch64-static / qemu-arm-static, else
+#                qemu-aarch64 / qemu-arm; none when the host runs the binary natively)
 #
 # Checks: `--key PATH whoami` exits 0 on both with byte-identical stdout, which
 # is the contract's four lines (npub, hex public key, <npub>.nostr,
@@ -24,13 +26,22 @@ cd "$ROOT"
 die() { printf 'cross/test-qemu.sh: error: %s\n' "$*" >&2; exit 1; }
 
 build=1
-for arg in "$@"; do
-    case "$arg" in
+ARCH=aarch64
+while [ $# -gt 0 ]; do
+    case "$1" in
         --no-build) build=0 ;;
+        --arch) [ $# -ge 2 ] || die "--arch needs a value (aarch64 or armv7)"; ARCH="$2"; shift ;;
+        --arch=*) ARCH="${1#--arch=}" ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-        *) die "unknown argument '$arg' (usage: cross/test-qemu.sh [--no-build])" ;;
+        *) die "unknown argument '$1' (usage: cross/test-qemu.sh [--arch aarch64|armv7] [--no-build])" ;;
     esac
+    shift
 done
+case "$ARCH" in
+    aarch64) E_MACHINE=183; QEMU_NAME=qemu-aarch64; NATIVE="aarch64 arm64" ;;   # EM_AARCH64
+    armv7) E_MACHINE=40; QEMU_NAME=qemu-arm; NATIVE="armv7l armv8l" ;;          # EM_ARM
+    *) die "unknown architecture '$ARCH' (expected aarch64 or armv7)" ;;
+esac
 
 # The fixed test key: secret key 0x...03 (3 * G). Both literals were computed
 # independently of this project's code (a standalone Python BIP-173 bech32
@@ -43,11 +54,11 @@ TEST_NPUB="npub1lycg5qvjtrp3qjf5f7zl382j9x6nrjz9sdhenvyxq8c3808qxmus6gq266"
 
 # ---- binaries --------------------------------------------------------------
 
-CROSS_BIN="${CROSS_BIN:-dist/aarch64/nostr-dns}"
+CROSS_BIN="${CROSS_BIN:-dist/$ARCH/nostr-dns}"
 if [ $build -eq 1 ]; then
-    "$ROOT/cross/build.sh" aarch64 || die "cross/build.sh aarch64 failed"
+    "$ROOT/cross/build.sh" "$ARCH" || die "cross/build.sh $ARCH failed"
 fi
-[ -f "$CROSS_BIN" ] || die "$CROSS_BIN does not exist; run cross/build.sh aarch64 (or drop --no-build)"
+[ -f "$CROSS_BIN" ] || die "$CROSS_BIN does not exist; run cross/build.sh $ARCH (or drop --no-build)"
 
 if [ -n "${HOST_BIN:-}" ]; then
     [ -x "$HOST_BIN" ] || die "HOST_BIN=$HOST_BIN is not an executable file"
@@ -62,12 +73,12 @@ else
 fi
 
 runner=()
-case "$(uname -m)" in
-    aarch64|arm64) ;;  # runs natively
+case " $NATIVE " in
+    *" $(uname -m) "*) ;;  # runs natively
     *)
         # Absolute paths: the binaries run under `env -i`.
-        q="${QEMU:-$(command -v qemu-aarch64-static || command -v qemu-aarch64 || true)}"
-        [ -n "$q" ] || die "qemu-aarch64-static not found; run cross/setup.sh aarch64"
+        q="${QEMU:-$(command -v "$QEMU_NAME-static" || command -v "$QEMU_NAME" || true)}"
+        [ -n "$q" ] || die "$QEMU_NAME-static not found; run cross/setup.sh $ARCH"
         q="$(command -v "$q" || true)"
         [ -n "$q" ] || die "QEMU=${QEMU:-} is not an executable"
         runner=("$q") ;;
@@ -119,12 +130,17 @@ show() {   # show NAME: the captured output, for the log after a failure
 echo "host:  $HOST_BIN"
 echo "cross: ${runner[*]:+${runner[*]} }$CROSS_BIN"
 
-# The cross binary is what it should be: a static aarch64 ELF.
-is_aarch64_elf() {
+# The cross binary is what it should be: a static ELF for $ARCH.
+is_arch_elf() {
     [ "$(od -An -c -N4 "$CROSS_BIN" | tr -d ' ')" = '177ELF' ] &&
-    [ "$(od -An -tu2 -j18 -N2 "$CROSS_BIN" | tr -d ' ')" = 183 ]   # e_machine EM_AARCH64
+    [ "$(od -An -tu2 -j18 -N2 "$CROSS_BIN" | tr -d ' ')" = "$E_MACHINE" ]   # e_machine
 }
-check "$CROSS_BIN is an aarch64 ELF" is_aarch64_elf
+check "$CROSS_BIN is an $ARCH ELF" is_arch_elf
+if [ "$ARCH" = armv7 ]; then
+    # Debian armhf's calling convention: e_flags has EF_ARM_ABI_FLOAT_HARD (0x400).
+    is_hard_float() { [ $(( $(od -An -tu4 -j36 -N4 "$CROSS_BIN" | tr -d ' ') & 0x400 )) -ne 0 ]; }
+    check "$CROSS_BIN uses the hard-float ABI (EF_ARM_ABI_FLOAT_HARD)" is_hard_float
+fi
 if command -v readelf >/dev/null 2>&1; then
     is_static() { ! readelf -lW "$CROSS_BIN" 2>/dev/null | grep -q 'INTERP\|interpreter'; }
     check "$CROSS_BIN is statically linked (no program interpreter)" is_static
@@ -173,7 +189,7 @@ for bad in "${bad_lines[@]}"; do
 done
 
 # Events signed by one build verify on the other (BIP-340 through the
-# aarch64 libsecp256k1, SHA-256 through its mbedTLS), and a tampered one fails.
+# cross build's libsecp256k1, SHA-256 through its mbedTLS), and a tampered one fails.
 CONTENT=$'quote " backslash \\ tab \t newline \n slash / e\xcc\x81 \xf0\x9f\xa6\xa9'
 run cross-sign "$CROSS_BIN" --key "$KEY" event sign --kind 30053 --content "$CONTENT" --tag d, --tag ip4,192.0.2.7 --created-at 1700000000
 run host-sign "$HOST_BIN" --key "$KEY" event sign --kind 30053 --content "$CONTENT" --tag d, --tag ip4,192.0.2.7 --created-at 1700000000
