@@ -28,9 +28,43 @@ extension RelayPool {
     }
 }
 
+/// One subscription per record query on every relay of a pool, and the
+/// selections they feed: the shared part of one-shot lookups and of
+/// `resolve --follow`.
+public struct RecordSubscriptions {
+    public let queries: [RecordQuery]
+    /// One per query, holding the best valid record so far.
+    public private(set) var selections: [RecordSelection]
+    let ids: [String]
+
+    /// Subscribes on `pool` (now, and again after each reconnect).
+    public init(_ queries: [RecordQuery], pool: RelayPool) {
+        self.queries = queries
+        selections = queries.map { RecordSelection(query: $0) }
+        ids = queries.indices.map { "nd-" + String($0) }
+        for (q, id) in zip(queries, ids) { pool.subscribe(id, filters: q.filters) }
+    }
+
+    /// The query a subscription id belongs to, or nil when it is not ours.
+    public func query(of subscriptionId: String) -> Int? {
+        ids.firstIndex { $0.utf8.elementsEqual(subscriptionId.utf8) }
+    }
+
+    /// Offers an EVENT from a relay to its query's selection (which
+    /// verifies it); nil when the subscription is not ours.
+    public mutating func offer(_ event: Event, subscriptionId: String, context: Secp256k1Context) -> RecordVerdict? {
+        guard let q = query(of: subscriptionId) else { return nil }
+        return selections[q].offer(event, now: Clock.unixTime(), context: context)
+    }
+
+    /// Closes the subscriptions on every relay.
+    public func close(_ pool: RelayPool) {
+        for id in ids { pool.unsubscribe(id) }
+    }
+}
+
 /// The outcome of looking records up on a pool's relays.
 public struct RecordLookup {
-    public var queries: [RecordQuery]
     /// One selection per query, holding the best valid record found.
     public var selections: [RecordSelection]
     /// Per relay: true once it sent EOSE for every query.
@@ -50,38 +84,37 @@ public struct RecordLookup {
     public static func run(_ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context,
                            timeoutMilliseconds: Int64) throws(PlatformError) -> RecordLookup {
         let relayCount = pool.urls.count
-        var lookup = RecordLookup(queries: queries, selections: queries.map { RecordSelection(query: $0) },
-                                  answered: Array(repeating: false, count: relayCount),
-                                  failures: Array(repeating: nil, count: relayCount))
+        var subscriptions = RecordSubscriptions(queries, pool: pool)
+        var answered = Array(repeating: false, count: relayCount)
+        var failures: [String?] = Array(repeating: nil, count: relayCount)
+        var refused: [(relay: Int, verdict: RecordVerdict)] = []
         var eose = Array(repeating: Array(repeating: false, count: queries.count), count: relayCount)
-        let ids = queries.indices.map { "nd-" + String($0) }
-        for (q, id) in zip(queries, ids) { pool.subscribe(id, filters: q.filters) }
         let start = Clock.monotonicMilliseconds()
         pool.start(now: start)
         let finished = try pool.run(until: start + timeoutMilliseconds) { event in
             switch event {
             case .message(let r, .event(let sub, let e)):
-                if let q = ids.firstIndex(where: { $0.utf8.elementsEqual(sub.utf8) }) {
-                    let verdict = lookup.selections[q].offer(e, now: Clock.unixTime(), context: context)
-                    if verdict != .accepted && verdict != .older && verdict != .duplicate { lookup.refused.append((r, verdict)) }
+                if let verdict = subscriptions.offer(e, subscriptionId: sub, context: context),
+                   verdict != .accepted && verdict != .older && verdict != .duplicate {
+                    refused.append((r, verdict))
                 }
             case .message(let r, .eose(let sub)), .message(let r, .closed(let sub, _)):
-                if let q = ids.firstIndex(where: { $0.utf8.elementsEqual(sub.utf8) }) { eose[r][q] = true }
-                if eose[r].allSatisfy({ $0 }) { lookup.answered[r] = true }
+                if let q = subscriptions.query(of: sub) { eose[r][q] = true }
+                if eose[r].allSatisfy({ $0 }) { answered[r] = true }
             case .failed(let r, let message):
-                if !lookup.answered[r] { lookup.failures[r] = message }
+                if !answered[r] { failures[r] = message }
             default:
                 break
             }
-            return (0..<relayCount).allSatisfy { lookup.answered[$0] || pool.isDead($0) }
+            return (0..<relayCount).allSatisfy { answered[$0] || pool.isDead($0) }
         }
         if !finished {
-            for r in 0..<relayCount where !lookup.answered[r] && lookup.failures[r] == nil {
-                lookup.failures[r] = "no answer within " + RelayPool.seconds(timeoutMilliseconds)
+            for r in 0..<relayCount where !answered[r] && failures[r] == nil {
+                failures[r] = "no answer within " + RelayPool.seconds(timeoutMilliseconds)
             }
         }
-        for id in ids { pool.unsubscribe(id) }
-        return lookup
+        subscriptions.close(pool)
+        return RecordLookup(selections: subscriptions.selections, answered: answered, failures: failures, refused: refused)
     }
 }
 

@@ -84,9 +84,7 @@ enum ResolveCommand {
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
         StopSignal.install()
-        var selections = queries.map { RecordSelection(query: $0) }
-        let ids = queries.indices.map { "nd-" + String($0) }
-        for (q, id) in zip(queries, ids) { pool.subscribe(id, filters: q.filters) }
+        var subscriptions = RecordSubscriptions(queries, pool: pool)
         let start = Clock.monotonicMilliseconds()
         pool.start(now: start)
         var ready = false
@@ -96,9 +94,7 @@ enum ResolveCommand {
             for event in pool.takeEvents() {
                 switch event {
                 case .message(_, .event(let sub, let e)):
-                    if let q = ids.firstIndex(where: { $0.utf8.elementsEqual(sub.utf8) }) {
-                        _ = selections[q].offer(e, now: Clock.unixTime(), context: ctx)
-                    }
+                    _ = subscriptions.offer(e, subscriptionId: sub, context: ctx)
                 case .message(_, .eose):
                     ready = true
                 case .failed(let r, let message):
@@ -109,7 +105,7 @@ enum ResolveCommand {
             }
             if !ready && Clock.monotonicMilliseconds() >= start + timeout { ready = true }
             if ready {
-                let answer = Answer(selections, type: type)
+                let answer = Answer(subscriptions.selections, type: type)
                 if shown == nil || answer.ids != shown! {
                     shown = answer.ids
                     if !answer.isEmpty { Output.stdout(answer.render(name: name, parsed: parsed, json: json, oneLine: true)) }
