@@ -100,9 +100,8 @@ public final class RelayPool {
     /// closes every socket.
     public func shutdown() {
         for i in links.indices {
-            if links[i].phase == .open, var ws = links[i].socket {
-                ws.close()
-                links[i].socket = ws
+            if links[i].phase == .open {
+                withSocket(i) { $0.close() }
                 flush(i)
             }
             links[i].stream?.close()
@@ -156,10 +155,9 @@ public final class RelayPool {
                     fail(i, "no answer for " + Self.seconds(silent), now: now)
                 } else if silent >= options.keepaliveMilliseconds && !links[i].pinged {
                     links[i].pinged = true
-                    if var ws = links[i].socket {
+                    withSocket(i) { ws in
                         let empty: [UInt8] = []
                         empty.withUnsafeBytes { p in _ = try? ws.sendPing(p) }
-                        links[i].socket = ws
                     }
                     flush(i, now: now)
                 }
@@ -245,15 +243,18 @@ public final class RelayPool {
             }
             links[i].lastReceive = now
             links[i].pinged = false
-            guard var ws = links[i].socket else { return }
+            let received: Result<Void, NostrError>? = withSocket(i) { ws in
+                readBuffer.withUnsafeBytes { p in
+                    Result { () throws(NostrError) in try ws.receive(UnsafeRawBufferPointer(rebasing: p[0..<n])) }
+                }
+            }
             do throws(NostrError) {
-                try readBuffer.withBytes { (p) throws(NostrError) in try ws.receive(UnsafeRawBufferPointer(rebasing: p[0..<n])) }
-                links[i].socket = ws
+                try received?.get()
                 try deliver(i, now: now)
             } catch {
-                links[i].socket = ws
+                let status = links[i].socket?.handshakeStatus ?? 0
                 flush(i, now: now)  // the close frame the client queued
-                fail(i, Self.describe(error, ws), now: now)
+                fail(i, Self.describe(error, handshakeStatus: status), now: now)
                 return
             }
         }
@@ -262,10 +263,11 @@ public final class RelayPool {
 
     /// Hands every complete WebSocket message of relay `i` on.
     func deliver(_ i: Int, now: Int64) throws(NostrError) {
-        while var ws = links[i].socket {
-            let event = try ws.nextEvent()
-            links[i].socket = ws
-            guard let event else { return }
+        while true {
+            let next: Result<WebSocketEvent?, NostrError>? = withSocket(i) { ws in
+                Result { () throws(NostrError) -> WebSocketEvent? in try ws.nextEvent() }
+            }
+            guard let event = try next?.get() else { return }
             switch event {
             case .open:
                 links[i].phase = .open
@@ -286,9 +288,9 @@ public final class RelayPool {
     }
 
     func receiveText(_ i: Int) {
-        guard let ws = links[i].socket else { return }
+        guard let text = links[i].socket?.message else { return }
         do throws(NostrError) {
-            let message = try RelayMessage(json: ws.message, reader: &reader)
+            let message = try RelayMessage(json: text, reader: &reader)
             if case .ok(let id, _, _) = message { links[i].unacknowledged.removeAll { $0.id == id } }
             events.append(.message(relay: i, message))
         } catch {
@@ -298,30 +300,45 @@ public final class RelayPool {
 
     /// Queues `message` on relay `i`'s WebSocket and writes what it can.
     func send(_ i: Int, _ message: ClientMessage) {
-        guard var ws = links[i].socket else { return }
         writer.reset()
         message.write(into: &writer)
-        let ok = writer.bytes.withUnsafeBytes { p in (try? ws.sendText(p)) != nil }
-        links[i].socket = ws
+        let ok = withSocket(i) { ws in writer.bytes.withUnsafeBytes { p in (try? ws.sendText(p)) != nil } } ?? false
         if ok { flush(i) }
     }
 
     /// Writes queued WebSocket bytes until the socket would block.
     func flush(_ i: Int, now: Int64 = Clock.monotonicMilliseconds()) {
-        while let stream = links[i].stream, stream.isEstablished, var ws = links[i].socket, !ws.outbound.isEmpty {
-            let result: Result<Int, PlatformError> = ws.outbound.withUnsafeBytes { p in
-                Result { () throws(PlatformError) -> Int in try stream.write(p) }
+        while let stream = links[i].stream, stream.isEstablished {
+            let result: Result<Int, PlatformError>? = withSocket(i) { ws in
+                guard !ws.outbound.isEmpty else { return .success(0) }
+                let written = ws.outbound.withUnsafeBytes { p in
+                    Result { () throws(PlatformError) -> Int in try stream.write(p) }
+                }
+                if case .success(let n) = written, n > 0 { ws.consumeOutbound(n) }
+                return written
             }
             switch result {
-            case .success(let n):
-                if n == 0 { return }
-                ws.consumeOutbound(n)
-                links[i].socket = ws
+            case .none, .success(0): return
+            case .success: continue
             case .failure(let error):
                 fail(i, error.message, now: now)
                 return
             }
         }
+    }
+
+    /// Runs `body` on relay `i`'s WebSocket client in place. The client is
+    /// moved out of `links` while `body` runs, so its buffers stay uniquely
+    /// referenced and mutating them never copies them (copy-on-write would
+    /// otherwise copy the inbound buffer on every read). `body` must not
+    /// touch `links[i]`.
+    @discardableResult
+    func withSocket<R>(_ i: Int, _ body: (inout WebSocketClient) -> R) -> R? {
+        guard var ws = links[i].socket else { return nil }
+        links[i].socket = nil
+        let result = body(&ws)
+        links[i].socket = ws
+        return result
     }
 
     func fail(_ i: Int, _ message: String, now: Int64, permanent: Bool = false) {
@@ -341,12 +358,12 @@ public final class RelayPool {
         events.append(.failed(relay: i, message: message))
     }
 
-    static func describe(_ error: NostrError, _ ws: WebSocketClient) -> String {
+    static func describe(_ error: NostrError, handshakeStatus: Int) -> String {
         switch error.code {
         case .wsClosed:
             return "the relay closed the WebSocket (code " + String(error.offset) + ")"
-        case .wsHandshake where ws.handshakeStatus != 0:
-            return "WebSocket upgrade refused: HTTP status " + String(ws.handshakeStatus)
+        case .wsHandshake where handshakeStatus != 0:
+            return "WebSocket upgrade refused: HTTP status " + String(handshakeStatus)
         default:
             return error.reason
         }
