@@ -87,11 +87,33 @@ final class TestRelay {
         if process.isRunning {
             // Foundation starts children with SIGTERM blocked, and its
             // waitUntilExit can hang off the main thread: SIGKILL, then poll.
+            // gunicorn's worker outlives a killed master: kill the whole tree.
+            for pid in TestRelay.descendants(of: process.processIdentifier) { kill(pid, SIGKILL) }
             kill(process.processIdentifier, SIGKILL)
             let deadline = Date().addingTimeInterval(5)
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Every process below `root`, from the parent ids in /proc/PID/stat.
+    static func descendants(of root: Int32) -> [Int32] {
+        var parent: [Int32: Int32] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
+        }
+        var found: [Int32] = []
+        var frontier = [root]
+        while let p = frontier.popLast() {
+            for (child, ppid) in parent where ppid == p {
+                found.append(child)
+                frontier.append(child)
+            }
+        }
+        return found
     }
 
     static func freePort() throws -> Int {
