@@ -13,7 +13,10 @@
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
 #      then publishing and resolving through real relays under qemu; the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
-#      one minute more); the release build, and the fully static release build
+#      one minute more); cross/deploy.sh into staging roots, systemd and
+#      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
+#      the procd init script with stubs, configs accepted by the aarch64
+#      binary); the release build, and the fully static release build
 #   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
 #      heap allocations per verified event (valgrind; must be zero), and a cold
 #      `nostr-dns resolve` against the proof of concept's Python stack
@@ -47,6 +50,7 @@ stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cros
 stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
 stage "cross armv7 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh --arch armv7
 stage "relays with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7
+stage "deploy staging root" Tests/deploy/test-staging.sh
 stage "release build" swift build -c release
 stage "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \
     && file .build-static/release/nostr-dns | grep -q "statically linked" \
