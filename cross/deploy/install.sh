@@ -47,9 +47,6 @@ fi
 [ "$activate" = --activate ] || exit 0
 [ "$dest" = "" ] || { echo "install.sh: --activate only with DEST /" >&2; exit 2; }
 
-# Until the binary has the mDNS responder, `nostr-dns --help` says so.
-has_mdns() { ! /usr/bin/nostr-dns --help 2>&1 | grep -q 'not in this build yet'; }
-
 if [ "$kind" = systemd ]; then
 	if ! id nostr-dns >/dev/null 2>&1; then
 		useradd --system --no-create-home --home-dir /var/lib/nostr-dns \
@@ -60,13 +57,9 @@ if [ "$kind" = systemd ]; then
 	systemctl enable --now nostr-dns-publish.service
 	systemctl restart nostr-dns-publish.service
 	echo "  started    nostr-dns-publish.service"
-	if has_mdns; then
-		systemctl enable nostr-dns.service
-		systemctl restart nostr-dns.service
-		echo "  started    nostr-dns.service"
-	else
-		echo "  not enabled nostr-dns.service: this binary has no mDNS responder yet"
-	fi
+	# nostr-dns.service (the mDNS responder) is installed but not enabled
+	# until the responder is in the binary (its issue enables it here).
+	echo "  not enabled nostr-dns.service: the mDNS responder is not in this build yet"
 	sleep 1
 	echo "npub: $(/usr/bin/nostr-dns --config /etc/nostr-dns/config whoami 2>&1 | head -n1)"
 	echo "logs: journalctl -u nostr-dns-publish -f"
@@ -74,7 +67,7 @@ else
 	/etc/init.d/nostr-dns enable
 	/etc/init.d/nostr-dns restart
 	echo "  started    /etc/init.d/nostr-dns"
-	has_mdns || echo "  note: this binary has no mDNS responder yet; leave nostr-dns.main.enabled=0"
+	echo "  note: the mDNS responder is not in this build yet; leave nostr-dns.main.enabled=0"
 	sleep 1
 	echo "npub: $(/usr/bin/nostr-dns --config /var/etc/nostr-dns.conf whoami 2>&1 | head -n1)"
 	echo "logs: logread -e nostr-dns -f"
