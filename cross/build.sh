@@ -20,7 +20,9 @@
 # Environment: SWIFTC (default: swiftc from PATH), CROSS_SWIFTFLAGS and
 # CROSS_LDFLAGS (extra flags, appended), CROSS_SYSROOT_ARMV7 (default
 # /opt/nostr-dns-cross/armhf: where cross/setup.sh unpacks Debian's armhf
-# libraries when they cannot be installed through multiarch).
+# libraries when they cannot be installed through multiarch),
+# CROSS_SECP256K1_DIR (default /opt/nostr-dns-cross/secp256k1: the
+# libsecp256k1 that cross/setup.sh builds per architecture, in <arch>/).
 #
 # How: each module in MODULES below is compiled, in order, with
 # `swiftc -enable-experimental-feature Embedded -wmo -Osize` into one object
@@ -28,6 +30,10 @@
 # objects are linked by the target's gcc as a driver with the toolchain's
 # ld.lld (GNU ld fails with "copy relocation against non-copyable protected
 # symbol") against the target's static glibc, libsecp256k1 and mbedTLS.
+# libsecp256k1 (headers and libsecp256k1.a) comes from
+# $CROSS_SECP256K1_DIR/<arch>/, ahead of Debian's: cross/setup.sh builds it
+# from Debian's source package with a small --with-ecmult-window, because
+# Debian's window 15 puts 1 MiB of verification tables into every binary.
 set -euo pipefail
 
 # Swift modules of the binary, in dependency order: "ModuleName:folder".
@@ -132,8 +138,13 @@ configure_arch() {
         BASE_INCDIR="$SYSROOT/usr/include"
     fi
     [ -d "$INCDIR" ] || die "$INCDIR is missing (the $1 glibc headers); run cross/setup.sh $1"
+    SECP_DIR="${CROSS_SECP256K1_DIR:-/opt/nostr-dns-cross/secp256k1}/$1"
+    if [ ! -f "$SECP_DIR/lib/libsecp256k1.a" ] || [ ! -f "$SECP_DIR/include/secp256k1.h" ]; then
+        die "$SECP_DIR/lib/libsecp256k1.a is missing (libsecp256k1 built from source for $1); run cross/setup.sh $1"
+    fi
     local lib
     for lib in "${LINK_LIBS[@]}" c; do
+        [ "$lib" != secp256k1 ] || continue
         [ -f "$LIBDIR/lib$lib.a" ] || die "$LIBDIR/lib$lib.a is missing (static $lib for $1); run cross/setup.sh $1"
     done
 }
@@ -191,6 +202,7 @@ build_arch() {
         -Xfrontend -function-sections
         -Xcc -D_GNU_SOURCE
         "${ARCH_SWIFTFLAGS[@]}"
+        -Xcc -I"$SECP_DIR/include"
         -Xcc -I"$BASE_INCDIR" -Xcc -I"$INCDIR"
         -I "$scratch"
     )
@@ -233,7 +245,7 @@ build_arch() {
     [ -z "${CROSS_LDFLAGS:-}" ] || ldflags+=(${CROSS_LDFLAGS})
     note "$arch: link ($CC_DRIVER, ld.lld)"
     "$CC_DRIVER" "${ldflags[@]}" "${linkobjs[@]}" \
-        -L "$LIBDIR" "${libflags[@]}" \
+        -L "$SECP_DIR/lib" -L "$LIBDIR" "${libflags[@]}" \
         -L "$EMBEDDED_DIR/$SWIFT_TARGET" -lswiftUnicodeDataTables -lm \
         -o "$out" \
         || die "$arch: link failed"

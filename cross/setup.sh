@@ -30,6 +30,22 @@
 # them into a sysroot, $CROSS_SYSROOT_ARMV7 (default /opt/nostr-dns-cross/armhf),
 # which cross/build.sh armv7 links against. The cross gcc is Debian's
 # gcc-arm-linux-gnueabihf (an amd64 package). Delete the sysroot to refresh it.
+#
+# libsecp256k1 for the cross builds is built here from source, not taken from
+# Debian's binary package: Debian configures it with the default
+# --with-ecmult-window=15, whose verification tables (secp256k1_pre_g and
+# pre_g_128) are 1 MiB of every static binary. The source is Debian's own
+# source package of the version the host has installed (libsecp256k1-dev,
+# 0.2.0-2 on bookworm), fetched by a second private apt instance with only a
+# deb-src entry (lists under $CROSS_SECP256K1_DIR/src.apt, nothing in the
+# system's apt configuration) and unpacked by dpkg-source; it is configured
+# per target (--host, static only, the schnorrsig, extrakeys and ecdh
+# modules, --with-ecmult-window=$CROSS_SECP256K1_WINDOW, default 8) and
+# installed into $CROSS_SECP256K1_DIR/<arch>/ (default
+# /opt/nostr-dns-cross/secp256k1/<arch>/), which cross/build.sh links ahead of
+# the system library. A stamp file there records the version and flags; the
+# library is rebuilt when they change. Building needs autoconf, automake,
+# libtool, make and dpkg-dev (installed here).
 set -euo pipefail
 
 die() { printf 'cross/setup.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -79,9 +95,44 @@ armv7_sysroot_ok() {
     done
 }
 
+# libsecp256k1 built from source for the cross builds (see above).
+SECP_DIR="${CROSS_SECP256K1_DIR:-/opt/nostr-dns-cross/secp256k1}"
+SECP_WINDOW="${CROSS_SECP256K1_WINDOW:-8}"
+case "$SECP_WINDOW" in
+    2|3|4|5|6|7|8|9|10|11|12|13|14|15) ;;
+    *) die "CROSS_SECP256K1_WINDOW must be 2..15 (got '$SECP_WINDOW')" ;;
+esac
+SECP_MODULES=(--enable-module-schnorrsig --enable-module-extrakeys --enable-module-ecdh)
+secp_host_of() {   # GNU triple for configure --host
+    case "$1" in
+        aarch64) echo aarch64-linux-gnu ;;
+        armv7) echo arm-linux-gnueabihf ;;
+        x86_64) echo x86_64-linux-gnu ;;
+    esac
+}
+secp_cflags_of() {   # armv7: the float ABI and FPU that cross/build.sh uses
+    case "$1" in
+        armv7) echo "-O2 -march=armv7-a -mfloat-abi=hard -mfpu=vfpv3-d16" ;;
+        *) echo "-O2" ;;
+    esac
+}
+secp_version() {   # the source version: the host's libsecp256k1-dev
+    dpkg-query -W -f='${Version}' "libsecp256k1-dev:$host_arch" 2>/dev/null || true
+}
+secp_stamp_of() {   # what the build in $SECP_DIR/<arch> must have been made with
+    printf 'libsecp256k1 %s host=%s window=%s cflags=%s %s --enable-static --disable-shared\n' \
+        "$(secp_version)" "$(secp_host_of "$1")" "$SECP_WINDOW" "$(secp_cflags_of "$1")" "${SECP_MODULES[*]}"
+}
+secp_ok() {
+    [ -f "$SECP_DIR/$1/lib/libsecp256k1.a" ] && [ -f "$SECP_DIR/$1/include/secp256k1.h" ] \
+        && [ -f "$SECP_DIR/$1/.nostr-dns-build" ] \
+        && [ "$(cat "$SECP_DIR/$1/.nostr-dns-build")" = "$(secp_stamp_of "$1")" ]
+}
+
 packages=()
 foreign_archs=()
 want_armv7_sysroot=0
+secp_targets=()
 for t in "${targets[@]}"; do
     a="$(deb_arch_of "$t")"
     if [ "$t" = armv7 ] && [ "$a" != "$host_arch" ]; then
@@ -102,13 +153,22 @@ for t in "${targets[@]}"; do
 done
 # Host headers and libraries: the SwiftPM build that test-qemu.sh compares against.
 packages+=(libsecp256k1-dev libmbedtls-dev)
+# Building libsecp256k1 from Debian's source package (see above).
+packages+=(dpkg-dev autoconf automake libtool make)
+for t in "${targets[@]}"; do
+    secp_ok "$t" || secp_targets+=("$t")
+done
 
 # De-duplicate, keeping order.
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
 
 is_installed() {   # a name without :arch means the host's (libc6-dev is multi-arch)
-    local q="$1"
-    case "$q" in *:*) ;; *) q="$q:$host_arch" ;; esac
+    local q="$1"       # or an Architecture: all one (dpkg-dev, autoconf)
+    case "$q" in
+        *:*) ;;
+        *) [ "$(dpkg-query -W -f='${Status}' "$q:all" 2>/dev/null || true)" = "install ok installed" ] && return 0
+           q="$q:$host_arch" ;;
+    esac
     [ "$(dpkg-query -W -f='${Status}' "$q" 2>/dev/null || true)" = "install ok installed" ]
 }
 
@@ -134,7 +194,8 @@ check_swift() {
     fi
 }
 
-if [ ${#missing[@]} -eq 0 ] && [ ${#missing_archs[@]} -eq 0 ] && [ $want_armv7_sysroot -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_archs[@]} -eq 0 ] && [ $want_armv7_sysroot -eq 0 ] \
+    && [ ${#secp_targets[@]} -eq 0 ]; then
     note "everything is installed already (${packages[*]})"
     check_swift
     exit 0
@@ -275,6 +336,105 @@ make_armv7_sysroot() {
 }
 if [ $want_armv7_sysroot -eq 1 ]; then
     make_armv7_sysroot
+fi
+
+# Debian's source package of libsecp256k1, unpacked once into
+# $SECP_DIR/src/<version>/ (autogen.sh already run), through a private
+# apt instance with a deb-src entry only.
+secp_source() {
+    local ver src aptdir="$SECP_DIR/src.apt" tmp
+    ver="$(secp_version)"
+    [ -n "$ver" ] || die "libsecp256k1-dev:$host_arch is not installed (its version picks the source)"
+    src="$SECP_DIR/src/$ver"
+    if [ -f "$src/.nostr-dns-ready" ]; then
+        SECP_SRC="$src"
+        return
+    fi
+    $SUDO mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+    [ -f "$aptdir/status" ] || $SUDO touch "$aptdir/status"
+    local codename="${VERSION_CODENAME:-}" list
+    if [ $is_ubuntu -eq 1 ]; then
+        codename="${UBUNTU_CODENAME:-$codename}"
+        [ -n "$codename" ] || die "cannot tell the Ubuntu release codename from /etc/os-release"
+        list="$(printf 'deb-src http://archive.ubuntu.com/ubuntu %s main universe\ndeb-src http://archive.ubuntu.com/ubuntu %s-updates main universe\ndeb-src http://security.ubuntu.com/ubuntu %s-security main universe\n' \
+            "$codename" "$codename" "$codename")"
+    else
+        [ -n "$codename" ] || die "cannot tell the Debian release codename from /etc/os-release"
+        list="$(printf 'deb-src http://deb.debian.org/debian %s main\ndeb-src http://deb.debian.org/debian %s-updates main\ndeb-src http://deb.debian.org/debian-security %s-security main\n' \
+            "$codename" "$codename" "$codename")"
+    fi
+    printf '%s\n' "$list" | $SUDO tee "$aptdir/sources.list" >/dev/null
+    local apt=(apt-get -q
+        -o Dir::State::Lists="$aptdir/lists" -o Dir::Cache="$aptdir/cache"
+        -o Dir::State::status="$aptdir/status" -o Debug::NoLocking=1
+        -o Acquire::Languages=none -o APT::Sandbox::User=root
+        -o Dir::Etc::SourceList="$aptdir/sources.list" -o Dir::Etc::SourceParts=/nonexistent)
+    note "libsecp256k1: apt-get update (deb-src only, lists in $aptdir)"
+    $SUDO "${apt[@]}" update || note "warning: the deb-src apt-get update reported errors; trying the download anyway"
+    tmp="$(mktemp -d)"
+    chmod 755 "$tmp"
+    note "libsecp256k1: downloading the source package libsecp256k1=$ver"
+    # apt checks the files against the signed Sources index, so
+    # dpkg-source does not need to check the .dsc signature again.
+    (cd "$tmp" && $SUDO "${apt[@]}" source --download-only "libsecp256k1=$ver") \
+        || { rm -rf "$tmp"; die "downloading the libsecp256k1 $ver source package failed (is deb-src reachable?)"; }
+    $SUDO rm -rf "$src.new"
+    $SUDO mkdir -p "$(dirname "$src")"
+    (cd "$tmp" && $SUDO dpkg-source --no-check -x ./*.dsc "$src.new") \
+        || { rm -rf "$tmp"; die "unpacking the libsecp256k1 source package failed"; }
+    rm -rf "$tmp"
+    note "libsecp256k1: autogen.sh"
+    (cd "$src.new" && $SUDO ./autogen.sh >/dev/null) || die "libsecp256k1: autogen.sh failed"
+    $SUDO touch "$src.new/.nostr-dns-ready"
+    $SUDO rm -rf "$src"
+    $SUDO mv "$src.new" "$src"
+    SECP_SRC="$src"
+}
+
+# Configure, build and install one target's static libsecp256k1.
+build_secp() {
+    local t="$1" host cc cflags out="$SECP_DIR/$1" bld
+    host="$(secp_host_of "$t")"
+    cflags="$(secp_cflags_of "$t")"
+    local tools=() ldflags=""
+    if [ "$(deb_arch_of "$t")" = "$host_arch" ]; then
+        cc=gcc
+    else
+        cc="$host-gcc"
+        # The host's ar and ranlib may not know the target's object format.
+        tools=(AR="$host-ar" RANLIB="$host-ranlib" NM="$host-nm" STRIP="$host-strip")
+    fi
+    command -v "$cc" >/dev/null 2>&1 || die "$cc not found (needed to build libsecp256k1 for $t)"
+    if [ "$t" = armv7 ] && [ "$host_arch" != armhf ]; then
+        # No armhf libc outside the sysroot (see above); configure's test
+        # programs link statically against it.
+        cc="$cc --sysroot=$SYSROOT_ARMV7"
+        ldflags="-static"
+    fi
+    bld="$SECP_DIR/build/$t"
+    $SUDO rm -rf "$bld" "$out.new"
+    $SUDO mkdir -p "$bld"
+    note "libsecp256k1: $t: configure --host=$host --with-ecmult-window=$SECP_WINDOW"
+    (cd "$bld" && $SUDO "$SECP_SRC/configure" -q --host="$host" CC="$cc" CFLAGS="$cflags" \
+        LDFLAGS="$ldflags" "${tools[@]}" \
+        --prefix=/ --enable-static --disable-shared "${SECP_MODULES[@]}" \
+        --disable-tests --disable-exhaustive-tests --disable-benchmark \
+        --with-ecmult-window="$SECP_WINDOW" >/dev/null) \
+        || die "libsecp256k1: configure for $t failed (see $bld/config.log)"
+    note "libsecp256k1: $t: make"
+    $SUDO make -s -C "$bld" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null \
+        || die "libsecp256k1: make for $t failed"
+    $SUDO make -s -C "$bld" install DESTDIR="$out.new" >/dev/null \
+        || die "libsecp256k1: make install for $t failed"
+    secp_stamp_of "$t" | $SUDO tee "$out.new/.nostr-dns-build" >/dev/null
+    $SUDO rm -rf "$out" "$bld"
+    $SUDO mv "$out.new" "$out"
+    secp_ok "$t" || die "libsecp256k1 for $t in $out is incomplete"
+    note "libsecp256k1: $t: $out/lib/libsecp256k1.a ($(secp_stamp_of "$t"))"
+}
+if [ ${#secp_targets[@]} -gt 0 ]; then
+    secp_source
+    for t in "${secp_targets[@]}"; do build_secp "$t"; done
 fi
 
 # The core is written against the mbedTLS 2.28 API.
