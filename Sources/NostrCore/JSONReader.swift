@@ -256,7 +256,7 @@ struct JSONScanner {
             } else if c < 0x80 {
                 pos &+= 1
             } else {
-                try scanUTF8(c)
+                try scanUTF8()
             }
         }
         throw NostrError(.jsonSyntax, at: pos)
@@ -295,29 +295,10 @@ struct JSONScanner {
         return v
     }
 
-    /// One multi-byte UTF-8 sequence whose lead byte is `c` (>= 0x80).
-    mutating func scanUTF8(_ c: UInt8) throws(NostrError) {
-        let at = pos
-        var need: Int
-        var lo: UInt8 = 0x80, hi: UInt8 = 0xBF  // allowed range of the second byte
-        switch c {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lo = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; hi = 0x9F  // no UTF-8-encoded surrogates
-        case 0xF0: need = 3; lo = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; hi = 0x8F  // nothing above U+10FFFF
-        default: throw NostrError(.jsonBadUTF8, at: at)
-        }
-        guard pos + need < end else { throw NostrError(.jsonBadUTF8, at: at) }
-        let b1 = input[pos + 1]
-        guard b1 >= lo && b1 <= hi else { throw NostrError(.jsonBadUTF8, at: at) }
-        var k = 2
-        while k <= need {
-            guard input[pos + k] & 0xC0 == 0x80 else { throw NostrError(.jsonBadUTF8, at: at) }
-            k += 1
-        }
-        pos &+= need + 1
+    /// One multi-byte UTF-8 sequence at `pos` (lead byte >= 0x80),
+    /// checked by the rules of `UTF8Validation`.
+    mutating func scanUTF8() throws(NostrError) {
+        guard let length = UTF8Validation.sequenceLength(input, at: pos, end: end) else { throw NostrError(.jsonBadUTF8, at: pos) }
+        pos &+= length
     }
 }
