@@ -118,8 +118,10 @@ public struct Event: JSONCodable, Equatable, Sendable {
     }
 
     /// The value of the first tag named `name` (its second element), if any.
+    /// Names compare byte for byte, as relays compare them (String `==`
+    /// would apply Unicode canonical equivalence).
     public func firstTagValue(_ name: String) -> String? {
-        for tag in tags where tag.count >= 2 && tag[0] == name { return tag[1] }
+        for tag in tags where tag.count >= 2 && tag[0].utf8.elementsEqual(name.utf8) { return tag[1] }
         return nil
     }
 

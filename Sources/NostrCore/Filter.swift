@@ -39,7 +39,11 @@ public struct Filter: JSONCodable, Equatable, Sendable {
             var found = false
             for tag in e.tags where tag.count >= 2 {
                 let name = tag[0].utf8
-                if name.count == 1, name.first == q.letter, q.values.contains(tag[1]) { found = true; break }
+                // Values compare byte for byte, as relays match them (NIP-01).
+                if name.count == 1, name.first == q.letter, q.values.contains(where: { $0.utf8.elementsEqual(tag[1].utf8) }) {
+                    found = true
+                    break
+                }
             }
             if !found { return false }
         }

@@ -242,4 +242,18 @@ struct BadMessage: CustomTestStringConvertible, Sendable {
         let long = F.sign(tags: [["dd", "name"]], content: "")
         #expect(!Filter(tagQueries: [.init(letter: d, values: ["name"])]).matches(long))
     }
+
+    /// NIP-01 tag values match byte for byte: "é" precomposed (U+00E9) and
+    /// decomposed (e + U+0301) are equal as Swift Strings but not as tags.
+    @Test func tagValuesMatchByteForByteNotByUnicodeEquivalence() {
+        let precomposed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        #expect(precomposed == decomposed)  // Swift String equality
+        let e = F.sign(tags: [["d", precomposed]], content: "")
+        #expect(Filter(tagQueries: [.init(letter: Self.d, values: [precomposed])]).matches(e))
+        #expect(!Filter(tagQueries: [.init(letter: Self.d, values: [decomposed])]).matches(e))
+        #expect(e.firstTagValue("d") == precomposed)
+        let f = F.sign(tags: [["caf\u{E9}", "x"]], content: "")
+        #expect(f.firstTagValue(decomposed) == nil)
+    }
 }
