@@ -17,14 +17,7 @@ public enum KeyFile {
     /// if HOME is absolute; else nil. Never a temporary folder.
     public static func defaultPath(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
         if let explicit = env("NOSTR_DNS_KEY"), !explicit.isEmpty { return explicit }
-        if isRoot { return "/etc/nostr-dns/nsec" }
-        if let config = env("XDG_CONFIG_HOME"), isAbsolute(config) {
-            return withoutTrailingSlashes(config) + "/nostr-dns/nsec"
-        }
-        if let home = env("HOME"), isAbsolute(home) {
-            return withoutTrailingSlashes(home) + "/.config/nostr-dns/nsec"
-        }
-        return nil
+        return ConfigLocation.folder(env: env, isRoot: isRoot).map { $0 + "/nsec" }
     }
 
     /// `option` (the `--key PATH` value) when given, else `defaultPath`;

@@ -63,7 +63,6 @@ public final class RelayPool {
     }
 
     /// The state of relay `i`, for reports.
-    public func isOpen(_ i: Int) -> Bool { links[i].phase == .open }
     public func isDead(_ i: Int) -> Bool { links[i].phase == .dead }
     /// The last failure of relay `i`, or nil.
     public func lastError(_ i: Int) -> String? { links[i].lastError }

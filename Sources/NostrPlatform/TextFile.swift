@@ -21,14 +21,26 @@ public enum TextFile {
     }
 }
 
-/// Where the config file lives (README, "Config file").
+/// Where the config file and the default key file live (README, "Config
+/// file" and "The key file").
 public enum ConfigLocation {
-    /// `/etc/nostr-dns/config` for root, else `$XDG_CONFIG_HOME/nostr-dns/config`
-    /// or `~/.config/nostr-dns/config`: beside the default key file.
-    public static func defaultPath(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
-        if isRoot { return "/etc/nostr-dns/config" }
-        if let config = env("XDG_CONFIG_HOME"), config.utf8.first == 0x2F { return config + "/nostr-dns/config" }
-        if let home = env("HOME"), home.utf8.first == 0x2F { return home + "/.config/nostr-dns/config" }
+    /// `/etc/nostr-dns` for root; else `$XDG_CONFIG_HOME/nostr-dns` if that
+    /// variable is an absolute path (the XDG Base Directory specification
+    /// says relative values are to be ignored); else `$HOME/.config/nostr-dns`
+    /// if HOME is absolute; else nil. Never a temporary folder.
+    public static func folder(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
+        if isRoot { return "/etc/nostr-dns" }
+        if let config = env("XDG_CONFIG_HOME"), KeyFile.isAbsolute(config) {
+            return KeyFile.withoutTrailingSlashes(config) + "/nostr-dns"
+        }
+        if let home = env("HOME"), KeyFile.isAbsolute(home) {
+            return KeyFile.withoutTrailingSlashes(home) + "/.config/nostr-dns"
+        }
         return nil
+    }
+
+    /// The config file beside the default key file: `<folder>/config`.
+    public static func defaultPath(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
+        folder(env: env, isRoot: isRoot).map { $0 + "/config" }
     }
 }

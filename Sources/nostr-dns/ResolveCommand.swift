@@ -161,14 +161,7 @@ enum ResolveCommand {
             }
             var items = addresses.map { $0.text }
             if let tls { items.append("3 1 1 " + tls.spkiSHA256.hex) }
-            if oneLine { return items.isEmpty ? "" : joined(items, " ") + "\n" }
-            return items.isEmpty ? "" : joined(items, "\n") + "\n"
-        }
-
-        func joined(_ items: [String], _ separator: String) -> String {
-            var out = ""
-            for (i, item) in items.enumerated() { out += (i == 0 ? "" : separator) + item }
-            return out
+            return items.isEmpty ? "" : items.joined(separator: oneLine ? " " : "\n") + "\n"
         }
     }
 
