@@ -218,6 +218,76 @@ static inline unsigned int nd_sockaddr_make(void *storage, const unsigned char *
     return 0;
 }
 
+/* Servers. bind(2) a new non-blocking, close-on-exec socket to an address,
+ * with SO_REUSEADDR (a restarted server binds at once, not after
+ * TIME_WAIT) and, for IPv6, IPV6_V6ONLY (so [::]:P and 0.0.0.0:P are two
+ * separate sockets, as every --listen address is). For a stream socket,
+ * listen(2) follows with `backlog`. Returns the descriptor, or -errno. */
+static inline int nd_bind_socket(int family, int datagram, const void *address, unsigned int length, int backlog) {
+    int fd = socket(family, (datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, (const struct sockaddr *)address, (socklen_t)length) != 0
+        || (!datagram && listen(fd, backlog) != 0)) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* accept(2), then the new connection made non-blocking and close-on-exec
+ * (accept4 needs _GNU_SOURCE, which the importer's view of glibc may lack);
+ * its peer in *storage (a struct sockaddr_storage). Retries EINTR. Returns
+ * the descriptor, or -errno (-EAGAIN when no connection is waiting). */
+static inline int nd_accept(int fd, void *storage, unsigned int *length) {
+    for (;;) {
+        socklen_t l = (socklen_t)sizeof(struct sockaddr_storage);
+        int c = accept(fd, (struct sockaddr *)storage, &l);
+        if (c >= 0) {
+            fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+            fcntl(c, F_SETFD, FD_CLOEXEC);
+            *length = (unsigned int)l;
+            return c;
+        }
+        if (errno != EINTR) return -errno;
+    }
+}
+
+/* getsockname(2) into *storage: the address a socket is bound to (the
+ * port the kernel chose for port 0). Returns 0 or errno. */
+static inline int nd_getsockname(int fd, void *storage, unsigned int *length) {
+    socklen_t l = (socklen_t)sizeof(struct sockaddr_storage);
+    if (getsockname(fd, (struct sockaddr *)storage, &l) != 0) return errno;
+    *length = (unsigned int)l;
+    return 0;
+}
+
+/* sendto(2)/recvfrom(2) for unconnected datagram sockets (a DNS server
+ * answers each query to its source). MSG_NOSIGNAL; EINTR retried. Return
+ * bytes, or -errno. recvfrom fills *storage and *length with the source. */
+static inline long nd_sendto(int fd, const void *buffer, size_t count, const void *address, unsigned int length) {
+    for (;;) {
+        ssize_t n = sendto(fd, buffer, count, MSG_NOSIGNAL, (const struct sockaddr *)address, (socklen_t)length);
+        if (n >= 0) return (long)n;
+        if (errno != EINTR) return -(long)errno;
+    }
+}
+
+static inline long nd_recvfrom(int fd, void *buffer, size_t count, void *storage, unsigned int *length) {
+    for (;;) {
+        socklen_t l = (socklen_t)sizeof(struct sockaddr_storage);
+        ssize_t n = recvfrom(fd, buffer, count, 0, (struct sockaddr *)storage, &l);
+        if (n >= 0) {
+            *length = (unsigned int)l;
+            return (long)n;
+        }
+        if (errno != EINTR) return -(long)errno;
+    }
+}
+
 /* netdevice(7) flags of a getifaddrs(3) entry: IFF_* are enum members in
  * glibc's <net/if.h>. */
 static inline int nd_iff_is_up(unsigned int flags) { return (flags & IFF_UP) != 0; }

@@ -53,6 +53,22 @@ public struct NostrError: Error, Equatable, Sendable {
         case config
         // X.509 certificates (RFC 5280)
         case certificate
+        // DNS messages (RFC 1035, RFC 6891)
+        case dnsTruncated
+        case dnsPointer
+        case dnsName
+        case dnsLabelType
+        case dnsCounts
+        case dnsMessage
+        case dnsNoSpace
+        // The wsn:// transport: Noise_XK as BOLT 8 specifies it
+        case noiseAct
+        case noiseDecrypt
+        case noiseKey
+        case noiseLength
+        // HTTPS URLs and responses (RFC 9110, RFC 9112)
+        case url
+        case httpResponse
     }
 
     public var code: Code
@@ -108,6 +124,19 @@ public struct NostrError: Error, Equatable, Sendable {
         case .relayURL: text = "not a relay URL (ws://, wss:// or wsn://)"
         case .config: text = "invalid config file line"
         case .certificate: text = "not a PEM X.509 certificate"
+        case .dnsTruncated: text = "DNS message truncated"
+        case .dnsPointer: text = "bad DNS compression pointer"
+        case .dnsName: text = "DNS name or label too long"
+        case .dnsLabelType: text = "reserved DNS label type"
+        case .dnsCounts: text = "DNS section counts exceed the message"
+        case .dnsMessage: text = "malformed DNS message"
+        case .dnsNoSpace: text = "DNS message does not fit the buffer"
+        case .noiseAct: text = "malformed Noise handshake act"
+        case .noiseDecrypt: text = "Noise message failed authentication"
+        case .noiseKey: text = "invalid Noise public key"
+        case .noiseLength: text = "Noise message too long"
+        case .url: text = "not an https:// URL of an npub name"
+        case .httpResponse: text = "malformed HTTP response"
         }
         if offset >= 0 && code == .config { return text + " (line " + String(offset) + ")" }
         if offset >= 0 { return text + " at byte " + String(offset) }

@@ -1,4 +1,5 @@
 import CPlatform
+import NostrCore
 
 /// An IPv4 or IPv6 socket address (sockaddr_in / sockaddr_in6, ip(7),
 /// ipv6(7)) kept in a `sockaddr_storage`. C shims in platform.h read and
@@ -89,5 +90,41 @@ public struct SocketAddress: Sendable {
     func withSockaddr<R>(_ body: (UnsafeRawPointer, UInt32) -> R) -> R {
         var s = storage
         return withUnsafeBytes(of: &s) { body($0.baseAddress!, length) }
+    }
+}
+
+extension SocketAddress {
+    /// "ADDR:PORT" as `--listen` and `--upstream` take it: "127.0.0.1:5300",
+    /// "[::1]:5300", "0.0.0.0:53", "[::]:53" (IPv6 in brackets, RFC 3986
+    /// §3.2.2). nil for anything else, a host name included.
+    public static func parse(_ text: String) -> SocketAddress? {
+        let bytes = Array(text.utf8)
+        guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")), colon > 0, colon + 1 < bytes.count,
+              bytes.count - colon - 1 <= 5 else { return nil }
+        var port: UInt32 = 0
+        for b in bytes[(colon + 1)...] {
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+            port = port * 10 + UInt32(b - UInt8(ascii: "0"))
+        }
+        guard port <= 65535 else { return nil }
+        var host = bytes[..<colon]
+        if host.first == UInt8(ascii: "[") {
+            guard host.last == UInt8(ascii: "]"), host.count > 2 else { return nil }
+            host = host.dropFirst().dropLast()
+            guard host.contains(UInt8(ascii: ":")) else { return nil }
+        } else if host.contains(UInt8(ascii: ":")) {
+            return nil
+        }
+        guard let ip = try? IPAddress(parsing: host) else { return nil }
+        return SocketAddress(address: ip.bytes, port: UInt16(port))
+    }
+
+    /// The address a socket is bound to (getsockname(2)).
+    public static func bound(to fd: Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length: UInt32 = 0
+        let e = withUnsafeMutableBytes(of: &storage) { nd_getsockname(fd, $0.baseAddress, &length) }
+        guard e == 0 else { return nil }
+        return withUnsafeBytes(of: &storage) { SocketAddress(copying: $0.baseAddress!, length: Int(length)) }
     }
 }

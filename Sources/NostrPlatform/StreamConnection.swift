@@ -52,6 +52,21 @@ public final class StreamConnection {
         try startNextAddress()
     }
 
+    /// A connection a `TCPListener` accepted: already established, plain
+    /// TCP (TLS servers wrap it themselves), with TCP_NODELAY.
+    public init(accepted fd: Int32, peer: SocketAddress) {
+        let text = SocketAddress.text(of: peer.addressBytes)
+        host = text
+        port = peer.port
+        self.fd = fd
+        addresses = [peer]
+        nextAddress = 1
+        current = peer
+        hostIsLiteral = true
+        state = .established
+        _ = nd_tcp_nodelay(fd)
+    }
+
     deinit { close() }
 
     /// What to poll for now: write while connecting; read or write as the
