@@ -73,4 +73,48 @@ static inline int nd_ssl_write(mbedtls_ssl_context *ssl, const void *buffer, siz
     return mbedtls_ssl_write(ssl, (const unsigned char *)buffer, length);
 }
 
+/* ---- The wsn:// transport (NostrCore/NoiseCipher.swift, BOLT 8) ---- */
+
+/* ChaCha20-Poly1305 (RFC 8439) in one call per message: the context lives on
+ * the C stack so Swift needs neither the struct layout nor its init/free
+ * pairing, and the buffers are `void *` as above. Returns mbedTLS's result
+ * (0, or MBEDTLS_ERR_CHACHAPOLY_AUTH_FAILED when the tag does not verify). */
+static inline int nd_chachapoly_seal(const void *key32, const void *nonce12, const void *ad, size_t ad_length,
+                                     const void *input, size_t length, void *output, void *tag16) {
+    mbedtls_chachapoly_context ctx;
+    mbedtls_chachapoly_init(&ctx);
+    int r = mbedtls_chachapoly_setkey(&ctx, (const unsigned char *)key32);
+    if (r == 0)
+        r = mbedtls_chachapoly_encrypt_and_tag(&ctx, length, (const unsigned char *)nonce12,
+                                               (const unsigned char *)ad, ad_length,
+                                               (const unsigned char *)input, (unsigned char *)output,
+                                               (unsigned char *)tag16);
+    mbedtls_chachapoly_free(&ctx);
+    return r;
+}
+
+static inline int nd_chachapoly_open(const void *key32, const void *nonce12, const void *ad, size_t ad_length,
+                                     const void *tag16, const void *input, size_t length, void *output) {
+    mbedtls_chachapoly_context ctx;
+    mbedtls_chachapoly_init(&ctx);
+    int r = mbedtls_chachapoly_setkey(&ctx, (const unsigned char *)key32);
+    if (r == 0)
+        r = mbedtls_chachapoly_auth_decrypt(&ctx, length, (const unsigned char *)nonce12,
+                                            (const unsigned char *)ad, ad_length,
+                                            (const unsigned char *)tag16, (const unsigned char *)input,
+                                            (unsigned char *)output);
+    mbedtls_chachapoly_free(&ctx);
+    return r;
+}
+
+/* HKDF-SHA256 (RFC 5869) with empty info, 64 bytes out: the md_info lookup
+ * returns a pointer to a const C struct that Swift would have to import. */
+static inline int nd_hkdf_sha256_64(const void *salt, size_t salt_length, const void *ikm, size_t ikm_length,
+                                    void *output64) {
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    if (md == NULL) return -1;
+    return mbedtls_hkdf(md, (const unsigned char *)salt, salt_length, (const unsigned char *)ikm, ikm_length,
+                        NULL, 0, (unsigned char *)output64, 64);
+}
+
 #endif
