@@ -51,6 +51,10 @@ public struct PlatformError: Error, Equatable, Sendable {
         /// The connection to `path` is closed (reset by the peer, or used
         /// after close()); `errno` is set when a system call reported it.
         case closed
+        /// The `wsn://` channel with `path` failed (BOLT 8 handshake or
+        /// message authentication); `keyError` is the core's Noise code,
+        /// `detail` the explanation.
+        case noise
     }
 
     public var code: Code
@@ -144,6 +148,11 @@ public struct PlatformError: Error, Equatable, Sendable {
             return text + ": " + PlatformError.describe(errno: errno)
         case .tls:
             return "TLS handshake with " + path + " failed: " + detail
+        case .noise:
+            var text = "wsn:// channel with " + path + " failed: "
+            if let keyError { text += NostrError(keyError).reason }
+            if !detail.isEmpty { text += (keyError == nil ? "" : " (") + detail + (keyError == nil ? "" : ")") }
+            return text
         case .certificates:
             return "cannot load CA certificates from " + path + ": " + detail
         case .timeout:

@@ -30,7 +30,7 @@ public struct RelayPoolOptions: Sendable {
     public init() {}
 }
 
-/// Several relays at once over `ws://` or `wss://`, driven by the caller's
+/// Several relays at once over `ws://`, `wss://` or `wsn://`, driven by the caller's
 /// poll loop: `register(in:)` before poll(2), `handle(_:now:)` after it,
 /// `tick(now:)` for timers, then `takeEvents()`.
 ///
@@ -190,16 +190,23 @@ public final class RelayPool {
         links[i].deadline = now &+ options.connectTimeoutMilliseconds
         links[i].lastReceive = now
         links[i].pinged = false
-        guard url.scheme != .wsn else {
-            fail(i, "wsn:// relays are not supported by this build", now: now, permanent: true)
-            return
+        var noise: NoiseConfig? = nil
+        if url.scheme == .wsn {
+            guard !url.host.isEmpty else {
+                fail(i, "the address of wsn://<npub> was not resolved", now: now, permanent: true)
+                return
+            }
+            do throws(NostrError) { noise = try Self.noiseConfig(for: url) } catch {
+                fail(i, error.reason, now: now, permanent: true)
+                return
+            }
         }
         if url.usesTLS && tls == nil {
             fail(i, "no TLS configuration for a wss:// relay", now: now, permanent: true)
             return
         }
         do throws(PlatformError) {
-            links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil)
+            links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil, noise: noise)
         } catch {
             fail(i, error.message, now: now)
             return

@@ -1,7 +1,8 @@
 import CPlatform
+import NostrCore
 
 /// A client TCP connection (tcp(7)), optionally with TLS 1.2 on top
-/// (`TLSSession`), driven by the caller's poll(2) loop: nothing here blocks
+/// (`TLSSession`) or the `wsn://` BOLT 8 channel (`NoiseSession`), driven by the caller's poll(2) loop: nothing here blocks
 /// except the name lookup in `init` (getaddrinfo(3)).
 ///
 /// Each loop turn: poll `fd` for `interest`; when it fires, call `advance()`
@@ -28,6 +29,7 @@ public final class StreamConnection {
     private var failed: [String] = []
     private var lastErrno: Int32 = 0
     private var tls: TLSSession?
+    private var noise: NoiseSession?
     private let hostIsLiteral: Bool
 
     /// Resolves host (getaddrinfo, AF_UNSPEC, SOCK_STREAM; IP literals incl.
@@ -37,7 +39,10 @@ public final class StreamConnection {
     /// that fails. Returns at once. With `tls`, the handshake follows the
     /// connect; a host name is sent as SNI and verified against the
     /// certificate, an IP literal is matched against its iPAddress entries.
-    public init(host: String, port: UInt16, tls: TLSClientConfig?) throws(PlatformError) {
+    /// With `noise` (a `wsn://` relay; `tls` must then be nil), the BOLT 8
+    /// handshake follows the connect instead, and the connection is
+    /// established only once the relay proved it holds the expected key.
+    public init(host: String, port: UInt16, tls: TLSClientConfig?, noise: NoiseConfig? = nil) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
         self.host = bare
         self.port = port
@@ -49,6 +54,7 @@ public final class StreamConnection {
                 config: tls, host: bare, peer: AddressResolver.hostPort(bare, port),
                 ipLiteral: resolved.isLiteral ? resolved.addresses[0].addressBytes : nil)
         }
+        if let noise { self.noise = try NoiseSession(config: noise, peer: AddressResolver.hostPort(bare, port)) }
         try startNextAddress()
     }
 
@@ -67,6 +73,18 @@ public final class StreamConnection {
         _ = nd_tcp_nodelay(fd)
     }
 
+    /// Makes an accepted connection the responder of a `wsn://` channel
+    /// with `config`'s key: nothing is readable or writable until the BOLT 8
+    /// handshake completes; drive `advance()` as for a client. Call once,
+    /// before any read or write.
+    public func startNoiseResponder(_ config: NoiseConfig) throws(PlatformError) {
+        precondition(state == .established && tls == nil && noise == nil, "startNoiseResponder: not a fresh accepted connection")
+        let session = try NoiseSession(config: config, peer: peerDescription)
+        session.fd = fd
+        noise = session
+        state = .handshaking
+    }
+
     deinit { close() }
 
     /// What to poll for now: write while connecting; read or write as the
@@ -78,9 +96,11 @@ public final class StreamConnection {
         case .connecting:
             return .write
         case .handshaking:
+            if let noise { return noise.wantsWrite ? .write : .read }
             return tls?.wantsWrite == true ? .write : .read
         case .established:
             if let tls, tls.wantsWrite || tls.hasPendingOutput { return [.read, .write] }
+            if let noise, noise.wantsWrite { return [.read, .write] }
             return .read
         case .closed:
             return []
@@ -89,10 +109,16 @@ public final class StreamConnection {
 
     public var isEstablished: Bool { state == .established }
     public var isTLS: Bool { tls != nil }
+    public var isNoise: Bool { noise != nil }
+    /// For `wsn://`: the peer's BOLT 8 static key, once established (a
+    /// client's is random per connection).
+    public var noiseRemoteStatic: CompressedPublicKey? { state == .established ? noise?.remoteStatic : nil }
 
     /// True when TLS holds decrypted input that poll(2) cannot report: call
     /// `read` before waiting (reading until nil each turn covers this).
-    public var hasBufferedInput: Bool { state == .established && tls?.hasBufferedInput == true }
+    public var hasBufferedInput: Bool {
+        state == .established && (tls?.hasBufferedInput == true || noise?.hasBufferedInput == true)
+    }
 
     /// The address being connected or connected to: "127.0.0.1:6969" /
     /// "[::1]:443"; "host:port" before any.
@@ -121,6 +147,11 @@ public final class StreamConnection {
                     try startNextAddress()
                     return false
                 }
+                if let noise {
+                    noise.fd = fd
+                    state = .handshaking
+                    return try noiseHandshake(noise)
+                }
                 guard let tls else {
                     state = .established
                     return true
@@ -129,9 +160,11 @@ public final class StreamConnection {
                 state = .handshaking
                 return try handshake(tls)
             case .handshaking:
+                if let noise { return try noiseHandshake(noise) }
                 return try handshake(tls!)
             case .established:
                 if let tls { _ = try tls.flush() }
+                if let noise { _ = try noise.flush() }
                 return true
             case .closed:
                 throw PlatformError(.closed, path: name)
@@ -140,6 +173,12 @@ public final class StreamConnection {
             close()
             throw error
         }
+    }
+
+    private func noiseHandshake(_ noise: NoiseSession) throws(PlatformError) -> Bool {
+        guard try noise.advanceHandshake() else { return false }
+        state = .established
+        return true
     }
 
     private func handshake(_ tls: TLSSession) throws(PlatformError) -> Bool {
@@ -170,7 +209,7 @@ public final class StreamConnection {
         let during: String
         switch state {
         case .connecting: during = "connecting to " + peerDescription
-        case .handshaking: during = "in the TLS handshake"
+        case .handshaking: during = noise != nil ? "in the wsn:// handshake" : "in the TLS handshake"
         case .established, .closed: during = ""
         }
         return PlatformError(.timeout, path: name, detail: during)
@@ -224,6 +263,7 @@ public final class StreamConnection {
         }
         precondition(buffer.count > 0, "StreamConnection.read: empty buffer")
         if let tls { return try tls.read(into: buffer) }
+        if let noise { return try noise.read(into: buffer) }
         let n = nd_recv(fd, buffer.baseAddress, buffer.count)
         if n >= 0 { return n }
         let e = Int32(-n)
@@ -246,6 +286,7 @@ public final class StreamConnection {
         }
         guard bytes.count > 0 else { return 0 }
         if let tls { return try tls.write(bytes) }
+        if let noise { return try noise.write(bytes) }
         let n = nd_send(fd, bytes.baseAddress, bytes.count)
         if n >= 0 { return n }
         let e = Int32(-n)
@@ -253,7 +294,9 @@ public final class StreamConnection {
         throw failure(e)
     }
 
-    private func failure(_ e: Int32) -> PlatformError {
+    private func failure(_ e: Int32) -> PlatformError { Self.failure(e, path: name) }
+
+    static func failure(_ e: Int32, path name: String) -> PlatformError {
         if e == ECONNRESET || e == EPIPE || e == ETIMEDOUT || e == ENOTCONN {
             return PlatformError(.closed, errno: e, path: name)
         }
@@ -265,6 +308,7 @@ public final class StreamConnection {
     public func close() {
         if state == .established, let tls { tls.closeNotify() }
         tls = nil
+        noise = nil
         if fd >= 0 { _ = CPlatform.close(fd) }
         fd = -1
         state = .closed

@@ -40,6 +40,7 @@ enum CommandLineTool {
         case "publish-cert": command = PublishCertCommand.run
         case "resolve": command = ResolveCommand.run
         case "bench": command = BenchCommand.run
+        case "gateway": command = GatewayCommand.run
         case "help":
             Output.stdout(Usage.main)
             return ExitCode.success

@@ -67,7 +67,14 @@ struct RelaySetup {
         var options = RelayPoolOptions()
         options.reconnect = reconnect
         options.connectTimeoutMilliseconds = timeoutMilliseconds
-        return RelayPool(urls: urls, tls: tls, options: options)
+        var resolved = urls
+        if WSNResolution.needed(urls) {
+            // `wsn://<npub>` alone: its address record first (README, "wsn:// relays").
+            resolved = try checked { () throws(PlatformError) in
+                try WSNResolution.resolve(urls, tls: tls, timeoutMilliseconds: timeoutMilliseconds).urls
+            }
+        }
+        return RelayPool(urls: resolved, tls: tls, options: options)
     }
 }
 

@@ -17,6 +17,7 @@ enum Usage {
           event sign      sign a NIP-01 event and print it as one line of JSON
           event verify    check the id and signature of one event JSON read from stdin
           bench verify    events verified per second against raw libsecp256k1
+          gateway         a wsn:// front door for a relay, authenticated by this host's npub
           help            this text
 
         global options:
@@ -138,6 +139,7 @@ enum Usage {
         case "whoami": return whoami
         case "event": return event
         case "bench": return bench
+        case "gateway": return gateway
         default: return main
         }
     }

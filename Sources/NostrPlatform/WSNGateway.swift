@@ -1,0 +1,216 @@
+import NostrCore
+
+/// Settings of a `WSNGateway`.
+public struct WSNGatewayOptions: Sendable {
+    /// Connections served at once; more are accepted and closed at once.
+    public var maxConnections = 256
+    /// Bytes held per direction of one connection; its reading pauses
+    /// while that much waits for the other side.
+    public var maxBufferedBytes = 1024 * 1024
+    /// Time a client has to complete the BOLT 8 handshake, and the relay
+    /// to accept the upstream connection.
+    public var handshakeTimeoutMilliseconds: Int64 = 10_000
+
+    public init() {}
+}
+
+/// The `wsn://` front door of a relay (`nostr-dns gateway`): accepts
+/// connections, runs the BOLT 8 handshake as responder with the host's
+/// key, and then forwards the channel's plaintext (the client's WebSocket
+/// bytes, upgrade request included) to the relay over plain TCP and the
+/// relay's bytes back through the channel. Driven by the caller's poll
+/// loop like `RelayPool`: `register(in:)`, `handle(_:now:)`, `tick(now:)`.
+/// A connection that fails is closed alone; the others go on.
+public final class WSNGateway {
+    final class Pair {
+        let client: StreamConnection
+        var upstream: StreamConnection?
+        var toUpstream: [UInt8] = []
+        var toClient: [UInt8] = []
+        /// Until the channel and the upstream connection are both up.
+        var deadline: Int64
+        var clientSlot = -1
+        var upstreamSlot = -1
+
+        init(client: StreamConnection, deadline: Int64) {
+            self.client = client
+            self.deadline = deadline
+        }
+    }
+
+    public let listener: TCPListener
+    public let upstreamHost: String
+    public let upstreamPort: UInt16
+    public var options: WSNGatewayOptions
+    let config: NoiseConfig
+    var pairs: [Pair] = []
+    var listenerSlot = -1
+    var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+    /// What happened, for -v: one line per opened, refused or closed connection.
+    public private(set) var log: [String] = []
+
+    public init(listener: TCPListener, upstreamHost: String, upstreamPort: UInt16, config: NoiseConfig,
+                options: WSNGatewayOptions = WSNGatewayOptions()) {
+        self.listener = listener
+        self.upstreamHost = upstreamHost
+        self.upstreamPort = upstreamPort
+        self.config = config
+        self.options = options
+    }
+
+    public var connectionCount: Int { pairs.count }
+
+    public func takeLog() -> [String] {
+        let out = log
+        log.removeAll(keepingCapacity: true)
+        return out
+    }
+
+    public func register(in poll: inout PollSet) {
+        listenerSlot = poll.add(fd: listener.fd, interest: .read)
+        for p in pairs {
+            var interest = p.client.interest
+            if p.client.isEstablished {
+                if !p.toClient.isEmpty { interest.insert(.write) }
+                if p.toUpstream.count >= options.maxBufferedBytes { interest.remove(.read) }
+            }
+            p.clientSlot = poll.add(fd: p.client.fd, interest: interest)
+            p.upstreamSlot = -1
+            if let u = p.upstream, u.fd >= 0 {
+                var ui = u.interest
+                if u.isEstablished {
+                    if !p.toUpstream.isEmpty { ui.insert(.write) }
+                    if p.toClient.count >= options.maxBufferedBytes { ui.remove(.read) }
+                }
+                p.upstreamSlot = poll.add(fd: u.fd, interest: ui)
+            }
+        }
+    }
+
+    public func handle(_ poll: PollSet, now: Int64) {
+        if listenerSlot >= 0 && !poll.ready(listenerSlot).isEmpty { acceptAll(now: now) }
+        var i = 0
+        while i < pairs.count {
+            let p = pairs[i]
+            let ready = (p.clientSlot >= 0 && !poll.ready(p.clientSlot).isEmpty)
+                || (p.upstreamSlot >= 0 && !poll.ready(p.upstreamSlot).isEmpty)
+            if ready || p.client.hasBufferedInput, let reason = drive(p, now: now) {
+                close(i, reason)
+                continue
+            }
+            i += 1
+        }
+    }
+
+    /// Drops connections whose handshake or upstream connect is overdue.
+    public func tick(now: Int64) {
+        var i = 0
+        while i < pairs.count {
+            let p = pairs[i]
+            let up = p.client.isEstablished && p.upstream?.isEstablished == true
+            if !up && now >= p.deadline {
+                close(i, p.client.isEstablished ? "the relay did not accept the connection in time" : "handshake timed out")
+                continue
+            }
+            i += 1
+        }
+    }
+
+    public func nextDeadline() -> Int64? {
+        var next: Int64? = nil
+        for p in pairs where !(p.client.isEstablished && p.upstream?.isEstablished == true) {
+            next = min(next ?? p.deadline, p.deadline)
+        }
+        return next
+    }
+
+    /// Closes every connection and the listener.
+    public func shutdown() {
+        for p in pairs {
+            p.client.close()
+            p.upstream?.close()
+        }
+        pairs.removeAll()
+        listener.close()
+    }
+
+    func acceptAll(now: Int64) {
+        while true {
+            let accepted: (fd: Int32, peer: SocketAddress)?
+            do throws(PlatformError) { accepted = try listener.accept() } catch {
+                log.append("accept: " + error.message)
+                return
+            }
+            guard let (fd, peer) = accepted else { return }
+            let client = StreamConnection(accepted: fd, peer: peer)
+            guard pairs.count < options.maxConnections else {
+                log.append("refused " + peer.description + ": " + String(options.maxConnections) + " connections already")
+                client.close()
+                continue
+            }
+            do throws(PlatformError) {
+                try client.startNoiseResponder(config)
+            } catch {
+                log.append("refused " + peer.description + ": " + error.message)
+                client.close()
+                continue
+            }
+            pairs.append(Pair(client: client, deadline: now &+ options.handshakeTimeoutMilliseconds))
+        }
+    }
+
+    /// Moves bytes both ways as far as they go; a reason when the pair is over.
+    func drive(_ p: Pair, now: Int64) -> String? {
+        do throws(PlatformError) {
+            guard try p.client.advance() else { return nil }
+            if p.upstream == nil {
+                p.upstream = try StreamConnection(host: upstreamHost, port: upstreamPort, tls: nil)
+                p.deadline = now &+ options.handshakeTimeoutMilliseconds
+                log.append("channel up with " + p.client.peerDescription)
+            }
+            let upstream = p.upstream!
+            guard try upstream.advance() else { return nil }
+            if try pump(p.client, into: &p.toUpstream) { return "closed by the client" }
+            try drain(&p.toUpstream, to: upstream)
+            if try pump(upstream, into: &p.toClient) {
+                try drain(&p.toClient, to: p.client)
+                return "closed by the relay"
+            }
+            try drain(&p.toClient, to: p.client)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    /// Reads from `stream` until it would block or `buffer` is full; true at EOF.
+    func pump(_ stream: StreamConnection, into buffer: inout [UInt8]) throws(PlatformError) -> Bool {
+        while buffer.count < options.maxBufferedBytes {
+            let result: Result<Int?, PlatformError> = scratch.withUnsafeMutableBytes { s in
+                Result { () throws(PlatformError) -> Int? in try stream.read(into: s) }
+            }
+            guard let n = try result.get() else { return false }
+            if n == 0 { return true }
+            buffer.append(contentsOf: scratch[0..<n])
+        }
+        return false
+    }
+
+    func drain(_ buffer: inout [UInt8], to stream: StreamConnection) throws(PlatformError) {
+        while !buffer.isEmpty {
+            let result: Result<Int, PlatformError> = buffer.withUnsafeBytes { b in
+                Result { () throws(PlatformError) -> Int in try stream.write(b) }
+            }
+            let n = try result.get()
+            if n == 0 { return }
+            buffer.removeFirst(n)
+        }
+    }
+
+    func close(_ i: Int, _ reason: String) {
+        let p = pairs.remove(at: i)
+        log.append("closed " + p.client.peerDescription + ": " + reason)
+        p.client.close()
+        p.upstream?.close()
+    }
+}
