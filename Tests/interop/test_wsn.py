@@ -1,0 +1,277 @@
+"""wsn://<npub>@host:port end to end: nostr-dns gateway (BOLT 8 responder with
+the host's key) in front of the real nostr-relay, nostr-dns publish-ip and
+resolve as clients, and an independent Python BOLT 8 initiator (bolt8.py) for
+interop and for hostile input."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+
+import bolt8
+import peers
+from cli import new_host, out, parse_publish, relay_args, show
+
+VECTOR_RS = bytes.fromhex("028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7")
+
+
+class Gateway:
+    def __init__(self, nostr_dns, host, upstream: str, *extra):
+        self.port = peers.free_port()
+        self.host = host
+        self.proc = nostr_dns.popen("--key", host.key_path, "-v", "gateway",
+                                    "--listen", f"127.0.0.1:{self.port}", "--upstream", upstream, *extra,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        peers.wait_until(lambda: peers._tcp_open("127.0.0.1", self.port), 15, "gateway listening")
+
+    def url(self, npub: str | None = None) -> str:
+        return f"wsn://{npub or self.host.npub}@127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def gateway(nostr_dns, relay, tmp_path):
+    g = Gateway(nostr_dns, new_host(tmp_path, "-gw"), relay.url)
+    yield g
+    assert g.stop() == 0, g.proc.stderr.read().decode()
+
+
+def publish_ip(nostr_dns, host, relays, *args):
+    return nostr_dns.run("--key", host.key_path, *relay_args(*relays), "publish-ip", "--timeout", "10", *args,
+                         timeout=60)
+
+
+def resolve(nostr_dns, name, relays, *args):
+    return nostr_dns.run(*relay_args(*relays), "resolve", name, "--timeout", "10", *args, timeout=60)
+
+
+def ws_req(channel: bolt8.Channel, sub: str, flt: dict) -> list:
+    """One REQ over a WebSocket inside the channel; the EVENTs until EOSE."""
+    frame = json.dumps(["REQ", sub, flt]).encode()
+    mask = b"\x01\x02\x03\x04"
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(frame))
+    assert len(payload) < 126
+    channel.send(bytes([0x81, 0x80 | len(payload)]) + mask + payload)
+    events = []
+    while True:
+        head = channel.recv_until(b"")  # nothing: make sure plain holds data below
+        while len(channel.plain) < 2:
+            channel.plain += channel.recv_message()
+        n = channel.plain[1] & 0x7F
+        hdr = 2 if n < 126 else 4
+        while len(channel.plain) < hdr:
+            channel.plain += channel.recv_message()
+        if n == 126:
+            n = int.from_bytes(channel.plain[2:4], "big")
+        while len(channel.plain) < hdr + n:
+            channel.plain += channel.recv_message()
+        msg = json.loads(channel.plain[hdr:hdr + n])
+        channel.plain = channel.plain[hdr + n:]
+        del head
+        if msg[0] == "EOSE":
+            return events
+        if msg[0] == "EVENT":
+            events.append(msg[2])
+
+
+def open_ws(channel: bolt8.Channel):
+    channel.send(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = channel.recv_until(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_python_initiator_reproduces_bolt8_vector():
+    """The test's own BOLT 8 client is right before it judges the gateway."""
+    i = bolt8.Initiator(VECTOR_RS, ls=bolt8.PrivateKey(bytes([0x11] * 32)), e=bolt8.PrivateKey(bytes([0x12] * 32)))
+    assert i.act_one().hex() == ("00036360e856310ce5d294e8be33fc807077dc56ac80d95d9cd4ddbd21325eff73f7"
+                                 "0df6086551151f58b8afe6c195782c6a")
+    act3 = i.act_three(bytes.fromhex("0002466d7fcae563e5cb09a0d1870bb580344804617879a14949cf22285f1bae3f27"
+                                     "6e2470b93aac583c9ef6eafca3f730ae"))
+    assert act3.hex().endswith("8dc68b1c466263b47fdf31e560e139ba")
+    assert i.sk.hex() == "969ab31b4d288cedf6218839b27a3e2140827047f2c0f01bf5c04435d43511a9"
+
+
+def test_publish_and_resolve_over_wsn(nostr_dns, gateway, relay, tmp_path):
+    host = new_host(tmp_path)
+    url = gateway.url()
+    proc = publish_ip(nostr_dns, host, [url], "--ip", "192.0.2.7", "--ip", "2001:db8::7")
+    assert proc.returncode == 0, show(proc)
+    block, = parse_publish(out(proc))
+    assert block.results[url.lower()][0] == "accepted", show(proc)
+    # The event reached the real relay behind the gateway ...
+    got = peers.raw_req(relay.url, {"authors": [host.hex], "kinds": [30053]})
+    assert [e["id"] for e in got] == [block.id]
+    # ... and comes back through the channel.
+    proc = resolve(nostr_dns, host.npub, [url])
+    assert proc.returncode == 0, show(proc)
+    assert out(proc).splitlines() == ["192.0.2.7", "2001:db8::7"]
+
+
+def test_python_bolt8_client_speaks_websocket_through_the_gateway(gateway, relay, tmp_path):
+    host = new_host(tmp_path)
+    ev = peers.sdk_event(host.keys, 30053, "", [["d", ""], ["ip4", "198.51.100.1"]])
+    peers.sdk_publish_ok(relay.url, ev)
+    ch = bolt8.Channel("127.0.0.1", gateway.port, bolt8.npub_point(gateway.host.hex))
+    try:
+        open_ws(ch)
+        events = ws_req(ch, "s", {"authors": [host.hex], "kinds": [30053]})
+        assert [e["id"] for e in events] == [ev.id().to_hex()]
+    finally:
+        ch.close()
+
+
+def test_wsn_npub_alone_finds_the_gateway_through_its_address_record(nostr_dns, relay, tmp_path):
+    gw_host = new_host(tmp_path, "-gw")
+    g = Gateway(nostr_dns, gw_host, relay.url, "--relay", relay.url)
+    try:
+        # Without --publish nothing finds it yet.
+        client = new_host(tmp_path)
+        bare = f"wsn://{gw_host.npub}"
+        proc = publish_ip(nostr_dns, client, [bare, relay.url], "--ip", "192.0.2.9")
+        block, = parse_publish(out(proc))
+        assert block.results[bare.lower()][0] == "failed", show(proc)
+    finally:
+        assert g.stop() == 0
+    g = Gateway(nostr_dns, gw_host, relay.url, "--relay", relay.url, "--publish")
+    try:
+        peers.wait_until(lambda: peers.raw_req(relay.url, {"authors": [gw_host.hex], "kinds": [30053], "#d": ["wsn"]}),
+                         15, "the gateway's address record")
+        rec, = peers.raw_req(relay.url, {"authors": [gw_host.hex], "kinds": [30053], "#d": ["wsn"]})
+        assert ["port", str(g.port)] in rec["tags"] and ["ip4", "127.0.0.1"] in rec["tags"]
+        proc = publish_ip(nostr_dns, client, [bare, relay.url], "--ip", "192.0.2.10")
+        assert proc.returncode == 0, show(proc)
+        block, = parse_publish(out(proc))
+        # Both URLs lead to the same relay: whichever came second hears "duplicate".
+        status, message = block.results[bare.lower()]
+        assert status == "accepted" or (status == "rejected" and "duplicate" in message), show(proc)
+        proc = resolve(nostr_dns, client.npub, [bare, relay.url], "--json")
+        assert proc.returncode == 0, show(proc)
+    finally:
+        assert g.stop() == 0
+
+
+def test_client_expecting_another_npub_is_refused_before_any_byte(nostr_dns, gateway, tmp_path):
+    other = new_host(tmp_path, "-other")
+    url = gateway.url(other.npub)
+    client = new_host(tmp_path)
+    proc = publish_ip(nostr_dns, client, [url], "--ip", "192.0.2.11")
+    assert proc.returncode == 1, show(proc)
+    block, = parse_publish(out(proc))
+    status, message = block.results[url.lower()]
+    assert status == "failed" and "wsn://" in message, show(proc)
+    # Nothing reached the relay.
+    assert peers.raw_req(gateway_upstream(gateway), {"authors": [client.hex]}) == []
+
+
+def gateway_upstream(g: Gateway) -> str:
+    return g.proc.args[g.proc.args.index("--upstream") + 1]
+
+
+def test_gateway_with_another_key_in_the_middle_is_refused(nostr_dns, gateway, relay, tmp_path):
+    impostor = Gateway(nostr_dns, new_host(tmp_path, "-impostor"), relay.url)
+    try:
+        # The URL names the real gateway's npub, the address is the impostor's.
+        url = f"wsn://{gateway.host.npub}@127.0.0.1:{impostor.port}"
+        client = new_host(tmp_path)
+        proc = publish_ip(nostr_dns, client, [url], "--ip", "192.0.2.12")
+        assert proc.returncode == 1, show(proc)
+        block, = parse_publish(out(proc))
+        assert block.results[url.lower()][0] == "failed"
+        assert peers.raw_req(relay.url, {"authors": [client.hex]}) == []
+        proc = resolve(nostr_dns, client.npub, [url])
+        assert proc.returncode != 0, show(proc)
+    finally:
+        assert impostor.stop() == 0
+
+
+def closed_by_peer(s: socket.socket, timeout: float = 5) -> bool:
+    s.settimeout(timeout)
+    try:
+        while True:
+            if not s.recv(4096):
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_garbage_truncated_acts_and_oversized_lengths_harm_no_other_connection(nostr_dns, gateway, relay, tmp_path):
+    host = new_host(tmp_path)
+    ev = peers.sdk_event(host.keys, 30053, "", [["d", ""], ["ip4", "198.51.100.2"]])
+    peers.sdk_publish_ok(relay.url, ev)
+    rs = bolt8.npub_point(gateway.host.hex)
+    good = bolt8.Channel("127.0.0.1", gateway.port, rs)
+    open_ws(good)
+    attackers = []
+    try:
+        # Garbage instead of act one: refused (closed) at once.
+        s = socket.create_connection(("127.0.0.1", gateway.port))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b"\xff" * 40)
+        assert closed_by_peer(s)
+        # A bad version byte.
+        s = socket.create_connection(("127.0.0.1", gateway.port))
+        act = bytearray(bolt8.Initiator(rs).act_one())
+        act[0] = 1
+        s.sendall(bytes(act))
+        assert closed_by_peer(s)
+        # A truncated act one that stalls: held until the handshake timeout,
+        # meanwhile harmless; one that ends: closed.
+        stall = socket.create_connection(("127.0.0.1", gateway.port))
+        stall.sendall(bolt8.Initiator(rs).act_one()[:30])
+        attackers.append(stall)
+        s = socket.create_connection(("127.0.0.1", gateway.port))
+        s.sendall(bolt8.Initiator(rs).act_one()[:30])
+        s.shutdown(socket.SHUT_WR)
+        assert closed_by_peer(s)
+        # A truncated act three.
+        s = socket.create_connection(("127.0.0.1", gateway.port))
+        i = bolt8.Initiator(rs)
+        s.sendall(i.act_one())
+        act3 = i.act_three(bolt8.recv_exact(s, 50))
+        s.sendall(act3[:40])
+        s.shutdown(socket.SHUT_WR)
+        assert closed_by_peer(s)
+        # Oversized: a length header of garbage (fails its tag) ...
+        ch = bolt8.Channel("127.0.0.1", gateway.port, rs)
+        ch.sock.sendall(b"\xff" * 18 + b"\x00" * 65535)
+        assert closed_by_peer(ch.sock)
+        # ... and an authentic 65535-byte length whose body is garbage.
+        ch = bolt8.Channel("127.0.0.1", gateway.port, rs)
+        ch.sock.sendall(ch.noise.seal_length_only(65535) + b"\x00" * (65535 + 16))
+        assert closed_by_peer(ch.sock)
+        # The good connection still works, and new ones too.
+        assert [e["id"] for e in ws_req(good, "after", {"authors": [host.hex]})] == [ev.id().to_hex()]
+        proc = resolve(nostr_dns, host.npub, [gateway.url()])
+        assert out(proc).splitlines() == ["198.51.100.2"], show(proc)
+        assert gateway.proc.poll() is None
+    finally:
+        good.close()
+        for a in attackers:
+            a.close()
+
+
+def test_gateway_usage_errors_exit_2(nostr_dns, tmp_path):
+    host = new_host(tmp_path)
+    for args in (["gateway"], ["gateway", "--listen", "127.0.0.1:1"],
+                 ["gateway", "--listen", "nope", "--upstream", "ws://127.0.0.1:1"],
+                 ["gateway", "--listen", "127.0.0.1:1", "--upstream", "wss://127.0.0.1:1"]):
+        proc = nostr_dns.run("--key", host.key_path, *args)
+        assert proc.returncode == 2, show(proc)
