@@ -20,7 +20,10 @@
 #   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
 #      heap allocations per verified event (valgrind; must be zero), and a cold
 #      `nostr-dns resolve` against the proof of concept's Python stack
-#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10)
+#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10);
+#      wsn:// channel throughput (nostr-dns gateway) against wss:// (stunnel4)
+#      in front of the same relay (Tests/bench/wsn-throughput.sh; events
+#      published-and-OKed per second, alternating runs, ratio reported)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +61,7 @@ stage "static release build" bash -c 'swift build -c release -Xswiftc -static-ex
 stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 stage "bench resolve" Tests/bench/resolve-cold.sh
+stage "bench wsn vs wss" Tests/bench/wsn-throughput.sh --bin .build/release/nostr-dns
 
 echo
 if [ "$failed" -gt 0 ]; then
