@@ -63,8 +63,13 @@ public struct NoiseTransport: Sendable {
     /// Takes ciphertext as it arrived. At most one whole message plus a
     /// header is ever kept undecrypted, if the caller drains `nextMessage`.
     public mutating func receive(_ bytes: UnsafeRawBufferPointer) {
-        if inboundStart > 0 && inboundStart == inbound.count {
+        if inboundStart == inbound.count {
             inbound.removeAll(keepingCapacity: true)
+            inboundStart = 0
+        } else if inboundStart >= 16 * 1024 {
+            // A stream that always ends mid-message never empties the
+            // buffer: drop the consumed prefix so it stays bounded.
+            inbound.removeSubrange(0..<inboundStart)
             inboundStart = 0
         }
         inbound.append(contentsOf: bytes)

@@ -170,10 +170,16 @@ public final class WSNGateway {
             }
             let upstream = p.upstream!
             guard try upstream.advance() else { return nil }
-            if try pump(p.client, into: &p.toUpstream) { return "closed by the client" }
+            // At EOF, what the side sent last is passed on (best effort: one
+            // try, no waiting) before both are closed.
+            if try pump(p.client, into: &p.toUpstream) {
+                try drain(&p.toUpstream, to: upstream)
+                return "closed by the client"
+            }
             try drain(&p.toUpstream, to: upstream)
             if try pump(upstream, into: &p.toClient) {
                 try drain(&p.toClient, to: p.client)
+                _ = try p.client.advance()  // flushes the sealed bytes
                 return "closed by the relay"
             }
             try drain(&p.toClient, to: p.client)

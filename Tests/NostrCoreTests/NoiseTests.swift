@@ -194,6 +194,26 @@ func secret(_ hex: String) -> SecretKey { SecretKey(bytes: try! Hex.decode32(hex
         #expect(server.bufferedBytes == 0)
     }
 
+    @Test func receiveBufferStaysBoundedWhenReadsAlwaysEndMidMessage() throws {
+        let key = secret(String(repeating: "44", count: 32))
+        var (client, server) = try handshake(responderKey: key, expected: try context.compressedPublicKey(of: key))
+        var wire: [UInt8] = []
+        let message = [UInt8](repeating: 0x42, count: 1000)
+        for _ in 0..<500 { message.withUnsafeBytes { client.seal($0, appendingTo: &wire) } }
+        var plain: [UInt8] = []
+        var largest = 0
+        var offset = 0
+        while offset < wire.count {
+            let end = min(wire.count, offset + 1033)  // never a whole number of 1034-byte messages
+            wire[offset..<end].withUnsafeBytes { server.receive($0) }
+            while try server.nextMessage(appendingTo: &plain) {}
+            largest = max(largest, server.inbound.count)
+            offset = end
+        }
+        #expect(plain.count == 500 * 1000)
+        #expect(largest < 20 * 1024)
+    }
+
     @Test func wrongResponderKeyFailsAtActTwo() throws {
         let real = secret(String(repeating: "44", count: 32))
         let expected = try context.compressedPublicKey(of: secret(String(repeating: "45", count: 32)))
