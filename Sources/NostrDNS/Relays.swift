@@ -27,7 +27,13 @@ public struct Relays {
         }
         var options = RelayPoolOptions()
         options.connectTimeoutMilliseconds = timeoutMilliseconds
-        return RelayPool(urls: urls, tls: tls, options: options)
+        var resolved = urls
+        if WSNResolution.needed(urls) {  // `wsn://<npub>` alone: its address record first
+            do throws(PlatformError) {
+                resolved = try WSNResolution.resolve(urls, tls: tls, timeoutMilliseconds: timeoutMilliseconds).urls
+            } catch { throw .platform(error) }
+        }
+        return RelayPool(urls: resolved, tls: tls, options: options)
     }
 
     /// The addresses of `name` (an npub, `<npub>.nostr`, `<label>.<npub>.nostr`

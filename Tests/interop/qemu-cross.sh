@@ -2,8 +2,8 @@
 # Tests/interop/qemu-cross.sh [aarch64|armv7]: runs relay interop tests against
 # an Embedded cross binary under qemu-user (built by cross/build.sh into
 # dist/<arch>/), so the cross build is checked doing real work: publishing to
-# and resolving from real relays over ws:// and wss://, and refusing forged
-# events. Default architecture: aarch64.
+# and resolving from real relays over ws://, wss:// and wsn:// (the gateway
+# under qemu too), and refusing forged events. Default architecture: aarch64.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch="${1:-aarch64}"
@@ -20,4 +20,4 @@ printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$bin" > "$wrapper"
 chmod +x "$wrapper"
 file "$bin" | grep -q "$file_says" || { echo "qemu-cross.sh: $bin is not an $arch binary" >&2; exit 1; }
 exec env NOSTR_DNS_BIN="$wrapper" .venv/bin/python -m pytest -q Tests/interop \
-    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable"
+    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable or over_wsn or another_npub or another_key_in_the_middle or harm_no_other"
