@@ -72,7 +72,11 @@ public final class WSNGateway {
             var interest = p.client.interest
             if p.client.isEstablished {
                 if !p.toClient.isEmpty { interest.insert(.write) }
-                if p.toUpstream.count >= options.maxBufferedBytes { interest.remove(.read) }
+                // Nothing is read from the client until the relay's side is
+                // up (level-triggered poll would spin) or while its bytes wait.
+                if p.upstream?.isEstablished != true || p.toUpstream.count >= options.maxBufferedBytes {
+                    interest.remove(.read)
+                }
             }
             p.clientSlot = poll.add(fd: p.client.fd, interest: interest)
             p.upstreamSlot = -1
