@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import ssl
 import statistics
@@ -223,6 +224,7 @@ def main() -> int:
             sink.close()
         if relay is not None:
             relay.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

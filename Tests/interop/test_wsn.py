@@ -6,6 +6,7 @@ interop and for hostile input."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -67,7 +68,6 @@ def ws_req(channel: bolt8.Channel, sub: str, flt: dict) -> list:
     channel.send(bytes([0x81, 0x80 | len(payload)]) + mask + payload)
     events = []
     while True:
-        head = channel.recv_until(b"")  # nothing: make sure plain holds data below
         while len(channel.plain) < 2:
             channel.plain += channel.recv_message()
         n = channel.plain[1] & 0x7F
@@ -80,7 +80,6 @@ def ws_req(channel: bolt8.Channel, sub: str, flt: dict) -> list:
             channel.plain += channel.recv_message()
         msg = json.loads(channel.plain[hdr:hdr + n])
         channel.plain = channel.plain[hdr + n:]
-        del head
         if msg[0] == "EOSE":
             return events
         if msg[0] == "EVENT":
@@ -275,3 +274,46 @@ def test_gateway_usage_errors_exit_2(nostr_dns, tmp_path):
                  ["gateway", "--listen", "127.0.0.1:1", "--upstream", "wss://127.0.0.1:1"]):
         proc = nostr_dns.run("--key", host.key_path, *args)
         assert proc.returncode == 2, show(proc)
+
+
+def test_connections_beyond_the_cap_are_closed_and_the_others_go_on(nostr_dns, relay, tmp_path):
+    g = Gateway(nostr_dns, new_host(tmp_path, "-gw"), relay.url, "--max-connections", "2")
+    rs = bolt8.npub_point(g.host.hex)
+    held = []
+    try:
+        held = [bolt8.Channel("127.0.0.1", g.port, rs) for _ in range(2)]
+        for ch in held:
+            open_ws(ch)
+        third = socket.create_connection(("127.0.0.1", g.port))
+        third.sendall(bolt8.Initiator(rs).act_one())
+        assert closed_by_peer(third)
+        # The two held connections still work.
+        for ch in held:
+            assert ws_req(ch, "x", {"kinds": [1], "limit": 1}) is not None
+        held.pop().close()
+        peers.wait_until(lambda: _handshake_ok(g.port, rs), 10, "a slot free again")
+    finally:
+        for ch in held:
+            ch.close()
+        assert g.stop() == 0
+
+
+def _handshake_ok(port: int, rs: bytes) -> bool:
+    try:
+        ch = bolt8.Channel("127.0.0.1", port, rs, timeout=2)
+        open_ws(ch)
+        ch.close()
+        return True
+    except (OSError, ConnectionError, AssertionError):
+        return False
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_gateway_stops_cleanly_on_signal_with_connections_open(nostr_dns, relay, tmp_path, sig):
+    g = Gateway(nostr_dns, new_host(tmp_path, "-gw"), relay.url)
+    ch = bolt8.Channel("127.0.0.1", g.port, bolt8.npub_point(g.host.hex))
+    open_ws(ch)
+    g.proc.send_signal(getattr(signal, sig))
+    assert g.proc.wait(10) == 0
+    assert closed_by_peer(ch.sock)
+    ch.close()
