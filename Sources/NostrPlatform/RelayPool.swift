@@ -193,7 +193,7 @@ public final class RelayPool {
         var noise: NoiseConfig? = nil
         if url.scheme == .wsn {
             guard !url.host.isEmpty else {
-                fail(i, "the address of wsn://<npub> was not resolved", now: now, permanent: true)
+                fail(i, "no address for wsn://<npub>: its wsn address record was not found on the other relays", now: now, permanent: true)
                 return
             }
             do throws(NostrError) { noise = try Self.noiseConfig(for: url) } catch {
