@@ -206,14 +206,21 @@ public final class WSNGateway {
         return false
     }
 
+    /// Writes `buffer` until the stream would block; what was written is
+    /// removed once at the end (one move of the rest, not one per write).
     func drain(_ buffer: inout [UInt8], to stream: StreamConnection) throws(PlatformError) {
-        while !buffer.isEmpty {
+        var offset = 0
+        defer {
+            if offset == buffer.count { buffer.removeAll(keepingCapacity: true) } else if offset > 0 { buffer.removeSubrange(0..<offset) }
+        }
+        while offset < buffer.count {
+            let start = offset
             let result: Result<Int, PlatformError> = buffer.withUnsafeBytes { b in
-                Result { () throws(PlatformError) -> Int in try stream.write(b) }
+                Result { () throws(PlatformError) -> Int in try stream.write(UnsafeRawBufferPointer(rebasing: b[start...])) }
             }
             let n = try result.get()
             if n == 0 { return }
-            buffer.removeFirst(n)
+            offset += n
         }
     }
 
