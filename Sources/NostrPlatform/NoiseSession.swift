@@ -134,6 +134,11 @@ final class NoiseSession {
         if outbound.count - outboundStart >= Self.maxOutbound {
             guard try flush() || outbound.count - outboundStart < Self.maxOutbound else { return 0 }
         }
+        if outboundStart >= 64 * 1024 {
+            // A peer that never lets the queue empty must not make it grow.
+            outbound.removeSubrange(0..<outboundStart)
+            outboundStart = 0
+        }
         transport = nil  // moved out so sealing does not copy its buffers
         t.sealChunked(bytes, appendingTo: &outbound)
         transport = t
