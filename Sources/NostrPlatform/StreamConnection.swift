@@ -1,4 +1,5 @@
 import CPlatform
+import NostrCore
 
 /// A client TCP connection (tcp(7)), optionally with TLS 1.2 on top
 /// (`TLSSession`), driven by the caller's poll(2) loop: nothing here blocks
@@ -37,7 +38,14 @@ public final class StreamConnection {
     /// that fails. Returns at once. With `tls`, the handshake follows the
     /// connect; a host name is sent as SNI and verified against the
     /// certificate, an IP literal is matched against its iPAddress entries.
-    public init(host: String, port: UInt16, tls: TLSClientConfig?) throws(PlatformError) {
+    ///
+    /// `serverName` (with TLS): the name sent as SNI instead of `host`,
+    /// when `host` is an address the caller looked up itself. `pins`
+    /// (with a `TLSClientConfig(pinnedKeysOnly:)`): the SHA-256 digests of
+    /// the SubjectPublicKeyInfo the server may present; anything else fails
+    /// the handshake (`.tls`), and `peerKeySHA256` tells what it was.
+    public init(host: String, port: UInt16, tls: TLSClientConfig?, serverName: String? = nil,
+                pins: [Bytes32] = []) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
         self.host = bare
         self.port = port
@@ -45,12 +53,28 @@ public final class StreamConnection {
         addresses = resolved.addresses
         hostIsLiteral = resolved.isLiteral
         if let tls {
+            let name = serverName ?? bare
+            let nameIsLiteral = serverName == nil && resolved.isLiteral
             self.tls = try TLSSession(
-                config: tls, host: bare, peer: AddressResolver.hostPort(bare, port),
-                ipLiteral: resolved.isLiteral ? resolved.addresses[0].addressBytes : nil)
+                config: tls, host: name, peer: AddressResolver.hostPort(bare, port),
+                ipLiteral: nameIsLiteral ? resolved.addresses[0].addressBytes : nil, pins: pins)
         }
         try startNextAddress()
     }
+
+    /// An accepted connection with TLS on it, server side: the handshake
+    /// runs through `advance()` as a client's does.
+    public convenience init(accepted fd: Int32, peer: SocketAddress, tls: TLSServerConfig) throws(PlatformError) {
+        self.init(accepted: fd, peer: peer)
+        let session = try TLSSession(server: tls, peer: peer.description)
+        session.fd = fd
+        self.tls = session
+        state = .handshaking
+    }
+
+    /// SHA-256 of the TLS server's SubjectPublicKeyInfo, once a pinning
+    /// handshake has seen its certificate.
+    public var peerKeySHA256: Bytes32? { tls?.peerKeySHA256 }
 
     /// A connection a `TCPListener` accepted: already established, plain
     /// TCP (TLS servers wrap it themselves), with TCP_NODELAY.

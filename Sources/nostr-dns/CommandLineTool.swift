@@ -40,6 +40,9 @@ enum CommandLineTool {
         case "publish-cert": command = PublishCertCommand.run
         case "resolve": command = ResolveCommand.run
         case "bench": command = BenchCommand.run
+        case "https-demo": command = HTTPSDemoCommand.run
+        case "fetch": command = FetchCommand.run
+        case "pin": command = PinCommand.run
         case "help":
             Output.stdout(Usage.main)
             return ExitCode.success
