@@ -73,8 +73,9 @@ public final class StreamConnection {
     }
 
     /// SHA-256 of the TLS server's SubjectPublicKeyInfo, once a pinning
-    /// handshake has seen its certificate.
-    public var peerKeySHA256: Bytes32? { tls?.peerKeySHA256 }
+    /// handshake has seen its certificate (kept after a refused handshake
+    /// closed the connection, to say which key was refused).
+    public private(set) var peerKeySHA256: Bytes32?
 
     /// A connection a `TCPListener` accepted: already established, plain
     /// TCP (TLS servers wrap it themselves), with TCP_NODELAY.
@@ -161,6 +162,7 @@ public final class StreamConnection {
                 throw PlatformError(.closed, path: name)
             }
         } catch {
+            if let key = tls?.peerKeySHA256 { peerKeySHA256 = key }
             close()
             throw error
         }
@@ -168,6 +170,7 @@ public final class StreamConnection {
 
     private func handshake(_ tls: TLSSession) throws(PlatformError) -> Bool {
         guard try tls.handshake() else { return false }
+        peerKeySHA256 = tls.peerKeySHA256
         state = .established
         return true
     }
