@@ -126,7 +126,14 @@ enum HTTPSDemoCommand {
         for text in listenTexts {
             let ip = try checked { () throws(NostrError) in try IPAddress(parsing: text) }
             guard let address = SocketAddress(address: ip.bytes, port: o.port) else { continue }
-            listeners.append(try checked { () throws(PlatformError) in try TCPListener(address: address) })
+            do throws(PlatformError) {
+                listeners.append(try TCPListener(address: address))
+            } catch {
+                // The default "::" on a host without IPv6 is skipped; a listen
+                // address that was asked for is not.
+                if o.listen.isEmpty && !ip.isIPv4 && TCPListener.isUnavailable(error) { continue }
+                throw CommandFailure(error)
+            }
         }
 
         let site = DemoSite(npub: npub, publicKey: publicKey, addresses: addresses, spki: server.spkiSHA256, alt: o.alt, keyNote: keyNote)
