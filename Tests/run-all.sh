@@ -17,7 +17,7 @@
 #      then publishing and resolving through real relays under qemu, and the
 #      HTTPS trust tests with the aarch64 binary (x509write, secp256k1 TLS); the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
-#      one minute more); cross/deploy.sh into staging roots, systemd and
+#      one minute more, the HTTPS tests included); cross/deploy.sh into staging roots, systemd and
 #      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
 #      the procd init script with stubs, configs accepted by the aarch64
 #      binary); the release build, and the fully static release build
@@ -58,6 +58,7 @@ stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
 stage "HTTPS with the aarch64 binary under qemu" Tests/interop/qemu-cross.sh aarch64 Tests/interop/test_https.py
 stage "cross armv7 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh --arch armv7
 stage "relays with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7
+stage "HTTPS with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7 Tests/interop/test_https.py
 stage "deploy staging root" Tests/deploy/test-staging.sh
 stage "release build" swift build -c release
 stage "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \
