@@ -398,3 +398,105 @@ def test_demo_keeps_its_key_across_restarts_and_stops_on_signals(nostr_dns, rela
     nsec = host.keys.secret_key().to_bech32()
     assert nsec not in d.log() and nsec not in again.log()
     assert "PRIVATE KEY" not in d.log()
+
+
+# ---------------------------------------------------------------------------
+# fetch against other servers: framing, and a server that breaks HTTP
+
+
+class RawTLSServer:
+    """A TLS server in this process that answers every request with fixed bytes
+    (Python's ssl module, i.e. OpenSSL), so fetch meets responses our own
+    server never sends: chunked bodies, and malformed or smuggling ones."""
+
+    def __init__(self, cert: Path, key: Path, response: bytes):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.response = response
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                with self.ctx.wrap_socket(raw, server_side=True) as s:
+                    s.settimeout(5)
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    s.sendall(self.response)
+            except (OSError, ssl.SSLError):
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+def published_server(nostr_dns, relay, tmp_path, response: bytes):
+    """A host whose address and TLS key record (publish-cert) name a RawTLSServer."""
+    host = new_host(tmp_path)
+    cert, key = peers.make_self_signed(tmp_path / f"raw-{host.hex[:6]}", "raw")
+    server = RawTLSServer(cert, key, response)
+    r = nostr_dns.run("--key", host.key_path, "--relay", relay.url, "publish-ip", "--ip", "127.0.0.1")
+    assert r.returncode == 0, show(r)
+    r = nostr_dns.run("--key", host.key_path, "--relay", relay.url, "publish-cert", "--cert", cert, "--port", str(server.port))
+    assert r.returncode == 0, show(r)
+    return host, server
+
+
+def test_fetch_decodes_a_chunked_body_from_another_server(nostr_dns, relay, tmp_path):
+    body = b"hello, " + b"x" * 5000 + b" world"
+    chunks = b"7\r\nhello, \r\n1388;ext=1\r\n" + b"x" * 5000 + b"\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+    host, server = published_server(nostr_dns, relay, tmp_path,
+                                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks)
+    try:
+        p = pin(nostr_dns, relay, host.npub)
+        assert p["port"] == server.port
+        f = fetch(nostr_dns, relay, f"https://{host.npub}.nostr:{server.port}/any")
+        assert f.returncode == 0, show(f)
+        assert f.stdout == body
+        # curl with pin's arguments reads the same body.
+        r = subprocess.run([*p["curl"], "-sS"], capture_output=True, timeout=20)
+        assert r.returncode == 0 and r.stdout == body, r.stderr
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("response", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+    b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+])
+def test_fetch_refuses_a_server_that_breaks_http(nostr_dns, relay, tmp_path, response):
+    host, server = published_server(nostr_dns, relay, tmp_path, response)
+    try:
+        f = fetch(nostr_dns, relay, f"https://{host.npub}.nostr:{server.port}/")
+        assert f.returncode == 1, show(f)
+        assert out(f) == ""
+        assert "HTTP response" in err(f)
+    finally:
+        server.close()
+
+
+def test_fetch_refuses_a_body_over_max_bytes(nostr_dns, relay, tmp_path):
+    host, server = published_server(nostr_dns, relay, tmp_path,
+                                    b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + b"y" * 2000)
+    try:
+        f = fetch(nostr_dns, relay, f"https://{host.npub}.nostr:{server.port}/", "--max-bytes", "1000")
+        assert f.returncode == 1 and out(f) == "", show(f)
+        assert "larger than allowed" in err(f)
+        f = fetch(nostr_dns, relay, f"https://{host.npub}.nostr:{server.port}/", "--max-bytes", "2000")
+        assert f.returncode == 0 and f.stdout == b"y" * 2000, show(f)
+    finally:
+        server.close()
