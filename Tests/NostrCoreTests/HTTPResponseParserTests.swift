@@ -277,3 +277,98 @@ struct HTTPRequestHeadTests {
         #expect(!zero.announcesBody)
     }
 }
+
+/// Fuzzing in the small: seeded random mutations and random splits of valid
+/// messages. Whatever the bytes, the parsers never trap, never return a body
+/// over the limit, and a message parsed in pieces equals the message parsed
+/// whole.
+struct HTTPParserMutationTests {
+    /// xorshift64*, seeded: the same cases on every run.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    }
+
+    static let seeds: [[UInt8]] = [
+        Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello".utf8),
+        Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\n".utf8),
+        Array("HTTP/1.0 404 Not Found\r\n\r\nbody until close".utf8),
+        Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n".utf8),
+    ]
+
+    @Test(arguments: 0..<Self.seeds.count)
+    func mutatedResponsesNeverTrapOrExceedTheLimit(seed: Int) {
+        var random = Random(state: 0x9E37_79B9_7F4A_7C15 &+ UInt64(seed))
+        var limits = HTTPLimits()
+        limits.maxBodyBytes = 64
+        limits.maxHeadBytes = 128
+        for _ in 0..<2000 {
+            var bytes = Self.seeds[seed]
+            for _ in 0..<(1 + random.below(4)) {
+                let i = random.below(bytes.count)
+                switch random.below(3) {
+                case 0: bytes[i] = UInt8(truncatingIfNeeded: random.next())
+                case 1: bytes.remove(at: i)
+                default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: i)
+                }
+            }
+            var parser = HTTPResponseParser(limits: limits)
+            do throws(NostrError) {
+                _ = try parser.feed(bytes)
+                try parser.finish()
+                let response = parser.response
+                #expect(response != nil)
+                #expect((response?.body.count ?? 0) <= 64)
+                #expect((100...599).contains(response?.status ?? 200))
+            } catch {
+                #expect(error.code == .httpResponse || error.code == .httpTooLarge)
+            }
+        }
+    }
+
+    @Test(arguments: 0..<Self.seeds.count)
+    func anySplitGivesTheSameResponse(seed: Int) throws {
+        var whole = HTTPResponseParser()
+        _ = try whole.feed(Self.seeds[seed])
+        try whole.finish()
+        let expected = try #require(whole.response)
+        var random = Random(state: 42 &+ UInt64(seed))
+        for _ in 0..<300 {
+            var parser = HTTPResponseParser()
+            var i = 0
+            let bytes = Self.seeds[seed]
+            while i < bytes.count {
+                let n = 1 + random.below(9)
+                _ = try parser.feed(Array(bytes[i..<min(bytes.count, i + n)]))
+                i += n
+            }
+            try parser.finish()
+            let r = try #require(parser.response)
+            #expect(r.status == expected.status && r.body == expected.body && r.fields == expected.fields && r.trailers == expected.trailers)
+        }
+    }
+
+    @Test func mutatedRequestHeadsNeverTrap() {
+        var random = Random(state: 7)
+        let seed = Array("GET /index.html?q=1 HTTP/1.1\r\nHost: a.nostr\r\nAccept: */*\r\n\r\n".utf8)
+        for _ in 0..<3000 {
+            var bytes = seed
+            for _ in 0..<(1 + random.below(4)) {
+                let i = random.below(bytes.count)
+                if random.below(2) == 0 { bytes[i] = UInt8(truncatingIfNeeded: random.next()) } else { bytes.remove(at: i) }
+            }
+            do throws(NostrError) {
+                if let (head, length) = try HTTPRequestHead.parse(bytes) {
+                    #expect(length <= bytes.count)
+                    #expect(!head.method.isEmpty && !head.target.isEmpty)
+                }
+            } catch {
+                #expect(error.code == .httpRequest || error.code == .httpTooLarge)
+            }
+        }
+    }
+}
