@@ -168,14 +168,22 @@ enum HTTPSDemoCommand {
                 nextPublish = now + records.refresh * 1000
                 // Strictly increasing created_at, as publish-ip --watch.
                 let wall = max(Clock.unixTime(), publishedAt + 1)
-                pending = try Publishing.sign(records.templates(now: wall), globals, context: ctx)
-                var out = ""
-                for e in pending {
-                    pool.publish(e)
-                    out += Publishing.publishedLine(e)
+                do throws(CommandFailure) {
+                    pending = try Publishing.sign(records.templates(now: wall), globals, context: ctx)
+                    var out = ""
+                    for e in pending {
+                        pool.publish(e)
+                        out += Publishing.publishedLine(e)
+                    }
+                    if !globals.quiet { Output.stdout(out) }
+                    publishedAt = wall
+                } catch {
+                    // The key file went away or broke: keep serving, try again soon.
+                    let retry = min(records.refresh * 1000, 60_000)
+                    nextPublish = now + retry
+                    Output.stderr("nostr-dns https-demo: cannot sign the records: " + error.message + "; trying again in "
+                                  + RelayPool.seconds(retry) + "\n")
                 }
-                if !globals.quiet { Output.stdout(out) }
-                publishedAt = wall
             }
             for event in pool.takeEvents() {
                 switch event {

@@ -500,3 +500,41 @@ def test_fetch_refuses_a_body_over_max_bytes(nostr_dns, relay, tmp_path):
         assert f.returncode == 0 and f.stdout == b"y" * 2000, show(f)
     finally:
         server.close()
+
+
+def raw_request(port: int, request: bytes) -> bytes:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10)) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_demo_answers_head_and_refuses_other_methods(nostr_dns, relay, tmp_path, demos):
+    host = new_host(tmp_path)
+    d = start_demo(nostr_dns, host, relay, tmp_path, demos)
+    get = raw_request(d.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = raw_request(d.port, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head == get.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    post = raw_request(d.port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab")
+    assert post.startswith(b"HTTP/1.1 405 ") and b"\r\nAllow: GET, HEAD\r\n" in post
+    smuggle = raw_request(d.port, b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    assert smuggle.startswith(b"HTTP/1.1 400 ")
+    huge = raw_request(d.port, b"GET / HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n")
+    assert huge.startswith(b"HTTP/1.1 431 ")
+
+
+def test_demo_keeps_serving_when_it_cannot_sign(nostr_dns, relay, tmp_path, demos):
+    host = new_host(tmp_path)
+    d = start_demo(nostr_dns, host, relay, tmp_path, demos, extra=["--refresh", "1"])
+    moved = Path(str(host.key_path) + ".moved")
+    os.rename(host.key_path, moved)
+    peers.wait_until(lambda: "cannot sign the records" in d.log(), 10, "a failed refresh", d.proc)
+    assert raw_request(d.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200 OK")
+    os.rename(moved, host.key_path)
+    count = d.log().count("published kind 30059")
+    peers.wait_until(lambda: d.log().count("published kind 30059") > count, 90, "publishing again", d.proc)
