@@ -161,7 +161,6 @@ enum FetchCommand {
             } catch {
                 throw CommandFailure(error)
             }
-            if StopSignal.requested { throw CommandFailure("interrupted") }
         }
     }
 
