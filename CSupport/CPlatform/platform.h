@@ -315,4 +315,12 @@ static inline void nd_catch_stop_signals(void) {
 }
 static inline int nd_stop_requested(void) { return nd_stop_flag; }
 
+/* The DNS server's cache file (CacheFile.swift) is replaced atomically:
+ * written beside itself, then rename(2)d over the old one. rename is
+ * declared in <stdio.h>, which this module does not otherwise import. */
+#include <stdio.h>
+static inline int nd_rename(const char *from, const char *to) {
+    return rename(from, to) == 0 ? 0 : errno;
+}
+
 #endif
