@@ -381,4 +381,11 @@ static inline int nd_send_batch(int fd, const void *buffers, size_t stride, unsi
     return n < 0 ? -errno : (int)n;
 }
 
+/* After the DNS server has read and verified its cache file, the parser's
+ * temporary allocations lie freed between the entries that stay; glibc
+ * keeps such pages resident. malloc_trim(3) gives them back to the kernel
+ * (a router has little RAM). Declared in <malloc.h>, a glibc header. */
+#include <malloc.h>
+static inline void nd_malloc_trim(void) { (void)malloc_trim(0); }
+
 #endif

@@ -117,6 +117,8 @@ public final class RelayPool {
 
     /// Events since the last call, oldest first.
     public func takeEvents() -> [RelayPoolEvent] {
+        // Nothing new: no copy, so a quiet poll loop allocates nothing.
+        if events.isEmpty { return [] }
         let out = events
         events.removeAll(keepingCapacity: true)
         return out

@@ -90,7 +90,7 @@ final class DNSServer {
     var forwards: [Forward] = []
     var waiting: [Waiting] = []
     var nextConnectionID = 0
-    let batch = UDPBatch(capacity: 32, receiveSize: 1500, replySize: Int(DNSResponder.maxUDPPayload))
+    let batch = UDPBatch(capacity: 64, receiveSize: 1500, replySize: Int(DNSResponder.maxUDPPayload))
     /// Scratch for TCP answers, forwarded answers and waiting queries.
     var scratch = [UInt8](repeating: 0, count: 65_535 + 2)
     var soa = DNSResponder.SOA()
@@ -269,7 +269,9 @@ final class DNSServer {
                 }
             }
             _ = try batch.sendReplies(on: socket.fd)
-            if n < batch.capacity { return }
+            // Not `n < capacity: return`: more queries may have come while
+            // these were answered; one more recvmmsg is cheaper than a poll
+            // wake-up.
         }
     }
 
