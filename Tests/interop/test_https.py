@@ -538,3 +538,37 @@ def test_demo_keeps_serving_when_it_cannot_sign(nostr_dns, relay, tmp_path, demo
     os.rename(moved, host.key_path)
     count = d.log().count("published kind 30059")
     peers.wait_until(lambda: d.log().count("published kind 30059") > count, 90, "publishing again", d.proc)
+
+
+# ---------------------------------------------------------------------------
+# DANE through our DNS server: dig TLSA, then openssl with that rrdata
+
+
+def test_openssl_dane_with_the_tlsa_answer_of_the_dns_server(nostr_dns, relay, tmp_path, demos, servers):
+    host = new_host(tmp_path)
+    d = start_demo(nostr_dns, host, relay, tmp_path, demos)
+    port = peers.free_port()
+    argv = nostr_dns.argv(["--relay", relay.url, "dns", "--listen", f"127.0.0.1:{port}", "--cache",
+                           tmp_path / "dns-cache", "--timeout", "3"])
+    server = peers.Proc(f"nostr-dns-dns:{port}", argv, tmp_path / f"dns-{port}.log", env=nostr_dns.full_env())
+    servers.append(server)
+    owner = f"_{d.port}._tcp.{host.npub}.nostr"
+
+    def tlsa():
+        r = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), owner, "TLSA", "+short", "+time=5", "+tries=1"],
+                           capture_output=True, text=True, timeout=20)
+        return r.stdout.strip() if r.returncode == 0 and r.stdout.startswith("3 1 1 ") else None
+
+    answer = peers.wait_until(tlsa, 20, "the TLSA answer", server, interval=0.3)
+    fields = answer.split()
+    rrdata = "3 1 1 " + "".join(fields[3:]).lower()
+    assert rrdata == f"3 1 1 {d.spki}"
+    assert rrdata in [t["data"] for t in pin(nostr_dns, relay, host.npub)["tlsa"]]
+    v = dane(d.port, f"{host.npub}.nostr", rrdata)
+    assert v.returncode == 0 and b"Verification: OK" in v.stdout, v.stdout.decode()
+    # An impostor on the same address fails the same DANE check.
+    d.stop()
+    cert, key = peers.make_self_signed(tmp_path / "dane-impostor", "impostor", cn=host.npub)
+    s_server(tmp_path, d.port, cert, key, servers)
+    v = dane(d.port, f"{host.npub}.nostr", rrdata)
+    assert v.returncode != 0 and b"Verification: OK" not in v.stdout
