@@ -12,7 +12,8 @@
 #      with a test CA, coturn as STUN server, network namespaces; then the
 #      HTTPS trust tests (Tests/interop/test_https.py): https-demo, fetch and
 #      pin against curl (--pinnedpubkey, --curves secp256k1), openssl s_client
-#      with DANE and an openssl s_server impostor
+#      with DANE (TLSA from resolve, pin and `dig` against `nostr-dns dns`) and
+#      an openssl s_server impostor
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
 #      then publishing and resolving through real relays under qemu, and the
 #      HTTPS trust tests with the aarch64 binary (x509write, secp256k1 TLS); the
