@@ -147,6 +147,9 @@ def test_fetch_verifies_the_key_the_npub_signed(nostr_dns, relay, tmp_path, demo
     assert f"<h1>{host.npub}.nostr</h1>" in out(r)
     assert d.spki in out(r)
     assert "TLS key record" in err(r) and "presented the key in" in err(r)
+    # The same server as <npub>.local (resolved through nostr, as .nostr).
+    r = fetch(nostr_dns, relay, f"https://{host.npub}.local:{d.port}/")
+    assert r.returncode == 0 and f"<h1>{host.npub}.nostr</h1>" in out(r), show(r)
     # --include shows the response head.
     r = fetch(nostr_dns, relay, f"https://{host.npub}.nostr:{d.port}/", "--include")
     assert out(r).startswith("HTTP/1.1 200 OK\r\n") and "content-length: " in out(r), show(r)
