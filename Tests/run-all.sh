@@ -9,11 +9,16 @@
 #   2. swift build + swift test (unit tests, vectors)
 #   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
-#      with a test CA, coturn as STUN server, network namespaces
+#      with a test CA, coturn as STUN server, network namespaces; then the
+#      HTTPS trust tests (Tests/interop/test_https.py): https-demo, fetch and
+#      pin against curl (--pinnedpubkey, --curves secp256k1), openssl s_client
+#      with DANE (TLSA from resolve, pin and `dig` against `nostr-dns dns`) and
+#      an openssl s_server impostor
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
-#      then publishing and resolving through real relays under qemu; the
+#      then publishing and resolving through real relays under qemu, and the
+#      HTTPS trust tests with the aarch64 binary (x509write, secp256k1 TLS); the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
-#      one minute more); cross/deploy.sh into staging roots, systemd and
+#      one minute more, the HTTPS tests included); cross/deploy.sh into staging roots, systemd and
 #      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
 #      the procd init script with stubs, configs accepted by the aarch64
 #      binary); the release build, and the fully static release build
@@ -48,11 +53,16 @@ stage() {
 stage "set-up" Tests/setup.sh || true
 stage "swift build" swift build
 stage "swift test" swift test
-stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop
+stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop \
+    --ignore=Tests/interop/test_https.py
+stage "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
+    .venv/bin/python -m pytest -q Tests/interop/test_https.py
 stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
 stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
+stage "HTTPS with the aarch64 binary under qemu" Tests/interop/qemu-cross.sh aarch64 Tests/interop/test_https.py
 stage "cross armv7 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh --arch armv7
 stage "relays with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7
+stage "HTTPS with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7 Tests/interop/test_https.py
 stage "deploy staging root" Tests/deploy/test-staging.sh
 stage "release build" swift build -c release
 stage "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \

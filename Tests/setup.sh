@@ -22,10 +22,11 @@ SUDO=""
 RUNTIME_PACKAGES=(libsecp256k1-dev libmbedtls-dev)
 # Debian packages the tests use beyond those: the interop peers (stunnel4 and
 # nginx-light as TLS front ends of the test relay, coturn as the STUN server,
-# openssl for the test CA, iproute2 for network namespaces), the DNS peers
+# openssl for the test CA, the HTTPS impostor and DANE checks, curl as the
+# HTTPS client of the pinning tests, iproute2 for network namespaces), the DNS peers
 # (dig, kdig, dnsperf, dnsmasq) and the mDNS peers (avahi-daemon with the
 # dbus it needs, avahi-resolve, nss-mdns for getent).
-TEST_PACKAGES=(python3-venv valgrind file stunnel4 nginx-light coturn openssl iproute2
+TEST_PACKAGES=(python3-venv valgrind file stunnel4 nginx-light coturn openssl curl iproute2
     bind9-dnsutils knot-dnsutils dnsperf dnsmasq-base avahi-daemon avahi-utils libnss-mdns dbus)
 
 missing=()

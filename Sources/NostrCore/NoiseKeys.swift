@@ -40,19 +40,6 @@ extension Secp256k1Context {
         return serialize(&point)
     }
 
-    /// `secret`, or its negation when its point has odd y, so that its
-    /// public key is the npub's x lifted to even y (BIP-340 does the same
-    /// for signing). A relay's nostr key becomes its BOLT 8 static key so.
-    public func evenYSecret(_ secret: SecretKey) throws(NostrError) -> SecretKey {
-        guard try compressedPublicKey(of: secret).prefix == 0x03 else { return secret }
-        var negated = secret.bytes
-        let ok = negated.withUnsafeMutableBytes { s in
-            secp256k1_ec_seckey_negate(ctx, s.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        }
-        guard ok == 1 else { throw NostrError(.invalidSecretKey) }
-        return SecretKey(bytes: negated)
-    }
-
     /// BOLT 8: "ECDH(k, rk)": SHA-256 of the compressed point k·rk
     /// (libsecp256k1's default ECDH hash is exactly that). Throws
     /// `.noiseKey` when `remote` is not a point on the curve.

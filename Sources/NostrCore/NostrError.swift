@@ -69,6 +69,8 @@ public struct NostrError: Error, Equatable, Sendable {
         // HTTPS URLs and responses (RFC 9110, RFC 9112)
         case url
         case httpResponse
+        case httpTooLarge
+        case httpRequest
     }
 
     public var code: Code
@@ -137,6 +139,8 @@ public struct NostrError: Error, Equatable, Sendable {
         case .noiseLength: text = "Noise message too long"
         case .url: text = "not an https:// URL of an npub name"
         case .httpResponse: text = "malformed HTTP response"
+        case .httpTooLarge: text = "HTTP message larger than allowed"
+        case .httpRequest: text = "malformed HTTP request"
         }
         if offset >= 0 && code == .config { return text + " (line " + String(offset) + ")" }
         if offset >= 0 { return text + " at byte " + String(offset) }

@@ -36,6 +36,21 @@ public enum Output {
         }
     }
 
+    /// Bytes as they are (an HTTP body need not be UTF-8).
+    public static func write(fd: Int32, bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = CPlatform.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if nd_errno() == EINTR { continue }
+                    return
+                }
+                off += n
+            }
+        }
+    }
+
     public static func stdout(_ text: String) { write(fd: 1, text) }
     public static func stderr(_ text: String) { write(fd: 2, text) }
 }

@@ -73,6 +73,9 @@ public struct RecordLookup {
     public var failures: [String?]
     /// Per relay and verdict: how many events were refused, for -v reports.
     public var refused: [(relay: Int, verdict: RecordVerdict)] = []
+    /// Per query: some event was refused because it had expired (so "no
+    /// record" can say "expired").
+    public var expired: [Bool] = []
 
     /// True when at least one relay answered every query.
     public var anyAnswered: Bool { answered.contains(true) }
@@ -89,6 +92,7 @@ public struct RecordLookup {
         var failures: [String?] = Array(repeating: nil, count: relayCount)
         var refused: [(relay: Int, verdict: RecordVerdict)] = []
         var eose = Array(repeating: Array(repeating: false, count: queries.count), count: relayCount)
+        var expired = Array(repeating: false, count: queries.count)
         let start = Clock.monotonicMilliseconds()
         pool.start(now: start)
         let finished = try pool.run(until: start + timeoutMilliseconds) { event in
@@ -97,6 +101,7 @@ public struct RecordLookup {
                 if let verdict = subscriptions.offer(e, subscriptionId: sub, context: context),
                    verdict != .accepted && verdict != .older && verdict != .duplicate {
                     refused.append((r, verdict))
+                    if verdict == .expired, let q = subscriptions.query(of: sub) { expired[q] = true }
                 }
             case .message(let r, .eose(let sub)), .message(let r, .closed(let sub, _)):
                 if let q = subscriptions.query(of: sub) { eose[r][q] = true }
@@ -114,7 +119,8 @@ public struct RecordLookup {
             }
         }
         subscriptions.close(pool)
-        return RecordLookup(selections: subscriptions.selections, answered: answered, failures: failures, refused: refused)
+        return RecordLookup(selections: subscriptions.selections, answered: answered, failures: failures, refused: refused,
+                            expired: expired)
     }
 }
 

@@ -42,7 +42,14 @@ public final class StreamConnection {
     /// With `noise` (a `wsn://` relay; `tls` must then be nil), the BOLT 8
     /// handshake follows the connect instead, and the connection is
     /// established only once the relay proved it holds the expected key.
-    public init(host: String, port: UInt16, tls: TLSClientConfig?, noise: NoiseConfig? = nil) throws(PlatformError) {
+    ///
+    /// `serverName` (with TLS): the name sent as SNI instead of `host`,
+    /// when `host` is an address the caller looked up itself. `pins`
+    /// (with a `TLSClientConfig(pinnedKeysOnly:)`): the SHA-256 digests of
+    /// the SubjectPublicKeyInfo the server may present; anything else fails
+    /// the handshake (`.tls`), and `peerKeySHA256` tells what it was.
+    public init(host: String, port: UInt16, tls: TLSClientConfig?, serverName: String? = nil,
+                pins: [Bytes32] = [], noise: NoiseConfig? = nil) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
         self.host = bare
         self.port = port
@@ -50,13 +57,30 @@ public final class StreamConnection {
         addresses = resolved.addresses
         hostIsLiteral = resolved.isLiteral
         if let tls {
+            let name = serverName ?? bare
+            let nameIsLiteral = serverName == nil && resolved.isLiteral
             self.tls = try TLSSession(
-                config: tls, host: bare, peer: AddressResolver.hostPort(bare, port),
-                ipLiteral: resolved.isLiteral ? resolved.addresses[0].addressBytes : nil)
+                config: tls, host: name, peer: AddressResolver.hostPort(bare, port),
+                ipLiteral: nameIsLiteral ? resolved.addresses[0].addressBytes : nil, pins: pins)
         }
         if let noise { self.noise = try NoiseSession(config: noise, peer: AddressResolver.hostPort(bare, port)) }
         try startNextAddress()
     }
+
+    /// An accepted connection with TLS on it, server side: the handshake
+    /// runs through `advance()` as a client's does.
+    public convenience init(accepted fd: Int32, peer: SocketAddress, tls: TLSServerConfig) throws(PlatformError) {
+        self.init(accepted: fd, peer: peer)
+        let session = try TLSSession(server: tls, peer: peer.description)
+        session.fd = fd
+        self.tls = session
+        state = .handshaking
+    }
+
+    /// SHA-256 of the TLS server's SubjectPublicKeyInfo, once a pinning
+    /// handshake has seen its certificate (kept after a refused handshake
+    /// closed the connection, to say which key was refused).
+    public private(set) var peerKeySHA256: Bytes32?
 
     /// A connection a `TCPListener` accepted: already established, plain
     /// TCP (TLS servers wrap it themselves), with TCP_NODELAY.
@@ -170,6 +194,7 @@ public final class StreamConnection {
                 throw PlatformError(.closed, path: name)
             }
         } catch {
+            if let key = tls?.peerKeySHA256 { peerKeySHA256 = key }
             close()
             throw error
         }
@@ -183,6 +208,7 @@ public final class StreamConnection {
 
     private func handshake(_ tls: TLSSession) throws(PlatformError) -> Bool {
         guard try tls.handshake() else { return false }
+        peerKeySHA256 = tls.peerKeySHA256
         state = .established
         return true
     }

@@ -19,6 +19,13 @@ public final class TCPListener {
 
     deinit { close() }
 
+    /// The error says this host cannot bind that address family or address
+    /// at all (EAFNOSUPPORT: IPv6 disabled; EADDRNOTAVAIL), as opposed to a
+    /// port in use: a default wildcard listener may then be skipped.
+    public static func isUnavailable(_ error: PlatformError) -> Bool {
+        error.errno == EAFNOSUPPORT || error.errno == EADDRNOTAVAIL
+    }
+
     /// The next waiting connection, non-blocking and close-on-exec, with its
     /// peer; nil when none is waiting. Errors that concern one connection
     /// only (ECONNABORTED, EMFILE, ENFILE, ENOBUFS, ENOMEM) are thrown as

@@ -48,6 +48,40 @@ public final class TLSClientConfig {
         try configure()
     }
 
+    /// A configuration for clients that trust keys, not CAs (`fetch`): no
+    /// CA certificates; each connection passes the SHA-256 digests of the
+    /// SubjectPublicKeyInfo it accepts (`StreamConnection(pins:)`), and
+    /// the handshake fails unless the server's key is one of them. The
+    /// groups offered are X25519, secp256r1, secp256k1 (for a certificate
+    /// keyed by a nostr key) and secp384r1, as `TLSServerConfig` has them.
+    public init(pinnedKeysOnly: Void) throws(PlatformError) {
+        conf = .allocate(capacity: 1)
+        caChain = .allocate(capacity: 1)
+        drbg = .allocate(capacity: 1)
+        mbedtls_ssl_config_init(conf)
+        mbedtls_x509_crt_init(caChain)
+        mbedtls_ctr_drbg_init(drbg)
+        caFile = "(none: keys pinned by the npub)"
+        try configure()
+        // VERIFY_OPTIONAL: with no CA chain, REQUIRED fails before the
+        // verify callback can decide; the callback's verdict is fatal anyway.
+        mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_OPTIONAL)
+        mbedtls_ssl_conf_ca_chain(conf, nil, nil)
+        mbedtls_ssl_conf_curves(conf, TLSClientConfig.pinningGroups)
+    }
+
+    /// The groups of `init(pinnedKeysOnly:)`, in static storage that
+    /// outlives every configuration (mbedtls_ssl_conf_curves keeps the pointer).
+    nonisolated(unsafe) static let pinningGroups: UnsafeMutablePointer<mbedtls_ecp_group_id> = {
+        let list: [mbedtls_ecp_group_id] = [
+            MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP256K1, MBEDTLS_ECP_DP_SECP384R1,
+            MBEDTLS_ECP_DP_NONE,
+        ]
+        let p = UnsafeMutablePointer<mbedtls_ecp_group_id>.allocate(capacity: list.count)
+        for (i, g) in list.enumerated() { p[i] = g }
+        return p
+    }()
+
     deinit {
         mbedtls_ssl_config_free(conf)
         mbedtls_x509_crt_free(caChain)

@@ -1,5 +1,6 @@
 import CMbedTLS
 import CPlatform
+import NostrCore
 
 /// One TLS 1.2 client session (RFC 5246) over a connected non-blocking
 /// socket: an `mbedtls_ssl_context` with our own BIO callbacks (send(2) and
@@ -11,8 +12,15 @@ import CPlatform
 /// The callbacks get this object through an unretained pointer; the
 /// session owns the `mbedtls_ssl_context`, so the pointer outlives every
 /// call mbedTLS makes with it.
+///
+/// The same session type serves accepted connections (`init(server:peer:)`,
+/// no certificate checks: clients of `https-demo` check ours), and clients
+/// that trust keys rather than CAs (`pins`: the certificate is accepted
+/// when the SHA-256 of its SubjectPublicKeyInfo is one of them, as DANE-EE
+/// does, RFC 7671 §5.1; names, dates and issuers do not matter).
 final class TLSSession {
-    let config: TLSClientConfig
+    let config: TLSClientConfig?
+    let serverConfig: TLSServerConfig?
     let ssl: UnsafeMutablePointer<mbedtls_ssl_context>
     /// The host as the user gave it, without brackets: the name to verify.
     let host: String
@@ -36,12 +44,22 @@ final class TLSSession {
     /// a copy is kept here (allocated once, on first need).
     private var pending: UnsafeMutableRawBufferPointer?
     private var pendingCount = 0
+    /// SHA-256 of the SubjectPublicKeyInfo digests accepted instead of a CA
+    /// chain; empty for CA verification.
+    let pins: [Bytes32]
+    /// SHA-256 of the server certificate's SubjectPublicKeyInfo, once seen.
+    private(set) var peerKeySHA256: Bytes32?
+    /// With pins: the certificate's key was one of them.
+    private var pinMatched = false
 
-    init(config: TLSClientConfig, host: String, peer: String, ipLiteral: [UInt8]?) throws(PlatformError) {
+    init(config: TLSClientConfig, host: String, peer: String, ipLiteral: [UInt8]?, pins: [Bytes32] = []) throws(PlatformError) {
         self.config = config
+        self.serverConfig = nil
         self.host = host
         self.peer = peer
-        self.expectedIP = ipLiteral ?? []
+        self.pins = pins
+        // A key pin replaces the name check (DANE-EE).
+        self.expectedIP = pins.isEmpty ? (ipLiteral ?? []) : []
         ssl = .allocate(capacity: 1)
         mbedtls_ssl_init(ssl)
         // Every stored property is set: a throw from here on runs deinit.
@@ -54,6 +72,47 @@ final class TLSSession {
             rc = host.withCString { mbedtls_ssl_set_hostname(ssl, $0) }
             guard rc == 0 else { throw setupError(rc) }
         }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        setBIO()
+        mbedtls_ssl_set_verify(
+            ssl,
+            { context, certificate, depth, flags in
+                guard let context, let certificate, let flags else { return 0 }
+                let session = Unmanaged<TLSSession>.fromOpaque(context).takeUnretainedValue()
+                if !session.pins.isEmpty {
+                    // Only the leaf's key counts; whatever else was sent is ignored.
+                    flags.pointee = 0
+                    guard depth == 0 else { return 0 }
+                    // A non-zero result is fatal even under VERIFY_OPTIONAL
+                    // (mbedTLS turns CERT_VERIFY_FAILED from a callback into FATAL_ERROR).
+                    return session.checkPin(certificate) ? 0 : MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
+                }
+                guard depth == 0 else { return 0 }
+                if !session.checkLeaf(certificate) {
+                    flags.pointee |= UInt32(MBEDTLS_X509_BADCERT_CN_MISMATCH)
+                }
+                return 0
+            },
+            me)
+    }
+
+    /// The server side of one accepted connection (`TLSServerConfig`).
+    init(server: TLSServerConfig, peer: String) throws(PlatformError) {
+        self.config = nil
+        self.serverConfig = server
+        self.host = peer
+        self.peer = peer
+        self.expectedIP = []
+        self.pins = []
+        ssl = .allocate(capacity: 1)
+        mbedtls_ssl_init(ssl)
+        let rc = mbedtls_ssl_setup(ssl, server.conf)
+        guard rc == 0 else { throw setupError(rc) }
+        setBIO()
+    }
+
+    /// send(2) and recv(2) on `fd` as mbedTLS's BIO callbacks.
+    private func setBIO() {
         let me = Unmanaged.passUnretained(self).toOpaque()
         mbedtls_ssl_set_bio(
             ssl, me,
@@ -70,17 +129,16 @@ final class TLSSession {
                 return session.bioFailure(errno: Int32(-n), wouldBlock: MBEDTLS_ERR_SSL_WANT_READ, failed: MBEDTLS_ERR_NET_RECV_FAILED)
             },
             nil)
-        mbedtls_ssl_set_verify(
-            ssl,
-            { context, certificate, depth, flags in
-                guard let context, let certificate, let flags, depth == 0 else { return 0 }
-                let session = Unmanaged<TLSSession>.fromOpaque(context).takeUnretainedValue()
-                if !session.checkLeaf(certificate) {
-                    flags.pointee |= UInt32(MBEDTLS_X509_BADCERT_CN_MISMATCH)
-                }
-                return 0
-            },
-            me)
+    }
+
+    /// With pins: records the leaf's SPKI digest and whether it is pinned.
+    private func checkPin(_ crt: UnsafeMutablePointer<mbedtls_x509_crt>) -> Bool {
+        let raw = crt.pointee.pk_raw
+        guard let p = raw.p, raw.len > 0 else { return false }
+        let digest = SHA256.hash(UnsafeRawBufferPointer(start: p, count: raw.len))
+        peerKeySHA256 = digest
+        pinMatched = pins.contains(digest)
+        return pinMatched
     }
 
     deinit {
@@ -139,6 +197,11 @@ final class TLSSession {
         switch rc {
         case 0:
             wantsWrite = false
+            // Fail closed: with pins, a handshake that never showed us a
+            // pinned key (no certificate at all) is refused.
+            if !pins.isEmpty && !pinMatched {
+                throw PlatformError(.tls, path: peer, detail: "the server presented no certificate with a pinned key")
+            }
             return true
         case MBEDTLS_ERR_SSL_WANT_READ:
             wantsWrite = false
@@ -155,6 +218,11 @@ final class TLSSession {
         var detail: String
         var flags: UInt32 = 0
         switch rc {
+        case MBEDTLS_ERR_X509_FATAL_ERROR where !pins.isEmpty && !pinMatched,
+             MBEDTLS_ERR_X509_CERT_VERIFY_FAILED where !pins.isEmpty && !pinMatched:
+            flags = UInt32(MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+            detail = "the server's key is not one the name vouches for"
+            if let k = peerKeySHA256 { detail += " (its SPKI SHA-256 is " + k.hex + ")" }
         case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
             flags = mbedtls_ssl_get_verify_result(ssl)
             detail = "certificate verification failed: " + verifyText(flags)
@@ -181,7 +249,7 @@ final class TLSSession {
         let notTrusted = UInt32(MBEDTLS_X509_BADCERT_NOT_TRUSTED)
         let nameMismatch = UInt32(MBEDTLS_X509_BADCERT_CN_MISMATCH)
         if flags & notTrusted != 0 {
-            parts.append("certificate not trusted (not issued by a CA in " + config.caFile + ")")
+            parts.append("certificate not trusted (not issued by a CA in " + (config?.caFile ?? "") + ")")
             rest &= ~notTrusted
         }
         if flags & nameMismatch != 0 {

@@ -39,8 +39,12 @@ enum CommandLineTool {
         case "publish-ip": command = PublishIPCommand.run
         case "publish-cert": command = PublishCertCommand.run
         case "resolve": command = ResolveCommand.run
+        case "dns": command = DNSCommand.run
         case "bench": command = BenchCommand.run
         case "gateway": command = GatewayCommand.run
+        case "https-demo": command = HTTPSDemoCommand.run
+        case "fetch": command = FetchCommand.run
+        case "pin": command = PinCommand.run
         case "help":
             Output.stdout(Usage.main)
             return ExitCode.success

@@ -13,6 +13,10 @@ enum Usage {
           publish-ip      publish this host's addresses (kind 30053); --watch keeps them current
           publish-cert    publish the TLS key record of a certificate (kind 30059)
           resolve NAME    look up an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local
+          dns             the DNS server for <npub>.nostr (UDP and TCP; beside dnsmasq)
+          https-demo      an HTTPS server whose TLS key the npub vouches for (--alt: keyed by the npub)
+          fetch URL       get https://<npub>.nostr[:port]/path, trusting only the key the npub signed
+          pin NAME        curl --resolve/--pinnedpubkey arguments and TLSA records for a name
           whoami          print npub, hex public key, <npub>.nostr and <npub>.local
           event sign      sign a NIP-01 event and print it as one line of JSON
           event verify    check the id and signature of one event JSON read from stdin
@@ -140,6 +144,10 @@ enum Usage {
         case "event": return event
         case "bench": return bench
         case "gateway": return gateway
+        case "dns": return dns
+        case "https-demo": return httpsDemo
+        case "fetch": return fetch
+        case "pin": return pin
         default: return main
         }
     }

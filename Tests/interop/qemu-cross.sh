@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Tests/interop/qemu-cross.sh [aarch64|armv7]: runs relay interop tests against
+# Tests/interop/qemu-cross.sh [aarch64|armv7] [PYTEST ARGS...]: runs relay interop tests against
 # an Embedded cross binary under qemu-user (built by cross/build.sh into
 # dist/<arch>/), so the cross build is checked doing real work: publishing to
 # and resolving from real relays over ws://, wss:// and wsn:// (the gateway
 # under qemu too), and refusing forged events. Default architecture: aarch64.
+# PYTEST ARGS, when given, replace the default selection (e.g.
+# Tests/interop/test_https.py for the HTTPS stage).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch="${1:-aarch64}"
@@ -19,5 +21,9 @@ mkdir -p "$(dirname "$wrapper")"
 printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$bin" > "$wrapper"
 chmod +x "$wrapper"
 file "$bin" | grep -q "$file_says" || { echo "qemu-cross.sh: $bin is not an $arch binary" >&2; exit 1; }
+shift || true
+if [ $# -gt 0 ]; then
+    exec env NOSTR_DNS_BIN="$wrapper" .venv/bin/python -m pytest -q "$@"
+fi
 exec env NOSTR_DNS_BIN="$wrapper" .venv/bin/python -m pytest -q Tests/interop \
     -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable or over_wsn or another_npub or another_key_in_the_middle or harm_no_other"
