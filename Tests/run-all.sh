@@ -9,9 +9,11 @@
 #   2. swift build + swift test (unit tests, vectors)
 #   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
-#      with a test CA, coturn as STUN server, network namespaces
+#      with a test CA, coturn as STUN server, network namespaces; the DNS
+#      server with dig, kdig, dnspython and dnsmasq (Tests/interop/test_dns.py)
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
-#      then publishing and resolving through real relays under qemu; the
+#      then publishing and resolving through real relays, and answering dig
+#      as the DNS server, under qemu; the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
 #      one minute more); cross/deploy.sh into staging roots, systemd and
 #      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
@@ -20,7 +22,11 @@
 #   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
 #      heap allocations per verified event (valgrind; must be zero), and a cold
 #      `nostr-dns resolve` against the proof of concept's Python stack
-#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10)
+#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10);
+#      the DNS server against dnsmasq: cached answers per second under dnsperf
+#      (Embedded x86_64 build; ratio of medians must be >= 1.5), resident
+#      memory with 10,000 cached names (must not exceed dnsmasq's), and heap
+#      allocations per cached answer (valgrind, release build; must be zero)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +64,9 @@ stage "static release build" bash -c 'swift build -c release -Xswiftc -static-ex
 stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 stage "bench resolve" Tests/bench/resolve-cold.sh
+stage "bench dns qps" bash -c 'cross/build.sh x86_64 >/dev/null && Tests/bench/dns-qps.sh'
+stage "bench dns memory" Tests/bench/dns-memory.sh
+stage "no allocation per cached DNS answer" Tests/bench/dns-allocations.sh
 
 echo
 if [ "$failed" -gt 0 ]; then
