@@ -94,6 +94,8 @@ final class DNSServer {
     /// Scratch for TCP answers, forwarded answers and waiting queries.
     var scratch = [UInt8](repeating: 0, count: 65_535 + 2)
     var soa = DNSResponder.SOA()
+    /// Long label texts kept, so their queries do not allocate.
+    var labels = NostrZone.LabelMemo()
     var nextSave: Int64 = 0
 
     init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
@@ -216,7 +218,7 @@ final class DNSServer {
                 case .apex:
                     content = .apex
                 case .addresses(let author, let labelLength):
-                    let key = ResolverKey.addresses(author, label: NostrZone.labelText(name, labelLength: labelLength))
+                    let key = ResolverKey.addresses(author, label: labels.text(name, labelLength: labelLength))
                     switch resolver.lookup(key, now: now) {
                     case .pending:
                         return .wait(key)
