@@ -452,3 +452,32 @@ def test_forged_records_from_a_relay_are_never_answered(nostr_dns, evil_relay_fa
         assert answers(query(f"www.{host.name}", "A", s.port), dns.rdatatype.A) == ["192.0.2.88"]
     finally:
         s.stop()
+
+
+def test_tcp_connections_are_capped_and_idle_ones_closed(server, published):
+    def closed(s: socket.socket, wait: float) -> bool:
+        s.settimeout(wait)
+        try:
+            return s.recv(1) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+    first = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    time.sleep(0.2)
+    others = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(64)]
+    # 65 connections for 64 places: the least recently active (the first) is closed.
+    assert closed(first, 5)
+    # The newest still answers.
+    q = dns.message.make_query(published.name, "A")
+    dns.query.send_tcp(others[-1], q)
+    r, _ = dns.query.receive_tcp(others[-1], expiration=time.time() + 5)
+    assert answers(r, dns.rdatatype.A) == ["192.0.2.10"]
+    for s in [first, *others]:
+        s.close()
+    # RFC 7766 §6.2.3: an idle connection is closed (after 10 s here).
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    start = time.monotonic()
+    assert closed(idle, 15)
+    assert 9 <= time.monotonic() - start <= 13
+    idle.close()
