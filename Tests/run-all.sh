@@ -9,14 +9,16 @@
 #   2. swift build + swift test (unit tests, vectors)
 #   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
-#      with a test CA, coturn as STUN server, network namespaces; then the
-#      HTTPS trust tests (Tests/interop/test_https.py): https-demo, fetch and
-#      pin against curl (--pinnedpubkey, --curves secp256k1), openssl s_client
-#      with DANE (TLSA from resolve, pin and `dig` against `nostr-dns dns`) and
-#      an openssl s_server impostor
+#      with a test CA, coturn as STUN server, network namespaces; the DNS
+#      server with dig, kdig, dnspython and dnsmasq (Tests/interop/test_dns.py);
+#      then the HTTPS trust tests (Tests/interop/test_https.py): https-demo,
+#      fetch and pin against curl (--pinnedpubkey, --curves secp256k1), openssl
+#      s_client with DANE (TLSA from resolve, pin and `dig` against `nostr-dns
+#      dns`) and an openssl s_server impostor
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
-#      then publishing and resolving through real relays under qemu, and the
-#      HTTPS trust tests with the aarch64 binary (x509write, secp256k1 TLS); the
+#      then publishing and resolving through real relays (ws, wss, wsn through
+#      the gateway), answering dig as the DNS server, and the HTTPS trust tests
+#      (x509write, secp256k1 TLS), all under qemu; the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
 #      one minute more, the HTTPS tests included); cross/deploy.sh into staging roots, systemd and
 #      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
@@ -28,7 +30,11 @@
 #      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10);
 #      wsn:// channel throughput (nostr-dns gateway) against wss:// (stunnel4)
 #      in front of the same relay (Tests/bench/wsn-throughput.sh; events
-#      published-and-OKed per second, alternating runs, ratio reported)
+#      published-and-OKed per second, alternating runs, ratio reported);
+#      the DNS server against dnsmasq: cached answers per second under dnsperf
+#      (Embedded x86_64 build; ratio of medians must be >= 1.5), resident
+#      memory with 10,000 cached names (must not exceed dnsmasq's), and heap
+#      allocations per cached answer (valgrind, release build; must be zero)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,6 +78,9 @@ stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 stage "bench resolve" Tests/bench/resolve-cold.sh
 stage "bench wsn vs wss" Tests/bench/wsn-throughput.sh --bin .build/release/nostr-dns
+stage "bench dns qps" bash -c 'cross/build.sh x86_64 >/dev/null && Tests/bench/dns-qps.sh'
+stage "bench dns memory" Tests/bench/dns-memory.sh
+stage "no allocation per cached DNS answer" Tests/bench/dns-allocations.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -48,20 +48,31 @@ public final class StreamConnection {
     /// (with a `TLSClientConfig(pinnedKeysOnly:)`): the SHA-256 digests of
     /// the SubjectPublicKeyInfo the server may present; anything else fails
     /// the handshake (`.tls`), and `peerKeySHA256` tells what it was.
-    public init(host: String, port: UInt16, tls: TLSClientConfig?, serverName: String? = nil,
-                pins: [Bytes32] = [], noise: NoiseConfig? = nil) throws(PlatformError) {
+    public convenience init(host: String, port: UInt16, tls: TLSClientConfig?, serverName: String? = nil,
+                            pins: [Bytes32] = [], noise: NoiseConfig? = nil) throws(PlatformError) {
+        let bare = AddressResolver.bareHost(host)
+        let resolved = try AddressResolver.resolve(bare, port: port, datagram: false)
+        try self.init(host: bare, port: port, tls: tls, addresses: resolved.addresses, isLiteral: resolved.isLiteral,
+                      serverName: serverName, pins: pins, noise: noise)
+    }
+
+    /// As `init(host:port:tls:...)` with the addresses of `host` already
+    /// known (no getaddrinfo call): for a caller that keeps them between
+    /// reconnects (`RelayPoolOptions.addressLifetimeMilliseconds`). `host`
+    /// is still the TLS server name.
+    init(host: String, port: UInt16, tls: TLSClientConfig?, addresses: [SocketAddress], isLiteral: Bool,
+         serverName: String? = nil, pins: [Bytes32] = [], noise: NoiseConfig? = nil) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
         self.host = bare
         self.port = port
-        let resolved = try AddressResolver.resolve(bare, port: port, datagram: false)
-        addresses = resolved.addresses
-        hostIsLiteral = resolved.isLiteral
+        self.addresses = addresses
+        hostIsLiteral = isLiteral
         if let tls {
             let name = serverName ?? bare
-            let nameIsLiteral = serverName == nil && resolved.isLiteral
+            let nameIsLiteral = serverName == nil && isLiteral
             self.tls = try TLSSession(
                 config: tls, host: name, peer: AddressResolver.hostPort(bare, port),
-                ipLiteral: nameIsLiteral ? resolved.addresses[0].addressBytes : nil, pins: pins)
+                ipLiteral: nameIsLiteral ? addresses[0].addressBytes : nil, pins: pins)
         }
         if let noise { self.noise = try NoiseSession(config: noise, peer: AddressResolver.hostPort(bare, port)) }
         try startNextAddress()

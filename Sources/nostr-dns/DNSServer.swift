@@ -82,6 +82,9 @@ final class DNSServer {
         case forward
     }
 
+    /// Unsent answers allowed per TCP connection.
+    static let maxTCPOutput = 256 * 1024
+
     let settings: Settings
     let resolver: CachedResolver
     var udp: [UDPServerSocket] = []
@@ -94,6 +97,8 @@ final class DNSServer {
     /// Scratch for TCP answers, forwarded answers and waiting queries.
     var scratch = [UInt8](repeating: 0, count: 65_535 + 2)
     var soa = DNSResponder.SOA()
+    /// Long label texts kept, so their queries do not allocate.
+    var labels = NostrZone.LabelMemo()
     var nextSave: Int64 = 0
 
     init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
@@ -166,7 +171,9 @@ final class DNSServer {
         var wake = nextSave
         if let r = resolver.nextDeadline() { wake = min(wake, r) }
         for f in forwards { wake = min(wake, f.deadline) }
-        for c in connections { wake = min(wake, c.lastActive + settings.tcpIdleMilliseconds) }
+        // A connection past its idle time but still waiting for an answer is
+        // looked at again in half a second, not in a busy loop.
+        for c in connections { wake = min(wake, max(c.lastActive + settings.tcpIdleMilliseconds, now + 500)) }
         return wake
     }
 
@@ -216,7 +223,7 @@ final class DNSServer {
                 case .apex:
                     content = .apex
                 case .addresses(let author, let labelLength):
-                    let key = ResolverKey.addresses(author, label: NostrZone.labelText(name, labelLength: labelLength))
+                    let key = ResolverKey.addresses(author, label: labels.text(name, labelLength: labelLength))
                     switch resolver.lookup(key, now: now) {
                     case .pending:
                         return .wait(key)
@@ -282,6 +289,9 @@ final class DNSServer {
             _ = try? udp[index].send(answer, to: address)
         case .tcp(let id):
             guard let c = connections.first(where: { $0.id == id }), !c.closed else { return }
+            // A client that sends queries but does not read its answers is
+            // cut off rather than buffered for without bound.
+            guard c.output.count < Self.maxTCPOutput else { close(c); return }
             c.output.append(UInt8(answer.count >> 8))
             c.output.append(UInt8(answer.count & 0xFF))
             c.output.append(contentsOf: answer)

@@ -233,6 +233,8 @@ def bench_allocs(args) -> int:
                 if not m:
                     raise SystemExit(f"dns-bench: no valgrind summary in {log}:\n{log.read_text()[-2000:]}")
                 totals[count] = int(m.group(1).replace(",", ""))
+                if args.verbose:
+                    print(log.read_text()[-1500:])
                 print(f"  {count:6d} cached answers (+ 1 dig): {totals[count]} heap allocations in total")
             per = (totals[10000] - totals[1000]) / 9000
             print(f"binary: {binary}")
@@ -251,6 +253,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--min-ratio", type=float, default=1.5)
     ap.add_argument("--names", type=int, default=10000)
+    ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.bin is None:
         args.bin = str(REPO_ROOT / ".build" / "release" / "nostr-dns") if args.mode == "allocs" else default_bin()
