@@ -23,31 +23,25 @@ public enum Process {
 public enum Output {
     public static func write(fd: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                let n = CPlatform.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if nd_errno() == EINTR { continue }
-                    return
-                }
-                off += n
-            }
-        }
+        text.withUTF8 { writeAll(fd: fd, UnsafeRawBufferPointer($0)) }
     }
 
     /// Bytes as they are (an HTTP body need not be UTF-8).
     public static func write(fd: Int32, bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = CPlatform.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if nd_errno() == EINTR { continue }
-                    return
-                }
-                off += n
+        bytes.withUnsafeBytes { writeAll(fd: fd, $0) }
+    }
+
+    /// write(2) until everything is written, retrying EINTR; other errors
+    /// (a closed pipe) drop the rest: there is nowhere to report them.
+    private static func writeAll(fd: Int32, _ buf: UnsafeRawBufferPointer) {
+        var off = 0
+        while off < buf.count {
+            let n = CPlatform.write(fd, buf.baseAddress! + off, buf.count - off)
+            if n < 0 {
+                if nd_errno() == EINTR { continue }
+                return
             }
+            off += n
         }
     }
 
