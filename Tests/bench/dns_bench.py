@@ -14,7 +14,9 @@ qps: one kind 30053 record published (rust-nostr) to a local nostr-relay 1.14,
   other's CPU. Besides QPS, each run reports the server's CPU time per
   answer (utime + stime from /proc/PID/stat over the run) and how busy the
   server's CPU was (/proc/stat, softirq included: the kernel work of
-  delivering the answers to dnsperf runs there), and dnsperf's own CPU use:
+  delivering the answers to dnsperf runs there; other processes' work on
+  that CPU too, so only meaningful on an otherwise idle machine), and
+  dnsperf's own CPU use (over its whole life, its wait for lost answers too):
   when dnsperf's CPU is saturated the QPS are the load generator's limit,
   and the CPU per answer is the measure of server capacity.
 memory: NAMES address records signed by rust-nostr (one key each) in the
@@ -202,7 +204,7 @@ def bench_qps(args) -> int:
                           f"dnsperf {cbusy:4.0%} of a CPU", flush=True)
                     if pin and r["seconds"]:
                         sc = r["core_busy"][server_cpu]
-                        print(f"           {'':9s} server's CPU {server_cpu} busy {sc / r['seconds']:4.0%} "
+                        print(f"           {'':9s} CPU {server_cpu} busy (every process on it) {sc / r['seconds']:4.0%} "
                               f"(softirq {r['core_soft'][server_cpu] / r['seconds']:4.0%}): "
                               f"{sc * 1e6 / r['completed']:5.2f} us/answer", flush=True)
                 if a["noerror"] != a["completed"]:
