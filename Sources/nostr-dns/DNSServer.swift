@@ -99,6 +99,13 @@ final class DNSServer {
     var soa = DNSResponder.SOA()
     /// Long label texts kept, so their queries do not allocate.
     var labels = NostrZone.LabelMemo()
+    /// The last name classified (wire form, as asked) and its zone:
+    /// `NostrZone.classify` is a pure function of the bytes, and a client
+    /// asking one name again (the usual case under load) skips decoding
+    /// its npub.
+    let lastName = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+    var lastNameLength = -1
+    var lastZone = NostrZoneName.outside
     var nextSave: Int64 = 0
 
     init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
@@ -182,7 +189,35 @@ final class DNSServer {
         do throws(PlatformError) { try resolver.save(path: path) } catch { log("cannot save the cache: " + error.message) }
     }
 
+    deinit { lastName.deallocate() }
+
     // MARK: Answers
+
+    /// `NostrZone.classify(name)`, remembered for the last name.
+    func classify(_ name: UnsafeRawBufferPointer) -> NostrZoneName {
+        let n = name.count
+        if n == lastNameLength, let base = name.baseAddress {
+            var i = 0
+            var same = true
+            while i + 8 <= n {
+                if base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    != lastName.loadUnaligned(fromByteOffset: i, as: UInt64.self) { same = false; break }
+                i += 8
+            }
+            while same && i < n {
+                if base.load(fromByteOffset: i, as: UInt8.self) != lastName.load(fromByteOffset: i, as: UInt8.self) { same = false }
+                i += 1
+            }
+            if same { return lastZone }
+        }
+        let zone = NostrZone.classify(name)
+        if n <= 256, let base = name.baseAddress {
+            lastName.copyMemory(from: base, byteCount: n)
+            lastNameLength = n
+            lastZone = zone
+        }
+        return zone
+    }
 
     /// The answer to one query, written into `out`.
     func respond(_ message: UnsafeRawBufferPointer, tcp: Bool, into out: UnsafeMutableRawBufferPointer, now: Int64) -> Outcome {
@@ -203,7 +238,7 @@ final class DNSServer {
                 guard let reader = try? DNSMessageReader(message) else { return .drop }
                 let n = reader.copyName(query.question.name, into: scratch)
                 let name = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
-                let zone = NostrZone.classify(name)
+                let zone = classify(name)
                 if case .outside = zone {
                     if settings.upstream != nil { return .forward }
                     return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
