@@ -8,7 +8,7 @@ enum Usage {
         as signed nostr events, resolve <npub>.nostr, <npub>.local or a bare npub.
 
         commands:
-          mdns            the mDNS responder for <npub>.local (the default; not in this build yet)
+          mdns            the mDNS responder for <npub>.local (the default command)
           keygen          create the key file if there is none; print the npub
           publish-ip      publish this host's addresses (kind 30053); --watch keeps them current
           publish-cert    publish the TLS key record of a certificate (kind 30059)
@@ -138,6 +138,7 @@ enum Usage {
         case "whoami": return whoami
         case "event": return event
         case "bench": return bench
+        case "mdns": return mdns
         default: return main
         }
     }
