@@ -157,8 +157,13 @@ enum MDNSCommand {
             guard let due = responder.nextDeadline, now >= due else { return }
             let (v4, v6, globals) = (self.v4, self.v6, self.globals)
             let sources = responder.interfaces
+            let before = responder.claims.map { $0.mayAnswer }
             responder.tick(now: now, families: families, buffer: sendBuffer) { d, ipv6, bytes in
                 Server.send(bytes, to: d, ipv6: ipv6, v4: v4, v6: v6, interfaces: sources, globals: globals)
+            }
+            for (i, claim) in responder.claims.enumerated() where claim.mayAnswer && i < before.count && !before[i] && !globals.quiet {
+                Output.stderr("nostr-dns mdns: probed " + NIP19.npub(responder.ownKey) + ".local on " + sources[i].name
+                              + " with no conflict; announcing\n")
             }
         }
 
