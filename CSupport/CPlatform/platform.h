@@ -542,4 +542,12 @@ static inline int nd_netmask_prefix(const void *netmask) {
     return bits;
 }
 
+/* The DNS server's cache file (CacheFile.swift) is replaced atomically:
+ * written beside itself, then rename(2)d over the old one. rename is
+ * declared in <stdio.h>, which this module does not otherwise import. */
+#include <stdio.h>
+static inline int nd_rename(const char *from, const char *to) {
+    return rename(from, to) == 0 ? 0 : errno;
+}
+
 #endif

@@ -64,6 +64,11 @@ public final class RelayPool {
 
     /// The state of relay `i`, for reports.
     public func isDead(_ i: Int) -> Bool { links[i].phase == .dead }
+    /// Whether relay `i` is connected or trying to connect now (not dead,
+    /// not waiting out a backoff delay): a lookup can hope for its answer.
+    public func isConnectedOrConnecting(_ i: Int) -> Bool {
+        links[i].phase == .open || links[i].phase == .connecting
+    }
     /// The last failure of relay `i`, or nil.
     public func lastError(_ i: Int) -> String? { links[i].lastError }
 

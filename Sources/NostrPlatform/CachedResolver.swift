@@ -1,0 +1,341 @@
+import NostrCore
+
+/// What `CachedResolver.lookup` can say at once.
+public enum ResolverAnswer {
+    /// A positive entry: fresh, or stale (RFC 8767: answer with `ttl`,
+    /// which is then the stale TTL, while a refresh runs).
+    case found(ResolverEntry, ttl: UInt32, stale: Bool)
+    /// A negative entry (a relay answered and had no record): RFC 2308.
+    case notFound(ttl: UInt32)
+    /// Nothing cached: a lookup on the relays is running (started now, or
+    /// earlier for the same name); a `.resolved` or `.timedOut` event for
+    /// this key follows.
+    case pending
+}
+
+/// What happened since the last `takeEvents()`.
+public enum ResolverEvent: Equatable {
+    /// A lookup finished with an answer from at least one relay: the cache
+    /// now holds a positive or a negative entry for the key.
+    case resolved(ResolverKey)
+    /// A lookup finished without any relay answering (all unreachable, or
+    /// the deadline passed): callers waiting on it should fail (SERVFAIL).
+    case timedOut(ResolverKey)
+    /// An open subscription brought a newer record for a cached key.
+    case updated(ResolverKey)
+}
+
+/// The resolver cache driven on relays, in the caller's poll loop: the one
+/// the DNS server and the mDNS responder share.
+///
+/// - `lookup` answers from the cache at once, without allocating for a
+///   cached name; for a missing name it starts one lookup on every relay of
+///   the pool (a REQ with `ResolverKey.filters`), and concurrent lookups of
+///   one name share it (coalesced). A stale entry is answered and
+///   refreshed in the background the same way.
+/// - A lookup is resolved when every relay answered (EOSE) or is
+///   unreachable, or `settleMilliseconds` after the first EOSE, or at
+///   `lookupTimeoutMilliseconds` if one relay answered; otherwise it times
+///   out. Relays that are down when it starts do not hold it up.
+/// - Every author in the cache is followed with an open subscription (in
+///   chunks of `followChunk` authors, kinds 30053/30000/30059/30001), so
+///   newer records arrive without polling and refresh the entries they
+///   name (`.updated`).
+/// - `save`/`load`: the cache file (one line per signed event, preceded by
+///   when a relay last confirmed it); on load every event is verified again.
+///
+/// Use: `start(now:)`, then per loop turn `register(in:)` before poll(2),
+/// `handle(_:now:)` after it, `tick(now:)`, `takeEvents()`; wake by
+/// `nextDeadline()`.
+public final class CachedResolver {
+    public var cache: ResolverCache
+    public let pool: RelayPool
+    let context: Secp256k1Context
+    /// How long a first lookup may take before it times out.
+    public var lookupTimeoutMilliseconds: Int64 = 4_000
+    /// After the first relay answered, how long to wait for the others.
+    public var settleMilliseconds: Int64 = 300
+    /// Lookups allowed at once; beyond, a new name times out at once.
+    public var maxLookups = 256
+    /// After a refresh failed, how long before the next try for that name.
+    public var retryMilliseconds: Int64 = 10_000
+    /// Authors per follow subscription, and follow subscriptions at most.
+    public var followChunk = 100
+    public var maxFollowSubscriptions = 32
+
+    var inflight: [ResolverKey: Inflight] = [:]
+    var retryAfter: [ResolverKey: Int64] = [:]
+    var followed: [[Bytes32]] = []
+    var followedSet: Set<Bytes32> = []
+    var followDirty: [Bool] = []
+    var events: [ResolverEvent] = []
+    var counter: UInt64 = 0
+    /// True when the cache changed since the last `save`.
+    public private(set) var changed = false
+
+    struct Inflight {
+        var id: String
+        var deadline: Int64
+        var answered: Int = 0
+        var firstAnswer: Int64? = nil
+        /// Relays that failed or closed the subscription (bit per relay index).
+        var failed: UInt64 = 0
+        var waiters: Bool
+    }
+
+    public init(pool: RelayPool, context: Secp256k1Context, capacity: Int = 10_000) {
+        self.pool = pool
+        self.context = context
+        cache = ResolverCache(capacity: capacity)
+    }
+
+    /// Connects the relays and follows every author already cached.
+    public func start(now: Int64) {
+        for key in cache.keys { follow(key.author) }
+        flushFollows()
+        pool.start(now: now)
+    }
+
+    // MARK: Lookups
+
+    /// The cache's answer for `key` now; starts (or joins) a relay lookup
+    /// when there is none, or a background refresh when it is stale.
+    public func lookup(_ key: ResolverKey, now: Int64) -> ResolverAnswer {
+        switch cache.lookup(key, now: Clock.unixTime()) {
+        case .fresh(let entry, let ttl):
+            return entry.found ? .found(entry, ttl: ttl, stale: false) : .notFound(ttl: ttl)
+        case .stale(let entry):
+            refresh(key, now: now)
+            return entry.found ? .found(entry, ttl: cache.staleTTL, stale: true) : .notFound(ttl: cache.staleTTL)
+        case .missing:
+            begin(key, now: now, waiters: true)
+            return .pending
+        }
+    }
+
+    /// Whether a lookup for `key` is running.
+    public func isPending(_ key: ResolverKey) -> Bool { inflight[key] != nil }
+
+    func refresh(_ key: ResolverKey, now: Int64) {
+        if let until = retryAfter[key], now < until { return }
+        begin(key, now: now, waiters: false)
+    }
+
+    func begin(_ key: ResolverKey, now: Int64, waiters: Bool) {
+        if inflight[key] != nil {
+            if waiters { inflight[key]!.waiters = true }
+            return
+        }
+        guard inflight.count < maxLookups else {
+            if waiters { events.append(.timedOut(key)) }
+            return
+        }
+        counter &+= 1
+        let id = "lk" + String(counter)
+        var lookup = Inflight(id: id, deadline: now &+ lookupTimeoutMilliseconds, waiters: waiters)
+        // Relays that are not connected or connecting now count as failed
+        // until they answer: they must not hold the lookup up.
+        for r in 0..<min(pool.urls.count, 64) where !pool.isConnectedOrConnecting(r) { lookup.failed |= 1 << UInt64(r) }
+        inflight[key] = lookup
+        pool.subscribe(id, filters: key.filters)
+        if allDone(lookup) { finish(key, now: now) }
+    }
+
+    func allDone(_ l: Inflight) -> Bool {
+        l.answered + l.failed.nonzeroBitCount >= pool.urls.count
+    }
+
+    func finish(_ key: ResolverKey, now: Int64) {
+        guard let l = inflight.removeValue(forKey: key) else { return }
+        pool.unsubscribe(l.id)
+        if l.answered > 0 {
+            cache.confirm(key, now: Clock.unixTime())
+            retryAfter[key] = nil
+            changed = true
+            follow(key.author)
+            flushFollows()
+            events.append(.resolved(key))
+        } else {
+            retryAfter[key] = now &+ retryMilliseconds
+            if l.waiters { events.append(.timedOut(key)) }
+        }
+    }
+
+    func key(of subscription: String) -> ResolverKey? {
+        guard subscription.utf8.starts(with: "lk".utf8) else { return nil }
+        for (k, l) in inflight where l.id.utf8.elementsEqual(subscription.utf8) { return k }
+        return nil
+    }
+
+    // MARK: Following
+
+    func follow(_ author: Bytes32) {
+        guard !followedSet.contains(author) else { return }
+        if followed.last.map({ $0.count >= followChunk }) ?? true {
+            guard followed.count < maxFollowSubscriptions else { return }
+            followed.append([])
+            followDirty.append(false)
+        }
+        followed[followed.count - 1].append(author)
+        followDirty[followed.count - 1] = true
+        followedSet.insert(author)
+    }
+
+    /// (Re)sends the follow subscriptions that changed. `since` an hour
+    /// back: older records came with the lookups.
+    func flushFollows() {
+        let since = Clock.unixTime() - 3600
+        for i in followed.indices where followDirty[i] {
+            followDirty[i] = false
+            let kinds = [AddressRecord.kind, LegacyRecord.addressKind, TLSKeyRecord.kind, LegacyRecord.certificateKind]
+            pool.subscribe("fw" + String(i), filters: [Filter(authors: followed[i], kinds: kinds, since: since)])
+        }
+    }
+
+    // MARK: The poll loop
+
+    public func register(in poll: inout PollSet) { pool.register(in: &poll) }
+
+    public func handle(_ poll: PollSet, now: Int64) {
+        pool.handle(poll, now: now)
+        process(now: now)
+    }
+
+    public func tick(now: Int64) {
+        pool.tick(now: now)
+        process(now: now)
+        var due: [ResolverKey] = []
+        for (k, l) in inflight {
+            if now >= l.deadline || (l.firstAnswer.map { now >= $0 &+ settleMilliseconds } ?? false) { due.append(k) }
+        }
+        for k in due { finish(k, now: now) }
+    }
+
+    public func nextDeadline() -> Int64? {
+        var next = pool.nextDeadline()
+        for l in inflight.values {
+            var t = l.deadline
+            if let f = l.firstAnswer { t = min(t, f &+ settleMilliseconds) }
+            next = min(next ?? t, t)
+        }
+        return next
+    }
+
+    public func takeEvents() -> [ResolverEvent] {
+        let out = events
+        events.removeAll(keepingCapacity: true)
+        return out
+    }
+
+    func process(now: Int64) {
+        for event in pool.takeEvents() {
+            switch event {
+            case .message(_, .event(let sub, let e)):
+                let unix = Clock.unixTime()
+                if let k = key(of: sub) {
+                    // Only the looked-up name gets a new entry; other
+                    // labels of the author refresh entries that exist.
+                    let create = ResolverKey.of(e).map { $0.0 == k } ?? false
+                    if cache.offer(e, now: unix, context: context, create: create) != nil { changed = true }
+                } else if sub.utf8.starts(with: "fw".utf8), let k = cache.offer(e, now: unix, context: context, create: false) {
+                    changed = true
+                    events.append(.updated(k))
+                }
+            case .message(let r, .eose(let sub)):
+                if let k = key(of: sub) {
+                    inflight[k]!.answered += 1
+                    inflight[k]!.failed &= ~(1 << UInt64(min(r, 63)))
+                    if inflight[k]!.firstAnswer == nil { inflight[k]!.firstAnswer = now }
+                    if allDone(inflight[k]!) { finish(k, now: now) }
+                }
+            case .message(let r, .closed(let sub, _)):
+                if let k = key(of: sub) {
+                    inflight[k]!.failed |= 1 << UInt64(min(r, 63))
+                    if allDone(inflight[k]!) { finish(k, now: now) }
+                }
+            case .failed(let r, _):
+                var done: [ResolverKey] = []
+                for k in inflight.keys {
+                    inflight[k]!.failed |= 1 << UInt64(min(r, 63))
+                    if allDone(inflight[k]!) { done.append(k) }
+                }
+                for k in done { finish(k, now: now) }
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: The cache file
+
+    /// Writes every cached signed event to `path` (atomically: a temporary
+    /// file beside it, then rename), one per line as
+    /// `<confirmed unix time> <event JSON>`.
+    public func save(path: String) throws(PlatformError) {
+        var out: [UInt8] = []
+        var writer = JSONWriter(capacity: 1024)
+        for key in cache.keys {
+            guard let entry = cache.peek(key) else { continue }
+            for e in entry.events(author: key.author) {
+                out.append(contentsOf: String(entry.confirmedAt).utf8)
+                out.append(0x20)
+                writer.reset()
+                e.write(into: &writer)
+                out.append(contentsOf: writer.bytes)
+                out.append(0x0A)
+            }
+        }
+        try CacheFile.write(path: path, out)
+        changed = false
+    }
+
+    /// Reads the cache file at `path` (a missing file is an empty cache).
+    /// Every event is checked as if a relay had sent it (id, signature,
+    /// author, kind, `d`, shape, expiry); entries come back stale (they
+    /// must be confirmed by a relay), keeping the time they were last
+    /// confirmed so that `maxStale` counts from it. Returns how many events
+    /// were taken and how many lines were refused.
+    @discardableResult
+    public func load(path: String) throws(PlatformError) -> (taken: Int, refused: Int) {
+        guard let bytes = try CacheFile.read(path: path) else { return (0, 0) }
+        var taken = 0, refused = 0
+        let now = Clock.unixTime()
+        var reader = JSONReader()
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            defer { start = end + 1 }
+            let line = bytes[start..<end]
+            guard !line.isEmpty else { continue }
+            guard let space = line.firstIndex(of: 0x20), let confirmed = Self.decimal(line[start..<space]) else {
+                refused += 1
+                continue
+            }
+            let event: Event
+            do throws(NostrError) {
+                event = try Event(json: Array(line[(space + 1)...]), reader: &reader)
+            } catch {
+                refused += 1
+                continue
+            }
+            if let key = cache.offer(event, now: now, context: context, create: true) {
+                cache.markStale(key, confirmedAt: min(confirmed, now))
+                taken += 1
+            } else {
+                refused += 1
+            }
+        }
+        return (taken, refused)
+    }
+
+    static func decimal(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var v: Int64 = 0
+        for c in bytes {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            v = v * 10 + Int64(c - 0x30)
+        }
+        return v
+    }
+}
