@@ -94,7 +94,7 @@ def legacy(link, name: str, rtype: str = "A", src: str = B, dest: str = "224.0.0
 # the host's own npub: from its interface addresses, no relay needed
 
 
-def test_own_npub_resolves_with_relays_down_via_avahi_getent_and_zeroconf(nostr_dns, link, avahi, tmp_path):
+def test_own_npub_resolves_with_relays_down_via_avahi_and_zeroconf(nostr_dns, link, avahi, tmp_path):
     closed = peers.closed_port_url()  # nothing listens there: every relay is down
     r = Responder(nostr_dns, link, tmp_path, closed)
     try:
@@ -210,3 +210,47 @@ def test_unknown_npub_is_not_answered_before_the_relays_answer_and_never_guessed
     again = legacy(link, nobody, wait=1.0)
     assert again["replies"] == [], again
     mdns_rig.wait_for_log(responder.proc, "no address record", timeout=5)
+
+
+# ---------------------------------------------------------------------------
+# getent hosts through nss-mdns: limited by avahi's simple protocol
+#
+# nss-mdns (mdns4_minimal) asks avahi-daemon over /run/avahi-daemon/socket
+# with a line "RESOLVE-HOSTNAME-IPV4 <name>", and avahi 0.8 reads it with
+# sscanf("%63s %63s") (avahi-daemon/simple-protocol.c, handle_line): the
+# name is cut at 63 characters. `<npub>.local` is 69, so nss-mdns can never
+# resolve it through avahi, whoever answers on the network; avahi-resolve
+# (D-Bus) and python-zeroconf resolve the same name (tests above).
+
+
+def simple_protocol(avahi, name: str) -> str:
+    """avahi's answer to RESOLVE-HOSTNAME-IPV4 on its nss-mdns socket."""
+    script = ("import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('/run/avahi-daemon/socket'); "
+              "s.sendall(('RESOLVE-HOSTNAME-IPV4 '+sys.argv[1]+'\\n').encode()); s.settimeout(8); "
+              "print(s.recv(512).decode().strip())")
+    return avahi.run(peers.PYTHON, "-c", script, name, timeout=20).stdout.strip()
+
+
+def test_getent_via_nss_mdns_resolves_names_avahi_can_pass_and_npub_names_hit_its_63_character_limit(
+        link, avahi, responder, published, tmp_path):
+    # The rig's nss-mdns path works: a short name (python-zeroconf responding on host A).
+    zc = peers.Proc("zc-responder", link.a.exec_argv([
+        peers.PYTHON, "-c",
+        "import socket,time,sys; from zeroconf import Zeroconf,ServiceInfo,IPVersion; "
+        f"z=Zeroconf(interfaces=['{A}'],ip_version=IPVersion.V4Only); "
+        f"i=ServiceInfo('_t._udp.local.','short._t._udp.local.',addresses=[socket.inet_aton('{A}')],port=9,server='short.local.'); "
+        "z.register_service(i); print('registered',flush=True); time.sleep(60)"]), tmp_path / "zc.log")
+    try:
+        mdns_rig.wait_for_log(zc, "registered", timeout=15)
+        g = avahi.getent("short.local")
+        assert g.returncode == 0 and g.stdout.split()[0] == A, g
+    finally:
+        zc.stop()
+    # The npub name is answered on the network (avahi-resolve over D-Bus gets it) ...
+    assert mdns_rig.retry(lambda: avahi.resolve(published), 10) == "203.0.113.7"
+    # ... but avahi's nss-mdns socket refuses the 69-character name, so getent cannot.
+    assert len(published) == 69
+    reply = simple_protocol(avahi, published)
+    print("avahi simple protocol said:", reply)
+    assert not reply.startswith("+"), reply
+    assert avahi.getent(published).returncode == 2
