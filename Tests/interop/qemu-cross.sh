@@ -3,7 +3,8 @@
 # an Embedded cross binary under qemu-user (built by cross/build.sh into
 # dist/<arch>/), so the cross build is checked doing real work: publishing to
 # and resolving from real relays over ws:// and wss://, and refusing forged
-# events. Default architecture: aarch64.
+# events, and answering python-zeroconf as the mDNS responder on loopback in
+# a network namespace (test_mdns.py). Default architecture: aarch64.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch="${1:-aarch64}"
@@ -20,4 +21,4 @@ printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$bin" > "$wrapper"
 chmod +x "$wrapper"
 file "$bin" | grep -q "$file_says" || { echo "qemu-cross.sh: $bin is not an $arch binary" >&2; exit 1; }
 exec env NOSTR_DNS_BIN="$wrapper" .venv/bin/python -m pytest -q Tests/interop \
-    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable"
+    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable or mdns_on_loopback"

@@ -254,3 +254,35 @@ def test_getent_via_nss_mdns_resolves_names_avahi_can_pass_and_npub_names_hit_it
     print("avahi simple protocol said:", reply)
     assert not reply.startswith("+"), reply
     assert avahi.getent(published).returncode == 2
+
+
+# ---------------------------------------------------------------------------
+# loopback, in a namespace of its own (also run with the aarch64 binary under
+# qemu by Tests/interop/qemu-cross.sh)
+
+
+def test_mdns_on_loopback_answers_python_zeroconf_and_legacy_unicast(nostr_dns, tmp_path):
+    ns = peers.Netns("mlo")
+    try:
+        keys = Keys.generate()
+        name = keys.public_key().to_bech32() + ".local"
+        key = write_key_file(make_key_dir(tmp_path), keys.secret_key().to_bech32())
+        argv = nostr_dns.argv(["--relay", peers.closed_port_url(), "--key", key, "-v", "mdns", "--interface", "lo"],
+                              prefix=ns.exec_argv([]))
+        proc = peers.Proc("nostr-dns-mdns-lo", argv, tmp_path / "mdns-lo.log", env=nostr_dns.full_env())
+        try:
+            mdns_rig.wait_for_log(proc, "with no conflict; announcing", timeout=30)
+            z = mdns_rig.tool(ns, "zc", "127.0.0.1", name + ".", "v4", 5000)
+            assert z["ok"] and z["addresses"][0] == "127.0.0.1", proc.log_text()
+            got = mdns_rig.tool(ns, "query", "127.0.0.1", name + ".", "A", "--id", 3131)
+            reply = got["replies"][0]
+            assert reply["id"] == 3131 and answers(reply, name, 1)[0]["addr"] == "127.0.0.1"
+            assert all(a["ttl"] <= 10 for a in reply["answers"])
+            proc.signal_group(signal.SIGTERM)
+            proc.popen.wait(10)
+            assert proc.popen.returncode == 0
+            assert "said goodbye" in proc.log_text()
+        finally:
+            proc.stop()
+    finally:
+        ns.delete()
