@@ -385,12 +385,18 @@ static inline int nd_mdns_socket(int family, unsigned short port, int loop) {
 
 /* Joins (join = 1) or leaves (0) the mDNS group of the socket's family on
  * one interface, by index: 224.0.0.251 (ip_mreqn) or ff02::fb (ipv6_mreq).
+ * For IPv4, `address4` (4 bytes, or NULL) is also put in imr_address: the
+ * kernel goes by the index, but qemu-user (checked with qemu 7.2 running
+ * the aarch64 build) converts ip_mreqn as the older ip_mreq and drops the
+ * index, so the address is what finds the interface there.
  * Returns 0 or errno (EADDRINUSE: already joined). */
-static inline int nd_mdns_membership(int fd, int family, unsigned int ifindex, int join) {
+static inline int nd_mdns_membership(int fd, int family, unsigned int ifindex, int join,
+                                     const unsigned char *address4) {
     if (family == AF_INET) {
         struct ip_mreqn m;
         memset(&m, 0, sizeof m);
         m.imr_multiaddr.s_addr = htonl(0xE00000FBu);
+        if (address4) memcpy(&m.imr_address, address4, 4);
         m.imr_ifindex = (int)ifindex;
         int opt = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
         return setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) == 0 ? 0 : errno;

@@ -109,6 +109,9 @@ public struct MDNSResponder {
     public private(set) var claims: [MDNSHostClaim]
     var rateLimit = MDNSRateLimit()
     var random: UInt64
+    /// Recently asked npub names (lowercase wire form) and their keys.
+    var recent: [(name: [UInt8], key: Bytes32)] = []
+    var recentNext = 0
     /// `<own npub>.local` as a flat wire name.
     let ownName: [UInt8]
     /// TTL of the own name's records (§10: 120 s for host records).
@@ -341,24 +344,51 @@ public struct MDNSResponder {
         case foreign
     }
 
-    func subject(_ reader: DNSMessageReader, _ name: DNSName) -> Subject {
+    /// What `name` asks about. Names seen recently are matched against
+    /// `recent` without allocating; a new one is decoded (bech32) once.
+    mutating func subject(_ reader: DNSMessageReader, _ name: DNSName) -> Subject {
         let isOwn = ownName.withUnsafeBytes { reader.name(name, equals: $0) }
         if isOwn { return .own }
         // Exactly two labels, the first an npub (63 octets), the second "local".
-        guard name.flatLength == 1 + 63 + 1 + 5 + 1 else { return .foreign }
+        guard name.flatLength == Self.npubNameLength else { return .foreign }
+        for i in recent.indices {
+            let hit = recent[i].name.withUnsafeBytes { reader.name(name, equals: $0) }
+            if hit { return .other(recent[i].key) }
+        }
         var flat = [UInt8](repeating: 0, count: name.flatLength)
         let key: Bytes32? = flat.withUnsafeMutableBytes { buffer in
             reader.copyName(name, into: buffer)
             guard buffer[0] == 63, buffer[64] == 5 else { return nil }
-            var local = true
-            for (k, c) in "local".utf8.enumerated() where DNSWire.lower(buffer[65 + k]) != c { local = false }
-            guard local else { return nil }
-            var npub = [UInt8](repeating: 0, count: 63)
-            for k in 0..<63 { npub[k] = DNSWire.lower(buffer[1 + k]) }
-            return try? NIP19.decodeNpub(String(decoding: npub, as: UTF8.self))
+            for k in 0..<buffer.count { buffer[k] = DNSWire.lower(buffer[k]) }
+            for (k, c) in "local".utf8.enumerated() where buffer[65 + k] != c { return nil }
+            return try? NIP19.decodeNpub(String(decoding: buffer[1..<64], as: UTF8.self))
         }
         guard let key else { return .foreign }
-        return key == ownKey ? .own : .other(key)
+        if key == ownKey { return .own }
+        remember(key, name: flat)
+        return .other(key)
+    }
+
+    /// `<npub>.local` on the wire: 1 + 63 + 1 + 5 + 1 octets.
+    static let npubNameLength = 71
+    /// How many decoded names are kept for matching without decoding.
+    static let recentCapacity = 64
+
+    mutating func remember(_ key: Bytes32, name: [UInt8]) {
+        if recent.count < Self.recentCapacity {
+            recent.append((name, key))
+        } else {
+            recent[recentNext] = (name, key)
+            recentNext = (recentNext + 1) % Self.recentCapacity
+        }
+    }
+
+    /// The wire name of `key` as `<npub>.local` (lowercase), from `recent`
+    /// when it is there.
+    func wireName(_ key: Bytes32) -> [UInt8] {
+        if key == ownKey { return ownName }
+        for r in recent where r.key == key { return r.name }
+        return Self.flatName(key)
     }
 
     /// The known answers of a query (§7.1): its Answer Section's A/AAAA
@@ -496,7 +526,7 @@ public struct MDNSResponder {
             case .foreign:
                 continue
             }
-            let name = Self.flatName(owner)
+            let name = wireName(owner)
             let rawClass = MDNSRules.answerClass(unique: true, route: route)
             let answerTTL = MDNSRules.ttl(ttl, for: route)
             var k = known

@@ -65,12 +65,21 @@ public final class MulticastSocket {
     /// The group this socket's family uses.
     public var group: IPAddress { isIPv6 ? Self.groupIPv6 : Self.groupIPv4 }
 
-    /// Joins the group on the interface with this index (if_nametoindex).
-    /// Joining twice is not an error.
-    public func join(interfaceIndex: UInt32, name: String) throws(PlatformError) {
+    /// Joins the group on the interface with this index (if_nametoindex);
+    /// `address`, an IPv4 address of that interface, helps where the index
+    /// is lost (qemu-user). Joining twice is not an error.
+    public func join(interfaceIndex: UInt32, name: String, address: IPAddress? = nil) throws(PlatformError) {
         guard fd >= 0 else { throw PlatformError(.closed, path: name) }
         guard !joined.contains(interfaceIndex) else { return }
-        let e = nd_mdns_membership(fd, isIPv6 ? AF_INET6 : AF_INET, interfaceIndex, 1)
+        let family = isIPv6 ? AF_INET6 : AF_INET
+        let e: Int32
+        if !isIPv6, let address, address.isIPv4 {
+            e = address.withBytes { a in
+                nd_mdns_membership(fd, family, interfaceIndex, 1, a.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            }
+        } else {
+            e = nd_mdns_membership(fd, family, interfaceIndex, 1, nil)
+        }
         guard e == 0 || e == EADDRINUSE else {
             throw PlatformError(.io, errno: e, path: "join " + (isIPv6 ? "ff02::fb" : "224.0.0.251") + " on " + name)
         }
@@ -81,7 +90,7 @@ public final class MulticastSocket {
     /// interface may be gone).
     public func leave(interfaceIndex: UInt32) {
         guard fd >= 0, let i = joined.firstIndex(of: interfaceIndex) else { return }
-        _ = nd_mdns_membership(fd, isIPv6 ? AF_INET6 : AF_INET, interfaceIndex, 0)
+        _ = nd_mdns_membership(fd, isIPv6 ? AF_INET6 : AF_INET, interfaceIndex, 0, nil)
         joined.remove(at: i)
     }
 

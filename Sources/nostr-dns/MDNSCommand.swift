@@ -115,7 +115,9 @@ enum MDNSCommand {
             for iface in interfaces {
                 for s in [v4, v6] {
                     guard let s else { continue }
-                    do throws(PlatformError) { try s.join(interfaceIndex: iface.index, name: iface.name) } catch {
+                    do throws(PlatformError) {
+                        try s.join(interfaceIndex: iface.index, name: iface.name, address: iface.ipv4Addresses.first)
+                    } catch {
                         if !globals.quiet { Output.stderr("nostr-dns mdns: " + error.message + "\n") }
                     }
                 }
