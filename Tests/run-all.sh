@@ -9,7 +9,10 @@
 #   2. swift build + swift test (unit tests, vectors)
 #   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
-#      with a test CA, coturn as STUN server, network namespaces
+#      with a test CA, coturn as STUN server, network namespaces; the mDNS
+#      responder against avahi-daemon (with its own dbus-daemon),
+#      avahi-resolve, nss-mdns and python-zeroconf on a veth link between two
+#      namespaces
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
 #      then publishing and resolving through real relays under qemu; the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
@@ -20,7 +23,10 @@
 #   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
 #      heap allocations per verified event (valgrind; must be zero), and a cold
 #      `nostr-dns resolve` against the proof of concept's Python stack
-#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10)
+#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10);
+#      the mDNS responder against avahi-daemon + dbus and python-zeroconf
+#      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus, the
+#      median answer latency for a cached name no worse than either's)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +64,7 @@ stage "static release build" bash -c 'swift build -c release -Xswiftc -static-ex
 stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 stage "bench resolve" Tests/bench/resolve-cold.sh
+stage "bench mdns" Tests/bench/mdns-bench.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -286,3 +286,19 @@ def test_mdns_on_loopback_answers_python_zeroconf_and_legacy_unicast(nostr_dns, 
             proc.stop()
     finally:
         ns.delete()
+
+
+def test_no_command_runs_the_responder_on_every_multicast_interface_but_loopback(nostr_dns, link, tmp_path):
+    keys = Keys.generate()
+    name = keys.public_key().to_bech32() + ".local"
+    key = write_key_file(make_key_dir(tmp_path), keys.secret_key().to_bech32(), name="default-nsec")
+    argv = nostr_dns.argv(["--relay", peers.closed_port_url(), "--key", key], prefix=link.a.exec_argv([]))
+    proc = peers.Proc("nostr-dns-default", argv, tmp_path / "default.log", env=nostr_dns.full_env())
+    try:
+        mdns_rig.wait_for_log(proc, "with no conflict; announcing", timeout=15)
+        log = proc.log_text()
+        assert f"serving {name} on veth-a" in log and " on lo " not in log, log
+        got = legacy(link, name, qid=2024)
+        assert [a["addr"] for a in answers(got["replies"][0], name, 1)] == [A]
+    finally:
+        proc.stop()
