@@ -385,21 +385,24 @@ static inline int nd_mdns_socket(int family, unsigned short port, int loop) {
 
 /* Joins (join = 1) or leaves (0) the mDNS group of the socket's family on
  * one interface, by index: 224.0.0.251 (ip_mreqn) or ff02::fb (ipv6_mreq).
- * For IPv4, `address4` (4 bytes, or NULL) is also put in imr_address: the
- * kernel goes by the index, but qemu-user (checked with qemu 7.2 running
- * the aarch64 build) converts ip_mreqn as the older ip_mreq and drops the
- * index, so the address is what finds the interface there.
+ * For IPv4, `address4` (4 bytes, or NULL) also goes in imr_address, and the
+ * ip_mreqn is passed zero-padded to 8 + sizeof(long) bytes (16 on 64-bit
+ * targets): Linux reads the first 12 of any optlen >= 12, while qemu-user
+ * (checked with qemu 7.2 running the aarch64 build) keeps the index only
+ * when optlen is its target's ip_mreqn with the index as a long, and
+ * otherwise hands the kernel an index it never set (ENODEV).
  * Returns 0 or errno (EADDRINUSE: already joined). */
 static inline int nd_mdns_membership(int fd, int family, unsigned int ifindex, int join,
                                      const unsigned char *address4) {
     if (family == AF_INET) {
-        struct ip_mreqn m;
-        memset(&m, 0, sizeof m);
-        m.imr_multiaddr.s_addr = htonl(0xE00000FBu);
-        if (address4) memcpy(&m.imr_address, address4, 4);
-        m.imr_ifindex = (int)ifindex;
+        union { struct ip_mreqn m; unsigned char padded[16]; } u;
+        memset(&u, 0, sizeof u);
+        u.m.imr_multiaddr.s_addr = htonl(0xE00000FBu);
+        if (address4) memcpy(&u.m.imr_address, address4, 4);
+        u.m.imr_ifindex = (int)ifindex;
         int opt = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
-        return setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) == 0 ? 0 : errno;
+        socklen_t length = (socklen_t)(2 * sizeof(struct in_addr) + sizeof(long));
+        return setsockopt(fd, IPPROTO_IP, opt, &u, length) == 0 ? 0 : errno;
     }
     struct ipv6_mreq m;
     memset(&m, 0, sizeof m);
