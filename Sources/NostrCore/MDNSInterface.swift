@@ -40,14 +40,36 @@ public struct MDNSPrefix: Equatable, Sendable {
 public struct MDNSInterface: Sendable {
     public var index: UInt32
     public var name: String
-    public var prefixes: [MDNSPrefix]
+    public var prefixes: [MDNSPrefix] {
+        didSet { addresses = MDNSInterface.addresses(of: prefixes) }
+    }
     public var isLoopback: Bool
+    /// The addresses, IPv4 first, kept with `prefixes` so that answering
+    /// does not build the list per query.
+    public private(set) var addresses: [IPAddress]
 
     public init(index: UInt32, name: String, prefixes: [MDNSPrefix], isLoopback: Bool = false) {
         self.index = index
         self.name = name
         self.prefixes = prefixes
         self.isLoopback = isLoopback
+        addresses = MDNSInterface.addresses(of: prefixes)
+    }
+
+    static func addresses(of prefixes: [MDNSPrefix]) -> [IPAddress] {
+        prefixes.filter { $0.address.isIPv4 }.map { $0.address } + prefixes.filter { !$0.address.isIPv4 }.map { $0.address }
+    }
+
+    /// The first IPv4 address (the source of what is sent on the interface).
+    public var firstIPv4: IPAddress? {
+        for p in prefixes where p.address.isIPv4 { return p.address }
+        return nil
+    }
+
+    public var hasIPv4: Bool { firstIPv4 != nil }
+    public var hasIPv6: Bool {
+        for p in prefixes where !p.address.isIPv4 { return true }
+        return false
     }
 
     /// RFC 6762 §11 ("Source Address Check"): a responder answers only a

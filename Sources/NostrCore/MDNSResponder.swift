@@ -112,6 +112,11 @@ public struct MDNSResponder {
     /// Recently asked npub names (lowercase wire form) and their keys.
     var recent: [(name: [UInt8], key: Bytes32)] = []
     var recentNext = 0
+    /// Per-packet lists, reused (capacity kept) so that answering does not allocate.
+    var scratchQuestions: [(question: DNSQuestion, subject: Subject)] = []
+    var scratchKnown: [(subject: Subject, address: IPAddress, ttl: UInt32)] = []
+    var scratchAdditional: [(name: [UInt8], addresses: [IPAddress], ttl: UInt32, wanted: AddressTypes)] = []
+    var scratchFlat = [UInt8](repeating: 0, count: DNSLimits.maxName)
     /// `<own npub>.local` as a flat wire name.
     let ownName: [UInt8]
     /// TTL of the own name's records (§10: 120 s for host records).
@@ -221,9 +226,9 @@ public struct MDNSResponder {
                 try w.appendQuestion(name, type: DNSType.any,
                                      rawClass: DNSClass.in | (unicastResponse ? DNSClass.topBit : 0))
                 try appendAddresses(&w, .authority, name: name, addresses: interfaces[i].ipv4Addresses, type: DNSType.a,
-                                    rawClass: DNSClass.in, ttl: ownTTL, known: nil)
+                                    rawClass: DNSClass.in, ttl: ownTTL)
                 try appendAddresses(&w, .authority, name: name, addresses: interfaces[i].ipv6Addresses, type: DNSType.aaaa,
-                                    rawClass: DNSClass.in, ttl: ownTTL, known: nil)
+                                    rawClass: DNSClass.in, ttl: ownTTL)
             }
         } catch {
             return nil
@@ -242,8 +247,8 @@ public struct MDNSResponder {
         let flush = DNSClass.in | DNSClass.topBit
         do throws(NostrError) {
             try ownName.withBytes { (name) throws(NostrError) in
-                try appendAddresses(&w, .answer, name: name, addresses: v4, type: DNSType.a, rawClass: flush, ttl: ttl, known: nil)
-                try appendAddresses(&w, .answer, name: name, addresses: v6, type: DNSType.aaaa, rawClass: flush, ttl: ttl, known: nil)
+                try appendAddresses(&w, .answer, name: name, addresses: v4, type: DNSType.a, rawClass: flush, ttl: ttl)
+                try appendAddresses(&w, .answer, name: name, addresses: v6, type: DNSType.aaaa, rawClass: flush, ttl: ttl)
                 if v4.isEmpty || v6.isEmpty {
                     try w.appendNSEC(.additional, name: name, rawClass: flush, ttl: ttl, types: Self.types(v4: v4, v6: v6))
                 }
@@ -262,15 +267,12 @@ public struct MDNSResponder {
     }
 
     /// Appends one record per address of `type` (A: the IPv4 ones; AAAA:
-    /// the IPv6 ones), skipping those `known` (the query's known answers)
-    /// suppresses. Returns how many were written.
+    /// the IPv6 ones). Returns how many were written.
     @discardableResult
     func appendAddresses(_ w: inout DNSMessageWriter, _ section: DNSSection, name: UnsafeRawBufferPointer,
-                         addresses: [IPAddress], type: UInt16, rawClass: UInt16, ttl: UInt32,
-                         known: KnownAnswers?) throws(NostrError) -> Int {
+                         addresses: [IPAddress], type: UInt16, rawClass: UInt16, ttl: UInt32) throws(NostrError) -> Int {
         var written = 0
         for a in addresses where a.isIPv4 == (type == DNSType.a) {
-            if let known, known.suppresses(a, type: type, trueTTL: ttl) { continue }
             let result: Result<Void, NostrError> = a.withBytes { rdata in
                 Result { () throws(NostrError) in
                     try w.appendRecord(section, name: name, type: type, rawClass: rawClass, ttl: ttl, rdata: rdata)
@@ -391,17 +393,31 @@ public struct MDNSResponder {
         return Self.flatName(key)
     }
 
-    /// The known answers of a query (§7.1): its Answer Section's A/AAAA
-    /// records, by name.
-    struct KnownAnswers {
-        var items: [(name: Subject, address: IPAddress, ttl: UInt32)] = []
-        var current: Subject = .foreign
+    /// The address types a question asks for (A, AAAA, both for ANY), as bits.
+    struct AddressTypes: Equatable {
+        var bits: UInt8
+        static let none = AddressTypes(bits: 0)
+        static let a = AddressTypes(bits: 1)
+        static let aaaa = AddressTypes(bits: 2)
 
-        func suppresses(_ a: IPAddress, type: UInt16, trueTTL: UInt32) -> Bool {
-            for k in items where MDNSResponder.same(k.name, current) && k.address == a {
-                if MDNSRules.suppressedByKnownAnswer(knownTTL: k.ttl, trueTTL: trueTTL) { return true }
+        init(bits: UInt8) { self.bits = bits }
+
+        init(question type: UInt16) {
+            switch type {
+            case DNSType.a: bits = 1
+            case DNSType.aaaa: bits = 2
+            case DNSType.any: bits = 3
+            default: bits = 0
             }
-            return false
+        }
+
+        var isEmpty: Bool { bits == 0 }
+        func contains(_ t: AddressTypes) -> Bool { bits & t.bits != 0 }
+        mutating func insert(_ t: AddressTypes) { bits |= t.bits }
+        /// A then AAAA, as record types.
+        func forEach(_ body: (UInt16) throws(NostrError) -> Void) throws(NostrError) {
+            if bits & 1 != 0 { try body(DNSType.a) }
+            if bits & 2 != 0 { try body(DNSType.aaaa) }
         }
     }
 
@@ -413,76 +429,107 @@ public struct MDNSResponder {
         }
     }
 
+    /// §7.1: whether the query's Answer Section already holds `a` for
+    /// `subject` with at least half the TTL.
+    func knownSuppresses(_ subject: Subject, _ a: IPAddress, trueTTL: UInt32) -> Bool {
+        for k in scratchKnown where k.address == a && MDNSResponder.same(k.subject, subject) {
+            if MDNSRules.suppressedByKnownAnswer(knownTTL: k.ttl, trueTTL: trueTTL) { return true }
+        }
+        return false
+    }
+
+    /// NSEC types for a name with these addresses (§6.1).
+    static func types(_ addresses: [IPAddress]) -> DNSTypeBitmap {
+        var t = DNSTypeBitmap()
+        for a in addresses { t.insert(a.isIPv4 ? DNSType.a : DNSType.aaaa) }
+        return t
+    }
+
+    static func has(_ addresses: [IPAddress], _ type: UInt16) -> Bool {
+        for a in addresses where a.isIPv4 == (type == DNSType.a) { return true }
+        return false
+    }
+
+    /// Answers one query. Per-packet lists live in the responder's scratch
+    /// arrays (cleared, capacity kept), so a steady stream of queries for
+    /// known names does not allocate.
     mutating func answer(_ reader: inout DNSMessageReader, _ info: MDNSPacketInfo, interface i: Int, now: Int64,
                          buffer: UnsafeMutableRawBufferPointer, lookup: (Bytes32) -> MDNSNameState,
                          emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void,
                          _ outcome: inout MDNSOutcome) throws(NostrError) {
-        // Read the questions, then the known answers and any probe claims.
-        var questions: [(question: DNSQuestion, subject: Subject)] = []
+        // The questions that are ours, then the known answers and any probe claims.
+        scratchQuestions.removeAll(keepingCapacity: true)
+        scratchKnown.removeAll(keepingCapacity: true)
+        var allQU = true
         while let q = try reader.nextQuestion() {
-            questions.append((q, subject(reader, q.name)))
+            let s = subject(reader, q.name)
+            if case .foreign = s { continue }
+            guard q.dnsClass == DNSClass.in || q.dnsClass == DNSClass.any else { continue }
+            scratchQuestions.append((q, s))
+            if !q.unicastResponse { allQU = false }
         }
-        var known = KnownAnswers()
-        var probeClaims: [[UInt8]] = []
-        var probedSubjects: [Subject] = []
+        var isProbe = false
+        var ownProbe = false
         while let r = try reader.nextRecord() {
             guard r.type == DNSType.a || r.type == DNSType.aaaa, r.dnsClass == DNSClass.in else { continue }
-            let s = subject(reader, r.name)
-            if case .foreign = s { continue }
             if r.section == .answer {
-                known.items.append((s, try IPAddress(bytes: reader.rdata(of: r)), r.ttl))
+                let s = subject(reader, r.name)
+                if case .foreign = s { continue }
+                scratchKnown.append((s, try IPAddress(bytes: reader.rdata(of: r)), r.ttl))
             } else if r.section == .authority {
-                probedSubjects.append(s)
-                if case .own = s { probeClaims.append(Array(reader.rdata(of: r))) }
+                let s = subject(reader, r.name)
+                if case .foreign = s { continue }
+                isProbe = true
+                if case .own = s { ownProbe = true }
             }
         }
-        let ours = questions.filter { q in
-            if case .foreign = q.subject { return false }
-            return q.question.dnsClass == DNSClass.in || q.question.dnsClass == DNSClass.any
-        }
-        guard !ours.isEmpty else {
+        guard !scratchQuestions.isEmpty else {
             outcome.ignored = .notOurName
             return
         }
-        let isProbe = !probedSubjects.isEmpty
         // §8.2: another host probes for the own name while this one does.
-        if !probeClaims.isEmpty && !claims[i].mayAnswer {
-            let mine = (interfaces[i].ipv4Addresses + interfaces[i].ipv6Addresses).map { $0.bytes }
-            claims[i].simultaneousProbe(ours: Self.sorted(mine), theirs: Self.sorted(probeClaims), now: now)
+        if ownProbe && !claims[i].mayAnswer {
+            claims[i].simultaneousProbe(ours: Self.sorted(interfaces[i].addresses.map { $0.bytes }),
+                                        theirs: Self.sorted(probeClaims(reader)), now: now)
         }
+        let iface = interfaces[i].index
+        let v6 = info.isIPv6
 
         // §6.7, §5.4, §5.5: the route (decided once per packet).
-        let allQU = ours.allSatisfy { $0.question.unicastResponse }
         var recently = true
-        for q in ours {
+        let quarter = Int64(ownTTL) * 1000 / 4
+        for q in scratchQuestions {
             let owner: Bytes32
             switch q.subject {
             case .own: owner = ownKey
             case .other(let k): owner = k
             case .foreign: continue
             }
-            for t in Self.answerTypes(q.question.type) {
-                let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: interfaces[i].index, ipv6: info.isIPv6)
-                let quarter = Int64(ownTTL) * 1000 / 4
-                if !rateLimit.multicastWithin(key, milliseconds: quarter, now: now) { recently = false }
+            let types = AddressTypes(question: q.question.type)
+            if types.contains(.a) && !rateLimit.multicastWithin(
+                MDNSRateLimit.Key(owner: owner, type: DNSType.a, interfaceIndex: iface, ipv6: v6), milliseconds: quarter, now: now) {
+                recently = false
+            }
+            if types.contains(.aaaa) && !rateLimit.multicastWithin(
+                MDNSRateLimit.Key(owner: owner, type: DNSType.aaaa, interfaceIndex: iface, ipv6: v6), milliseconds: quarter, now: now) {
+                recently = false
             }
         }
         let route = MDNSRules.route(sourcePort: info.sourcePort, destinationIsMulticast: info.destinationIsMulticast,
                                     unicastResponseBit: allQU, multicastRecently: recently)
 
-        var w = DNSMessageWriter(buffer: buffer, limit: min(buffer.count, route == .legacyUnicast
-                                                                ? max(DNSLimits.classicUDPSize, Int(reader.edns?.effectivePayloadSize ?? 0))
-                                                                : Self.maxPacket))
+        let limit = route == .legacyUnicast
+            ? max(DNSLimits.classicUDPSize, Int(reader.edns?.effectivePayloadSize ?? 0)) : Self.maxPacket
+        var w = DNSMessageWriter(buffer: buffer, limit: min(buffer.count, limit))
         w.header.isResponse = true
         w.header.isAuthoritative = true
         if route == .legacyUnicast {
             // §6.7: the query's ID and its questions.
             w.header.id = reader.header.id
             var copy = try DNSMessageReader(reader.bytes)
-            var flat = [UInt8](repeating: 0, count: DNSLimits.maxName)
             while let q = try copy.nextQuestion() {
-                let n = flat.withUnsafeMutableBytes { copy.copyName(q.name, into: $0) }
-                try flat.withBytes { (f) throws(NostrError) in
+                let n = scratchFlat.withUnsafeMutableBytes { copy.copyName(q.name, into: $0) }
+                try scratchFlat.withBytes { (f) throws(NostrError) in
                     try w.appendQuestion(UnsafeRawBufferPointer(rebasing: f[0..<n]), type: q.type, rawClass: q.rawClass)
                 }
             }
@@ -492,8 +539,9 @@ public struct MDNSResponder {
 
         var answered = 0
         var sawPending = false, sawAbsent = false, sawProbing = false, sawLimited = false, sawKnown = false
-        var additional: [(name: [UInt8], v4: [IPAddress], v6: [IPAddress], ttl: UInt32, types: [UInt16])] = []
-        for q in ours {
+        scratchAdditional.removeAll(keepingCapacity: true)
+        let rawClass = MDNSRules.answerClass(unique: true, route: route)
+        for q in scratchQuestions {
             let addresses: [IPAddress]
             let ttl: UInt32
             let owner: Bytes32
@@ -503,7 +551,7 @@ public struct MDNSResponder {
                 // §8.1: not before probing is done; probe defence (a probe for
                 // the own name once claimed) is answered at once, rate limit aside.
                 guard claims[i].mayAnswer else { sawProbing = true; continue }
-                addresses = interfaces[i].ipv4Addresses + interfaces[i].ipv6Addresses
+                addresses = interfaces[i].addresses
                 ttl = ownTTL
             case .other(let key):
                 owner = key
@@ -527,76 +575,75 @@ public struct MDNSResponder {
                 continue
             }
             let name = wireName(owner)
-            let rawClass = MDNSRules.answerClass(unique: true, route: route)
             let answerTTL = MDNSRules.ttl(ttl, for: route)
-            var k = known
-            k.current = q.subject
-            let v4 = addresses.filter { $0.isIPv4 }, v6 = addresses.filter { !$0.isIPv4 }
+            let wanted = AddressTypes(question: q.question.type)
+            var asked = AddressTypes.none
             var wrote = 0
-            var asked: [UInt16] = []
-            for t in Self.answerTypes(q.question.type) {
-                let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: interfaces[i].index, ipv6: info.isIPv6)
+            try wanted.forEach { (t) throws(NostrError) in
+                let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: iface, ipv6: v6)
                 if route == .multicast && !rateLimit.allows(key, now: now) && !isProbe {
                     sawLimited = true
-                    continue
+                    return
                 }
-                asked.append(t)
-                let set = t == DNSType.a ? v4 : v6
-                let n = try name.withBytes { (nm) throws(NostrError) -> Int in
-                    try appendAddresses(&w, .answer, name: nm, addresses: set, type: t, rawClass: rawClass, ttl: answerTTL,
-                                        known: route == .legacyUnicast ? nil : k)
+                asked.insert(t == DNSType.a ? .a : .aaaa)
+                var n = 0
+                var present = false
+                for a in addresses where a.isIPv4 == (t == DNSType.a) {
+                    present = true
+                    if route != .legacyUnicast && knownSuppresses(q.subject, a, trueTTL: answerTTL) { continue }
+                    let result: Result<Void, NostrError> = a.withBytes { rdata in
+                        Result { () throws(NostrError) in
+                            try name.withBytes { (nm) throws(NostrError) in
+                                try w.appendRecord(.answer, name: nm, type: t, rawClass: rawClass, ttl: answerTTL, rdata: rdata)
+                            }
+                        }
+                    }
+                    try result.get()
+                    n += 1
                 }
-                if n == 0 && !set.isEmpty { sawKnown = true }
+                if n == 0 && present { sawKnown = true }
                 wrote += n
                 if n > 0 && route == .multicast { rateLimit.record(key, now: now) }
             }
-            // §6.1: a name that exists but lacks the type asked: NSEC in the Answer Section.
-            let wanted = Self.answerTypes(q.question.type)
-            let missing = wanted.allSatisfy { t in (t == DNSType.a ? v4 : v6).isEmpty }
-            // Other types (TXT, HINFO...) of a known name get the NSEC too.
+            // §6.1: a name that exists but lacks the type asked: NSEC in the
+            // Answer Section; other types (TXT, HINFO...) get it too.
+            var missing = true
+            try wanted.forEach { (t) throws(NostrError) in if Self.has(addresses, t) { missing = false } }
             if (missing && !asked.isEmpty) || wanted.isEmpty {
-                let nsecKey = MDNSRateLimit.Key(owner: owner, type: DNSType.nsec, interfaceIndex: interfaces[i].index, ipv6: info.isIPv6)
+                let nsecKey = MDNSRateLimit.Key(owner: owner, type: DNSType.nsec, interfaceIndex: iface, ipv6: v6)
                 if wanted.isEmpty && route == .multicast && !rateLimit.allows(nsecKey, now: now) && !isProbe {
                     sawLimited = true
                 } else {
                     try name.withBytes { (nm) throws(NostrError) in
-                        try w.appendNSEC(.answer, name: nm, rawClass: rawClass, ttl: answerTTL, types: Self.types(v4: v4, v6: v6))
+                        try w.appendNSEC(.answer, name: nm, rawClass: rawClass, ttl: answerTTL, types: Self.types(addresses))
                     }
                     wrote += 1
                     if route == .multicast {
                         rateLimit.record(nsecKey, now: now)
-                        for t in asked { rateLimit.record(.init(owner: owner, type: t, interfaceIndex: interfaces[i].index, ipv6: info.isIPv6), now: now) }
+                        try asked.forEach { (t) throws(NostrError) in
+                            rateLimit.record(.init(owner: owner, type: t, interfaceIndex: iface, ipv6: v6), now: now)
+                        }
                     }
                 }
-            } else if wrote > 0 {
-                additional.append((name, v4, v6, answerTTL, wanted))
+            } else if wrote > 0 && wanted != AddressTypes(bits: 3) {
+                scratchAdditional.append((name, addresses, answerTTL, wanted))
             }
             answered += wrote
         }
-        // §6.2: the other family's addresses (or an NSEC saying there are none)
-        // as additional records, when they fit.
+        // §6.2: the other family's addresses (or an NSEC saying there are
+        // none) as additional records, when they fit.
         if route != .legacyUnicast {
-            for extra in additional {
+            for extra in scratchAdditional {
                 let mark = w.mark()
+                let other = extra.wanted.contains(.a) ? DNSType.aaaa : DNSType.a
                 do throws(NostrError) {
-                    let rawClass = MDNSRules.answerClass(unique: true, route: route)
                     try extra.name.withBytes { (nm) throws(NostrError) in
-                        if !extra.types.contains(DNSType.aaaa) {
-                            if extra.v6.isEmpty {
-                                try w.appendNSEC(.additional, name: nm, rawClass: rawClass, ttl: extra.ttl,
-                                                 types: Self.types(v4: extra.v4, v6: extra.v6))
-                            } else {
-                                try appendAddresses(&w, .additional, name: nm, addresses: extra.v6, type: DNSType.aaaa,
-                                                    rawClass: rawClass, ttl: extra.ttl, known: nil)
-                            }
-                        } else if !extra.types.contains(DNSType.a) {
-                            if extra.v4.isEmpty {
-                                try w.appendNSEC(.additional, name: nm, rawClass: rawClass, ttl: extra.ttl,
-                                                 types: Self.types(v4: extra.v4, v6: extra.v6))
-                            } else {
-                                try appendAddresses(&w, .additional, name: nm, addresses: extra.v4, type: DNSType.a,
-                                                    rawClass: rawClass, ttl: extra.ttl, known: nil)
-                            }
+                        if Self.has(extra.addresses, other) {
+                            try appendAddresses(&w, .additional, name: nm, addresses: extra.addresses, type: other,
+                                                rawClass: rawClass, ttl: extra.ttl)
+                        } else {
+                            try w.appendNSEC(.additional, name: nm, rawClass: rawClass, ttl: extra.ttl,
+                                             types: Self.types(extra.addresses))
                         }
                     }
                 } catch {
@@ -613,23 +660,25 @@ public struct MDNSResponder {
         let destination: MDNSDestination
         switch route {
         case .multicast:
-            destination = group(interfaces[i], ipv6: info.isIPv6)
+            destination = group(interfaces[i], ipv6: v6)
         case .unicast, .legacyUnicast:
-            destination = MDNSDestination(address: info.source, port: info.sourcePort, interfaceIndex: interfaces[i].index,
+            destination = MDNSDestination(address: info.source, port: info.sourcePort, interfaceIndex: iface,
                                           scopeID: info.sourceScopeID)
         }
         outcome.route = route
-        emit(destination, info.isIPv6, UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+        emit(destination, v6, UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
     }
 
-    /// The address types a question's type asks for.
-    static func answerTypes(_ type: UInt16) -> [UInt16] {
-        switch type {
-        case DNSType.a: return [DNSType.a]
-        case DNSType.aaaa: return [DNSType.aaaa]
-        case DNSType.any: return [DNSType.a, DNSType.aaaa]
-        default: return []
+    /// The rdata of the own-name records in a probe's Authority Section (§8.2).
+    func probeClaims(_ reader: DNSMessageReader) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        guard var fresh = try? DNSMessageReader(reader.bytes) else { return out }
+        while let r = try? fresh.nextRecord() {
+            guard r.section == .authority, r.type == DNSType.a || r.type == DNSType.aaaa else { continue }
+            let isOwn = ownName.withUnsafeBytes { fresh.name(r.name, equals: $0) }
+            if isOwn { out.append(Array(fresh.rdata(of: r))) }
         }
+        return out
     }
 
     static func sorted(_ items: [[UInt8]]) -> [[UInt8]] {

@@ -116,7 +116,7 @@ enum MDNSCommand {
                 for s in [v4, v6] {
                     guard let s else { continue }
                     do throws(PlatformError) {
-                        try s.join(interfaceIndex: iface.index, name: iface.name, address: iface.ipv4Addresses.first)
+                        try s.join(interfaceIndex: iface.index, name: iface.name, address: iface.firstIPv4)
                     } catch {
                         if !globals.quiet { Output.stderr("nostr-dns mdns: " + error.message + "\n") }
                     }
@@ -183,7 +183,7 @@ enum MDNSCommand {
             // IPv4: from the interface's own address (else the kernel may use
             // another interface's); IPv6: the kernel picks one of the link.
             var source: IPAddress? = nil
-            if !ipv6, let iface = interfaces.first(where: { $0.index == d.interfaceIndex }) { source = iface.ipv4Addresses.first }
+            if !ipv6, let iface = interfaces.first(where: { $0.index == d.interfaceIndex }) { source = iface.firstIPv4 }
             do throws(PlatformError) {
                 try socket.send(bytes, to: d.address, port: d.port, interfaceIndex: d.interfaceIndex, scopeID: d.scopeID,
                                 source: source)
