@@ -222,6 +222,8 @@ public final class CachedResolver {
     }
 
     public func takeEvents() -> [ResolverEvent] {
+        // Nothing new: no copy (see RelayPool.takeEvents).
+        if events.isEmpty { return [] }
         let out = events
         events.removeAll(keepingCapacity: true)
         return out

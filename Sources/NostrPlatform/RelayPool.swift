@@ -117,6 +117,9 @@ public final class RelayPool {
 
     /// Events since the last call, oldest first.
     public func takeEvents() -> [RelayPoolEvent] {
+        // Nothing new: no copy (removeAll(keepingCapacity:) on a buffer
+        // still shared with `out` would allocate on every poll-loop turn).
+        if events.isEmpty { return [] }
         let out = events
         events.removeAll(keepingCapacity: true)
         return out
