@@ -26,7 +26,9 @@
 #      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10);
 #      the mDNS responder against avahi-daemon + dbus and python-zeroconf
 #      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus, the
-#      median answer latency for a cached name no worse than either's)
+#      median answer latency for a cached name no worse than either's), and
+#      heap allocations per answered mDNS query (valgrind; must be zero,
+#      Tests/bench/mdns-allocations.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,6 +67,7 @@ stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 stage "bench resolve" Tests/bench/resolve-cold.sh
 stage "bench mdns" Tests/bench/mdns-bench.sh
+stage "no allocation per mDNS answer" Tests/bench/mdns-allocations.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -8,7 +8,11 @@ the difference in allocation calls between the two runs, divided by the
 extra queries, is what answering allocates. Both runs last the same time.
 
     mdns_allocations.py BINARY [N]
-Exits 1 unless every query was answered and the difference is zero.
+Exits 1 unless every query was answered and the difference is below one
+allocation per four queries (the relay connection's own allocations vary
+by a few dozen between runs; one per query would add 2N). The
+binary must be dynamically linked (the SwiftPM build): valgrind cannot see
+the malloc of a static one.
 """
 
 from __future__ import annotations
@@ -93,7 +97,11 @@ def main():
         print(f"heap allocations: {a1} with {n} queries ({got1} answered), {a3} with {3 * n} ({got3} answered); "
               f"{a3 - a1} more for {extra} more answered queries")
         print(f"allocations per answered query (steady state): {(a3 - a1) / extra:.2f}")
-        ok = got1 == n and got3 == 3 * n and a3 == a1
+        # A static binary's malloc is invisible to valgrind (0 allocations): refuse it.
+        # The relay connection and timers allocate a little, at moments that
+        # differ between runs (a few dozen calls either way); one allocation
+        # per query would add `extra`. So: fewer than one per four queries.
+        ok = a1 > 0 and got1 == n and got3 == 3 * n and (a3 - a1) * 4 < extra
         print("mdns allocations: " + ("ok" if ok else "FAILED"))
         return 0 if ok else 1
     finally:
