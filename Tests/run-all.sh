@@ -9,12 +9,15 @@
 #   2. swift build + swift test (unit tests, vectors)
 #   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
-#      with a test CA, coturn as STUN server, network namespaces; the mDNS
-#      responder against avahi-daemon (with its own dbus-daemon),
+#      with a test CA, coturn as STUN server, network namespaces; the DNS
+#      server with dig, kdig, dnspython and dnsmasq (Tests/interop/test_dns.py);
+#      the mDNS responder against avahi-daemon (with its own dbus-daemon),
 #      avahi-resolve, nss-mdns and python-zeroconf on a veth link between two
-#      namespaces
+#      namespaces (Tests/interop/test_mdns.py)
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
-#      then publishing and resolving through real relays under qemu; the
+#      then publishing and resolving through real relays, answering dig
+#      as the DNS server and python-zeroconf as the mDNS responder, under
+#      qemu; the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
 #      one minute more); cross/deploy.sh into staging roots, systemd and
 #      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
@@ -24,11 +27,15 @@
 #      heap allocations per verified event (valgrind; must be zero), and a cold
 #      `nostr-dns resolve` against the proof of concept's Python stack
 #      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10);
+#      the DNS server against dnsmasq: cached answers per second under dnsperf
+#      (Embedded x86_64 build; ratio of medians must be >= 1.5), resident
+#      memory with 10,000 cached names (must not exceed dnsmasq's), and heap
+#      allocations per cached answer (valgrind, release build; must be zero);
 #      the mDNS responder against avahi-daemon + dbus and python-zeroconf
 #      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus, the
 #      median answer latency for a cached name no worse than either's), and
-#      heap allocations per answered mDNS query (valgrind; must be zero,
-#      Tests/bench/mdns-allocations.sh)
+#      heap allocations per answered mDNS query (valgrind, release build;
+#      none on the answer path, Tests/bench/mdns-allocations.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +73,9 @@ stage "static release build" bash -c 'swift build -c release -Xswiftc -static-ex
 stage "bench verify" .build/release/nostr-dns bench verify
 stage "no allocation per verified event" Tests/bench/verify-allocations.sh
 stage "bench resolve" Tests/bench/resolve-cold.sh
+stage "bench dns qps" bash -c 'cross/build.sh x86_64 >/dev/null && Tests/bench/dns-qps.sh'
+stage "bench dns memory" Tests/bench/dns-memory.sh
+stage "no allocation per cached DNS answer" Tests/bench/dns-allocations.sh
 stage "bench mdns" Tests/bench/mdns-bench.sh
 stage "no allocation per mDNS answer" Tests/bench/mdns-allocations.sh
 

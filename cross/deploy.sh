@@ -17,6 +17,7 @@
 #   /etc/nostr-dns/config                                0644  keep
 #   systemd: /lib/systemd/system/nostr-dns.service       0644  (mdns, the main job)
 #            /lib/systemd/system/nostr-dns-publish.service 0644 (publish-ip --watch)
+#            /lib/systemd/system/nostr-dns-dns.service     0644 (dns, the DNS server)
 #            /etc/default/nostr-dns                      0644  keep (NOSTR_DNS_PUBLISH_ARGS)
 #   OpenWrt: /etc/init.d/nostr-dns                       0755
 #            /etc/config/nostr-dns                       0644  keep (UCI)
@@ -86,7 +87,8 @@ cp "$bin" "$s/usr/bin/nostr-dns"
 if [ "$kind" = systemd ]; then
     cp "$DEPLOY/config" "$s/etc/nostr-dns/config"
     mkdir -p "$s/lib/systemd/system" "$s/etc/default"
-    cp "$DEPLOY/nostr-dns.service" "$DEPLOY/nostr-dns-publish.service" "$s/lib/systemd/system/"
+    cp "$DEPLOY/nostr-dns.service" "$DEPLOY/nostr-dns-publish.service" "$DEPLOY/nostr-dns-dns.service" \
+        "$s/lib/systemd/system/"
     cp "$DEPLOY/default" "$s/etc/default/nostr-dns"
 else
     # On OpenWrt the services read /var/etc/nostr-dns.conf (made from UCI);

@@ -559,4 +559,69 @@ static inline int nd_rename(const char *from, const char *to) {
     return rename(from, to) == 0 ? 0 : errno;
 }
 
+/* The DNS server reads and answers UDP queries in batches: recvmmsg(2) and
+ * sendmmsg(2), up to ND_MMSG_MAX datagrams per system call. The msghdr,
+ * iovec and mmsghdr arrays are built here on the stack from one flat buffer
+ * (slot i at buffers + i * stride) and one sockaddr_storage array, because
+ * their layouts differ per libc and Swift would juggle pointers into them.
+ * Called through syscall(2): glibc declares recvmmsg/sendmmsg and struct
+ * mmsghdr only under _GNU_SOURCE, which this module does not define; the
+ * kernel's struct is { struct msghdr; unsigned int msg_len; } everywhere.
+ * nd_recv_batch returns the count received (lengths[i], address_lengths[i];
+ * a datagram longer than stride gets length stride + 1) or -errno;
+ * nd_send_batch returns the count sent or -errno. */
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#define ND_MMSG_MAX 64
+struct nd_mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; };
+static inline int nd_recv_batch(int fd, void *buffers, size_t stride, unsigned int count,
+                                void *addresses, unsigned int *address_lengths, unsigned int *lengths) {
+    struct nd_mmsghdr msgs[ND_MMSG_MAX];
+    struct iovec iov[ND_MMSG_MAX];
+    if (count > ND_MMSG_MAX) count = ND_MMSG_MAX;
+    memset(msgs, 0, sizeof(struct nd_mmsghdr) * count);
+    for (unsigned int i = 0; i < count; i++) {
+        iov[i].iov_base = (char *)buffers + i * stride;
+        iov[i].iov_len = stride;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = (struct sockaddr_storage *)addresses + i;
+        msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+    }
+    long n;
+    do { n = syscall(SYS_recvmmsg, fd, msgs, count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    for (long i = 0; i < n; i++) {
+        lengths[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? (unsigned int)stride + 1 : msgs[i].msg_len;
+        address_lengths[i] = msgs[i].msg_hdr.msg_namelen;
+    }
+    return (int)n;
+}
+static inline int nd_send_batch(int fd, const void *buffers, size_t stride, unsigned int count,
+                                const void *addresses, const unsigned int *address_lengths,
+                                const unsigned int *lengths) {
+    struct nd_mmsghdr msgs[ND_MMSG_MAX];
+    struct iovec iov[ND_MMSG_MAX];
+    if (count > ND_MMSG_MAX) count = ND_MMSG_MAX;
+    memset(msgs, 0, sizeof(struct nd_mmsghdr) * count);
+    for (unsigned int i = 0; i < count; i++) {
+        iov[i].iov_base = (char *)buffers + i * stride;
+        iov[i].iov_len = lengths[i];
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = (void *)((const struct sockaddr_storage *)addresses + i);
+        msgs[i].msg_hdr.msg_namelen = address_lengths[i];
+    }
+    long n;
+    do { n = syscall(SYS_sendmmsg, fd, msgs, count, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+/* After the DNS server has read and verified its cache file, the parser's
+ * temporary allocations lie freed between the entries that stay; glibc
+ * keeps such pages resident. malloc_trim(3) gives them back to the kernel
+ * (a router has little RAM). Declared in <malloc.h>, a glibc header. */
+#include <malloc.h>
+static inline void nd_malloc_trim(void) { (void)malloc_trim(0); }
+
 #endif

@@ -81,22 +81,21 @@ public struct ResolverCache {
         guard let (key, label) = ResolverKey.of(event) else { return nil }
         if entries[key] == nil && !create { return nil }
         var entry = entries[key] ?? ResolverEntry(now: now)
-        if let current = entry.records.firstIndex(where: { RecordTags.equal($0.label, label) }) {
-            let r = entry.records[current]
-            if event.createdAt < r.createdAt || (event.createdAt == r.createdAt && !(event.id < r.id)) { return nil }
+        if let r = entry.record(label) {
+            if event.createdAt < r.createdAt { return nil }
+            // A tie goes to the lower id (NIP-01); ids are not stored, so
+            // the stored one is recomputed (rare: same second).
+            if event.createdAt == r.createdAt {
+                guard let stored = try? r.compact.event(author: key.author), event.id < stored.id else { return nil }
+            }
         }
         var selection = RecordSelection(query: key.family == .addresses
             ? .addresses(of: key.author, label: label) : .tlsKeys(of: key.author, service: label))
         guard selection.offer(event, now: now, context: context) == .accepted,
               let compact = CompactEvent(event) else { return nil }
-        let stored = StoredRecord(label: label, createdAt: event.createdAt, id: event.id,
+        let stored = StoredRecord(label: key.family == .addresses ? "" : label, createdAt: event.createdAt,
                                   expiresAt: (try? RecordSelection.expiry(of: event).get()) ?? nil, compact: compact)
-        if let current = entry.records.firstIndex(where: { RecordTags.equal($0.label, label) }) {
-            entry.records[current] = stored
-        } else {
-            guard entry.records.count < ResolverEntry.maxRecords else { return nil }
-            entry.records.append(stored)
-        }
+        guard entry.store(stored, family: key.family) else { return nil }
         entry.summarize(event, family: key.family, tlsTTL: tlsTTL)
         entry.confirmedAt = now
         entry.ttl = key.family == .addresses ? entry.ttl : tlsTTL
@@ -124,6 +123,13 @@ public struct ResolverCache {
         entries[key]!.confirmedAt = min(confirmedAt, entry.confirmedAt &- Int64(entry.ttl))
     }
 
+    /// After a refresh of `key` failed (no relay answered): no new refresh
+    /// before `until` (caller's clock). Kept in the entry, so it is bounded
+    /// like the entries.
+    public mutating func deferRefresh(_ key: ResolverKey, until: Int64) {
+        if entries[key] != nil { entries[key]!.refreshAfter = until }
+    }
+
     /// Removes an entry.
     public mutating func remove(_ key: ResolverKey) { entries[key] = nil }
 
@@ -131,9 +137,7 @@ public struct ResolverCache {
     public func storedEvents() -> [Event] {
         var out: [Event] = []
         for (key, entry) in entries {
-            for r in entry.records {
-                if let e = try? r.compact.event(author: key.author) { out.append(e) }
-            }
+            out += entry.events(author: key.author)
         }
         return out
     }
@@ -258,7 +262,16 @@ public struct ResolverEntry: Sendable {
     /// The earliest expiry of its records (NIP-40 `expiration`, TLS `exp`).
     public internal(set) var expiresAt: Int64 = Int64.max
     var lastUsed: Int64
-    var records: [StoredRecord] = []
+    /// See `ResolverCache.deferRefresh` (caller's clock).
+    public internal(set) var refreshAfter: Int64 = 0
+    /// The address record, compactly, and its `created_at`; nil for TLS
+    /// entries. Not a `StoredRecord`: the entry is kept small, since a
+    /// dictionary bucket holds it for every name (10,000 names:
+    /// Tests/bench/dns-memory.sh).
+    var signed: CompactEvent?
+    var signedAt: Int64 = 0
+    /// TLS entries: one record per service.
+    var services: [StoredRecord] = []
 
     init(now: Int64) {
         confirmedAt = now
@@ -266,7 +279,38 @@ public struct ResolverEntry: Sendable {
     }
 
     /// True for a positive entry, false for a negative one.
-    public var found: Bool { !records.isEmpty }
+    public var found: Bool { signed != nil || !services.isEmpty }
+
+    /// The stored record of `label` (the service, or "" for addresses).
+    func record(_ label: String) -> StoredRecord? {
+        if let signed { return StoredRecord(label: "", createdAt: signedAt, expiresAt: nil, compact: signed) }
+        return services.first { RecordTags.equal($0.label, label) }
+    }
+
+    /// Stores `r` in place of the record of its label; false when there is
+    /// no room for another service.
+    mutating func store(_ r: StoredRecord, family: RecordFamily) -> Bool {
+        if family == .addresses {
+            signed = r.compact
+            signedAt = r.createdAt
+            expiresAt = r.expiresAt ?? Int64.max
+            return true
+        }
+        if let i = services.firstIndex(where: { RecordTags.equal($0.label, r.label) }) {
+            services[i] = r
+        } else {
+            guard services.count < Self.maxRecords else { return false }
+            services.append(r)
+        }
+        expiresAt = Int64.max
+        for s in services { if let e = s.expiresAt { expiresAt = min(expiresAt, e) } }
+        return true
+    }
+
+    var records: [StoredRecord] {
+        if let signed { return [StoredRecord(label: "", createdAt: signedAt, expiresAt: nil, compact: signed)] }
+        return services
+    }
     var freshUntil: Int64 { confirmedAt &+ Int64(ttl) }
     func staleUntil(_ maxStale: Int64) -> Int64 { freshUntil &+ maxStale }
 
@@ -279,8 +323,6 @@ public struct ResolverEntry: Sendable {
 
     /// Recomputes the answer data after `latest` was stored.
     mutating func summarize(_ latest: Event, family: RecordFamily, tlsTTL: UInt32) {
-        expiresAt = Int64.max
-        for r in records { if let e = r.expiresAt { expiresAt = min(expiresAt, e) } }
         switch family {
         case .addresses:
             if latest.kind == AddressRecord.kind, let r = try? AddressRecord(event: latest) {
@@ -337,9 +379,9 @@ public struct ResolverEntry: Sendable {
 
 /// A verified record of an entry, compactly.
 struct StoredRecord: Sendable {
+    /// The service for TLS keys; "" for addresses (the key has the label).
     var label: String
     var createdAt: Int64
-    var id: Bytes32
     var expiresAt: Int64?
     var compact: CompactEvent
 }

@@ -6,13 +6,44 @@ enum CacheFile {
     /// At most this much is read (10,000 names of about 600 bytes fit 16 times over).
     static let limit = 96 * 1024 * 1024
 
-    /// The file's bytes, or nil when it does not exist.
-    static func read(path: String) throws(PlatformError) -> [UInt8]? {
-        do throws(PlatformError) {
-            return try TextFile.read(path: path, limit: limit)
-        } catch {
-            if error.code == .notFound { return nil }
+    /// Calls `body` with each line of the file (without its newline), read
+    /// in 64 KiB chunks so that memory does not grow with the file; false
+    /// when the file does not exist. A line over 1 MiB is passed on cut
+    /// (it then fails to parse).
+    static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) -> Void) throws(PlatformError) -> Bool {
+        let fd: Int32
+        do throws(PlatformError) { fd = try FileIO.open(path, O_RDONLY) } catch {
+            if error.code == .notFound { return false }
             throw error
+        }
+        defer { try? FileIO.close(fd, path: path) }
+        guard try FileIO.status(fd, path: path).isRegular else { throw PlatformError(.notRegularFile, path: path) }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var line: [UInt8] = []
+        var total = 0
+        while true {
+            let result: Result<Int, PlatformError> = chunk.withUnsafeMutableBytes { p in
+                Result { () throws(PlatformError) -> Int in try FileIO.read(fd, into: p, path: path) }
+            }
+            let n = try result.get()
+            total += n
+            guard total <= limit else { throw PlatformError(.tooLarge, path: path) }
+            var start = 0
+            for i in 0..<n where chunk[i] == 0x0A {
+                if line.isEmpty {
+                    body(chunk[start..<i])
+                } else {
+                    line.append(contentsOf: chunk[start..<i])
+                    body(line[...])
+                    line.removeAll(keepingCapacity: true)
+                }
+                start = i + 1
+            }
+            if line.count < 1 << 20 { line.append(contentsOf: chunk[start..<n]) }
+            if n < chunk.count {
+                if !line.isEmpty { body(line[...]) }
+                return true
+            }
         }
     }
 

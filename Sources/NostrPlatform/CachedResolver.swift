@@ -64,7 +64,6 @@ public final class CachedResolver {
     public var maxFollowSubscriptions = 32
 
     var inflight: [ResolverKey: Inflight] = [:]
-    var retryAfter: [ResolverKey: Int64] = [:]
     var followed: [[Bytes32]] = []
     var followedSet: Set<Bytes32> = []
     var followDirty: [Bool] = []
@@ -105,7 +104,7 @@ public final class CachedResolver {
         case .fresh(let entry, let ttl):
             return entry.found ? .found(entry, ttl: ttl, stale: false) : .notFound(ttl: ttl)
         case .stale(let entry):
-            refresh(key, now: now)
+            if now >= entry.refreshAfter { begin(key, now: now, waiters: false) }
             return entry.found ? .found(entry, ttl: cache.staleTTL, stale: true) : .notFound(ttl: cache.staleTTL)
         case .missing:
             begin(key, now: now, waiters: true)
@@ -115,11 +114,6 @@ public final class CachedResolver {
 
     /// Whether a lookup for `key` is running.
     public func isPending(_ key: ResolverKey) -> Bool { inflight[key] != nil }
-
-    func refresh(_ key: ResolverKey, now: Int64) {
-        if let until = retryAfter[key], now < until { return }
-        begin(key, now: now, waiters: false)
-    }
 
     func begin(_ key: ResolverKey, now: Int64, waiters: Bool) {
         if inflight[key] != nil {
@@ -150,13 +144,12 @@ public final class CachedResolver {
         pool.unsubscribe(l.id)
         if l.answered > 0 {
             cache.confirm(key, now: Clock.unixTime())
-            retryAfter[key] = nil
             changed = true
             follow(key.author)
             flushFollows()
             events.append(.resolved(key))
         } else {
-            retryAfter[key] = now &+ retryMilliseconds
+            cache.deferRefresh(key, until: now &+ retryMilliseconds)
             if l.waiters { events.append(.timedOut(key)) }
         }
     }
@@ -222,7 +215,6 @@ public final class CachedResolver {
     }
 
     public func takeEvents() -> [ResolverEvent] {
-        // Nothing new: no copy (see RelayPool.takeEvents).
         if events.isEmpty { return [] }
         let out = events
         events.removeAll(keepingCapacity: true)
@@ -299,27 +291,21 @@ public final class CachedResolver {
     /// were taken and how many lines were refused.
     @discardableResult
     public func load(path: String) throws(PlatformError) -> (taken: Int, refused: Int) {
-        guard let bytes = try CacheFile.read(path: path) else { return (0, 0) }
         var taken = 0, refused = 0
         let now = Clock.unixTime()
         var reader = JSONReader()
-        var start = 0
-        while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-            defer { start = end + 1 }
-            let line = bytes[start..<end]
-            guard !line.isEmpty else { continue }
-            guard let space = line.firstIndex(of: 0x20), let confirmed = Self.decimal(line[start..<space]) else {
+        let found = try CacheFile.forEachLine(path: path) { line in
+            guard !line.isEmpty else { return }
+            guard let space = line.firstIndex(of: 0x20), let confirmed = Self.decimal(line[line.startIndex..<space]) else {
                 refused += 1
-                continue
+                return
             }
             let event: Event
             do throws(NostrError) {
                 event = try Event(json: Array(line[(space + 1)...]), reader: &reader)
             } catch {
                 refused += 1
-                continue
+                return
             }
             if let key = cache.offer(event, now: now, context: context, create: true) {
                 cache.markStale(key, confirmedAt: min(confirmed, now))
@@ -328,6 +314,8 @@ public final class CachedResolver {
                 refused += 1
             }
         }
+        guard found else { return (0, 0) }
+        Memory.releaseFreePages()
         return (taken, refused)
     }
 

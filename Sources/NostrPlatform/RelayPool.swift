@@ -26,6 +26,13 @@ public struct RelayPoolOptions: Sendable {
     /// drop it when it stays silent for as long again.
     public var keepaliveMilliseconds: Int64 = 60_000
     public var limits = WebSocketLimits()
+    /// nil: look each relay's host name up (getaddrinfo, which blocks the
+    /// poll loop while DNS answers) on every connect. Else keep the
+    /// addresses found for this long and reconnect to them without a
+    /// lookup; a failed lookup falls back to the addresses known. For
+    /// servers (`nostr-dns dns`), whose loop must not stall on every
+    /// reconnect while the upstream DNS is down.
+    public var addressLifetimeMilliseconds: Int64? = nil
 
     public init() {}
 }
@@ -117,8 +124,7 @@ public final class RelayPool {
 
     /// Events since the last call, oldest first.
     public func takeEvents() -> [RelayPoolEvent] {
-        // Nothing new: no copy (removeAll(keepingCapacity:) on a buffer
-        // still shared with `out` would allocate on every poll-loop turn).
+        // Nothing new: no copy, so a quiet poll loop allocates nothing.
         if events.isEmpty { return [] }
         let out = events
         events.removeAll(keepingCapacity: true)
@@ -207,7 +213,24 @@ public final class RelayPool {
             return
         }
         do throws(PlatformError) {
-            links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil)
+            if let lifetime = options.addressLifetimeMilliseconds {
+                if links[i].addresses.isEmpty || now &- links[i].addressesAt >= lifetime {
+                    do throws(PlatformError) {
+                        let bare = AddressResolver.bareHost(url.host)
+                        let found = try AddressResolver.resolve(bare, port: url.port, datagram: false)
+                        links[i].addresses = found.addresses
+                        links[i].addressesLiteral = found.isLiteral
+                        links[i].addressesAt = now
+                    } catch {
+                        if links[i].addresses.isEmpty { throw error }
+                        links[i].addressesAt = now  // keep the old ones; ask again after `lifetime`
+                    }
+                }
+                links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil,
+                                                       addresses: links[i].addresses, isLiteral: links[i].addressesLiteral)
+            } else {
+                links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil)
+            }
         } catch {
             fail(i, error.message, now: now)
             return
@@ -400,6 +423,10 @@ struct RelayLink {
     var lastError: String?
     /// Events sent (or to send) that this relay has not answered OK for yet.
     var unacknowledged: [Event] = []
+    /// With `addressLifetimeMilliseconds`: the host's addresses and when they were looked up.
+    var addresses: [SocketAddress] = []
+    var addressesLiteral = false
+    var addressesAt: Int64 = 0
 
     init(url: RelayURL) { self.url = url }
 }

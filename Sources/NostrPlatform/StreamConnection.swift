@@ -37,17 +37,26 @@ public final class StreamConnection {
     /// that fails. Returns at once. With `tls`, the handshake follows the
     /// connect; a host name is sent as SNI and verified against the
     /// certificate, an IP literal is matched against its iPAddress entries.
-    public init(host: String, port: UInt16, tls: TLSClientConfig?) throws(PlatformError) {
+    public convenience init(host: String, port: UInt16, tls: TLSClientConfig?) throws(PlatformError) {
+        let bare = AddressResolver.bareHost(host)
+        let resolved = try AddressResolver.resolve(bare, port: port, datagram: false)
+        try self.init(host: bare, port: port, tls: tls, addresses: resolved.addresses, isLiteral: resolved.isLiteral)
+    }
+
+    /// As `init(host:port:tls:)` with the addresses of `host` already
+    /// known (no getaddrinfo call): for a caller that keeps them between
+    /// reconnects (`RelayPoolOptions.addressLifetimeMilliseconds`). `host`
+    /// is still the TLS server name.
+    init(host: String, port: UInt16, tls: TLSClientConfig?, addresses: [SocketAddress], isLiteral: Bool) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
         self.host = bare
         self.port = port
-        let resolved = try AddressResolver.resolve(bare, port: port, datagram: false)
-        addresses = resolved.addresses
-        hostIsLiteral = resolved.isLiteral
+        self.addresses = addresses
+        hostIsLiteral = isLiteral
         if let tls {
             self.tls = try TLSSession(
                 config: tls, host: bare, peer: AddressResolver.hostPort(bare, port),
-                ipLiteral: resolved.isLiteral ? resolved.addresses[0].addressBytes : nil)
+                ipLiteral: isLiteral ? addresses[0].addressBytes : nil)
         }
         try startNextAddress()
     }

@@ -44,3 +44,26 @@ public enum ConfigLocation {
         folder(env: env, isRoot: isRoot).map { $0 + "/config" }
     }
 }
+
+/// Where state that must survive a reboot lives: the DNS server's cache
+/// file (README, "The DNS server").
+public enum StateLocation {
+    /// `/var/lib/nostr-dns` for root (the FHS place, and systemd's
+    /// `StateDirectory=nostr-dns`); else `$XDG_STATE_HOME/nostr-dns` if that
+    /// is an absolute path; else `$HOME/.local/state/nostr-dns`; else nil.
+    public static func folder(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
+        if isRoot { return "/var/lib/nostr-dns" }
+        if let state = env("XDG_STATE_HOME"), KeyFile.isAbsolute(state) {
+            return KeyFile.withoutTrailingSlashes(state) + "/nostr-dns"
+        }
+        if let home = env("HOME"), KeyFile.isAbsolute(home) {
+            return KeyFile.withoutTrailingSlashes(home) + "/.local/state/nostr-dns"
+        }
+        return nil
+    }
+
+    /// The DNS server's default cache file: `<folder>/dns-cache`.
+    public static func dnsCachePath(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
+        folder(env: env, isRoot: isRoot).map { $0 + "/dns-cache" }
+    }
+}

@@ -39,6 +39,7 @@ enum CommandLineTool {
         case "publish-ip": command = PublishIPCommand.run
         case "publish-cert": command = PublishCertCommand.run
         case "resolve": command = ResolveCommand.run
+        case "dns": command = DNSCommand.run
         case "bench": command = BenchCommand.run
         case "mdns": command = MDNSCommand.run
         case "help":

@@ -13,6 +13,7 @@ enum Usage {
           publish-ip      publish this host's addresses (kind 30053); --watch keeps them current
           publish-cert    publish the TLS key record of a certificate (kind 30059)
           resolve NAME    look up an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local
+          dns             the DNS server for <npub>.nostr (UDP and TCP; beside dnsmasq)
           whoami          print npub, hex public key, <npub>.nostr and <npub>.local
           event sign      sign a NIP-01 event and print it as one line of JSON
           event verify    check the id and signature of one event JSON read from stdin
@@ -139,6 +140,7 @@ enum Usage {
         case "event": return event
         case "bench": return bench
         case "mdns": return mdns
+        case "dns": return dns
         default: return main
         }
     }

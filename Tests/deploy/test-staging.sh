@@ -61,20 +61,22 @@ fi
 # ---- systemd root ----------------------------------------------------------
 check "deploy.sh --root (systemd)" cross/deploy.sh --root "$A"
 for f in usr/bin/nostr-dns:755 etc/nostr-dns/config:644 etc/default/nostr-dns:644 \
-         lib/systemd/system/nostr-dns.service:644 lib/systemd/system/nostr-dns-publish.service:644; do
+         lib/systemd/system/nostr-dns.service:644 lib/systemd/system/nostr-dns-publish.service:644 \
+         lib/systemd/system/nostr-dns-dns.service:644; do
     check "systemd: /${f%:*} mode ${f#*:}" mode_is "$A/${f%:*}" "${f#*:}"
 done
 check "staged binary is dist/aarch64/nostr-dns.stripped" cmp -s "$A/usr/bin/nostr-dns" dist/aarch64/nostr-dns.stripped
 check "staged binary is an aarch64 ELF" \
     bash -c '[ "$(od -An -tu1 -j18 -N1 "$1" | tr -d " ")" = 183 ]' _ "$A/usr/bin/nostr-dns"
 
-for unit in nostr-dns.service nostr-dns-publish.service; do
+for unit in nostr-dns.service nostr-dns-publish.service nostr-dns-dns.service; do
     u="$A/lib/systemd/system/$unit"
     paths="$(grep -E '^(ExecStart|ExecStartPre|ExecStartPost|ExecReload|EnvironmentFile)=' "$u" \
         | sed 's/^[A-Za-z]*=-\{0,1\}//' | tr ' ' '\n' | grep '^/' | sort -u)"
     for p in $paths; do
         case "$p" in
             /usr/bin/*) check "$unit: $p exists, 0755" mode_is "$A$p" 755 ;;
+            /var/lib/nostr-dns/*) ;;  # made at run time in the StateDirectory (the DNS cache file)
             *) check "$unit: $p exists" test -f "$A$p" ;;
         esac
     done
@@ -89,6 +91,9 @@ for unit in nostr-dns.service nostr-dns-publish.service; do
 done
 check "publish unit: EnvironmentFile=-/etc/default/nostr-dns" grep -qxF 'EnvironmentFile=-/etc/default/nostr-dns' "$A/lib/systemd/system/nostr-dns-publish.service"
 check "/etc/default/nostr-dns sets NOSTR_DNS_PUBLISH_ARGS" grep -qx 'NOSTR_DNS_PUBLISH_ARGS="--detect auto"' "$A/etc/default/nostr-dns"
+check "dns unit: EnvironmentFile=-/etc/default/nostr-dns" grep -qxF 'EnvironmentFile=-/etc/default/nostr-dns' "$A/lib/systemd/system/nostr-dns-dns.service"
+check "dns unit: cache file in the state folder" grep -q 'dns --cache /var/lib/nostr-dns/dns-cache' "$A/lib/systemd/system/nostr-dns-dns.service"
+check "/etc/default/nostr-dns sets NOSTR_DNS_DNS_ARGS" grep -qx 'NOSTR_DNS_DNS_ARGS="--listen 127.0.0.1:5300 --listen \[::1\]:5300"' "$A/etc/default/nostr-dns"
 
 echo "relay = ws://edited.example" >> "$A/etc/nostr-dns/config"
 echo "# edited" >> "$A/etc/default/nostr-dns"
@@ -103,7 +108,7 @@ if command -v systemd-analyze >/dev/null; then
     V="$TMP/verify"
     cp -a "$A" "$V"
     cp -rn /lib/systemd/system/. "$V/lib/systemd/system/"
-    out="$(systemd-analyze verify --root="$V" nostr-dns.service nostr-dns-publish.service 2>&1)" && rc=0 || rc=$?
+    out="$(systemd-analyze verify --root="$V" nostr-dns.service nostr-dns-publish.service nostr-dns-dns.service 2>&1)" && rc=0 || rc=$?
     [ -z "$out" ] || printf '%s\n' "$out"
     check "systemd-analyze verify: no errors or warnings" [ "$rc" = 0 -a -z "$out" ]
 else
@@ -194,8 +199,11 @@ check "init: instance main runs mdns with --config" \
 check "init: instance publish runs publish-ip --watch with the UCI options" bash -c '
     grep -qxF "param command $2 --config $3 publish-ip --watch" <<< "$1" \
     && grep -qxF "append command --detect auto" <<< "$1" && grep -qxF "append command --name router" <<< "$1" \
-    && grep -qxF "append command --interval 60" <<< "$1" && [ "$(grep -c "^param respawn" <<< "$1")" = 2 ]' \
+    && grep -qxF "append command --interval 60" <<< "$1" && [ "$(grep -c "^param respawn" <<< "$1")" = 3 ]' \
     _ "$sim" "$TMP/prog" "$TMP/nostr-dns.conf"
+check "init: instance dns runs dns with the cache on flash and the UCI listen address" bash -c '
+    grep -qxF "param command $2 --config $3 dns --cache /etc/nostr-dns/dns-cache" <<< "$1" \
+    && grep -qxF "append command --listen 127.0.0.1:5300" <<< "$1"' _ "$sim" "$TMP/prog" "$TMP/nostr-dns.conf"
 npub="$("$TMP/prog" --key "$B/etc/nostr-dns/nsec" whoami | head -n1)"
 check "init: a second start keeps the key" bash -c '
     UCI="$1" sh -c ". \"\$1\"; . \"\$2\"; PROG=\"\$3\"; CONF=\"\$4\"; start_service" _ "$2" "$3" "$4" "$5" >/dev/null 2>&1 &&

@@ -2,9 +2,12 @@
 # Tests/interop/qemu-cross.sh [aarch64|armv7]: runs relay interop tests against
 # an Embedded cross binary under qemu-user (built by cross/build.sh into
 # dist/<arch>/), so the cross build is checked doing real work: publishing to
-# and resolving from real relays over ws:// and wss://, and refusing forged
-# events, and answering python-zeroconf as the mDNS responder on loopback in
-# a network namespace (test_mdns.py). Default architecture: aarch64.
+# and resolving from real relays over ws:// and wss://, refusing forged
+# events, serving DNS as `nostr-dns dns` to dig and dnspython (a published
+# name over UDP and TCP, TLSA, TC and TCP retry, the cache file after a
+# restart without relays), and answering python-zeroconf as the mDNS
+# responder on loopback in a network namespace (test_mdns.py). Default
+# architecture: aarch64.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch="${1:-aarch64}"
@@ -21,4 +24,4 @@ printf '#!/bin/sh\nexec %s %s "$@"\n' "$qemu" "$bin" > "$wrapper"
 chmod +x "$wrapper"
 file "$bin" | grep -q "$file_says" || { echo "qemu-cross.sh: $bin is not an $arch binary" >&2; exit 1; }
 exec env NOSTR_DNS_BIN="$wrapper" .venv/bin/python -m pytest -q Tests/interop \
-    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable or mdns_on_loopback"
+    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable or dig_resolves or truncated_over_udp or restart_without_relays or mdns_on_loopback"

@@ -37,6 +37,7 @@ put etc/nostr-dns/config 0644 keep
 if [ "$kind" = systemd ]; then
 	put lib/systemd/system/nostr-dns.service 0644
 	put lib/systemd/system/nostr-dns-publish.service 0644
+	put lib/systemd/system/nostr-dns-dns.service 0644
 	put etc/default/nostr-dns 0644 keep
 else
 	put etc/init.d/nostr-dns 0755
@@ -57,6 +58,9 @@ if [ "$kind" = systemd ]; then
 	systemctl enable --now nostr-dns.service nostr-dns-publish.service
 	systemctl restart nostr-dns.service nostr-dns-publish.service
 	echo "  started    nostr-dns.service (the mDNS responder) and nostr-dns-publish.service"
+	systemctl enable --now nostr-dns-dns.service
+	systemctl restart nostr-dns-dns.service
+	echo "  started    nostr-dns-dns.service (127.0.0.1:5300; dnsmasq: server=/nostr/127.0.0.1#5300)"
 	sleep 1
 	echo "npub: $(/usr/bin/nostr-dns --config /etc/nostr-dns/config whoami 2>&1 | head -n1)"
 	echo "logs: journalctl -u nostr-dns -u nostr-dns-publish -f"

@@ -1,0 +1,117 @@
+import NostrCore
+import NostrPlatform
+
+/// `dns [--listen ADDR:PORT]... [--upstream ADDR:PORT] [--cache PATH | --no-cache]
+/// [--cache-size N] [--timeout S]`: the unicast DNS server for the `nostr.`
+/// zone (DNSServer.swift).
+enum DNSCommand {
+    /// Beside dnsmasq or Pi-hole, which own port 53: loopback only, port
+    /// 5300, for `server=/nostr/127.0.0.1#5300`.
+    static let defaultListen = ["127.0.0.1:5300", "[::1]:5300"]
+
+    static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
+        var listenTexts: [String] = []
+        var upstreamText: String?
+        var cachePath: String? = nil
+        var noCache = false
+        var cacheSize: Int64 = 10_000
+        var timeout: Int64 = 4_000
+        guard try parseOptions("dns", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
+            switch arg {
+            case "--listen": listenTexts.append(try args.value(for: arg))
+            case "--upstream": upstreamText = try args.value(for: arg)
+            case "--cache": cachePath = try args.value(for: arg)
+            case "--no-cache": noCache = true
+            case "--cache-size":
+                cacheSize = try args.integer(for: arg)
+                guard cacheSize >= 16 && cacheSize <= 1_000_000 else { throw UsageError("--cache-size must be between 16 and 1000000") }
+            case "--timeout": timeout = try parseTimeout(&args, arg)
+            default: return false
+            }
+            return true
+        }) else { return ExitCode.success }
+
+        var settings = DNSServer.Settings()
+        settings.verbose = globals.verbose
+        settings.quiet = globals.quiet
+        let explicit = !listenTexts.isEmpty
+        for text in explicit ? listenTexts : defaultListen {
+            guard let address = SocketAddress.parse(text) else {
+                throw CommandFailure("--listen needs ADDR:PORT (IPv6 in brackets), not '" + text + "'", exitCode: ExitCode.usage)
+            }
+            settings.listen.append(address)
+        }
+        if let upstreamText {
+            guard let address = SocketAddress.parse(upstreamText), address.port != 0 else {
+                throw CommandFailure("--upstream needs ADDR:PORT (an IP address, IPv6 in brackets), not '" + upstreamText + "'",
+                                     exitCode: ExitCode.usage)
+            }
+            settings.upstream = address
+        }
+        if noCache && cachePath != nil { throw CommandFailure("--cache and --no-cache exclude each other", exitCode: ExitCode.usage) }
+        if !noCache { settings.cachePath = cachePath ?? StateLocation.dnsCachePath() }
+
+        let setup = try RelaySetup(globals)
+        let pool = try setup.pool(reconnect: true, timeoutMilliseconds: 10_000)
+        // Relay host names are looked up with getaddrinfo, which blocks the
+        // loop while DNS answers: once per relay, then at most every 30
+        // minutes; reconnects in between reuse the addresses (README, "The
+        // DNS server").
+        pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
+        let resolver = CachedResolver(pool: pool, context: try Common.context(), capacity: Int(cacheSize))
+        resolver.lookupTimeoutMilliseconds = timeout
+        if let path = settings.cachePath {
+            do throws(PlatformError) {
+                let (taken, refused) = try resolver.load(path: path)
+                if globals.verbose || refused > 0 {
+                    if !settings.quiet { Output.stderr("nostr-dns dns: cache " + path + ": " + String(taken) + " records loaded"
+                        + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n") }
+                }
+            } catch {
+                throw CommandFailure("cache file: " + error.message)
+            }
+        }
+
+        settings.ipv6Optional = !explicit
+        let server: DNSServer
+        do throws(PlatformError) {
+            server = try DNSServer(settings: settings, resolver: resolver)
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        StopSignal.install()
+        if !globals.quiet {
+            var text = "nostr-dns dns: listening on"
+            for (i, s) in server.udp.enumerated() { text += (i == 0 ? " " : ", ") + s.address.description }
+            text += " (UDP and TCP)"
+            if let u = settings.upstream { text += "; other names go to " + u.description } else { text += "; other names are refused" }
+            if let p = settings.cachePath { text += "; cache " + p }
+            Output.stderr(text + "\n")
+        }
+        do throws(PlatformError) { try server.run() } catch { throw CommandFailure(error.message) }
+        return ExitCode.success
+    }
+}
+
+extension Usage {
+    static let dns = """
+        usage: nostr-dns dns [--listen ADDR:PORT]... [--upstream ADDR:PORT]
+                             [--cache PATH | --no-cache] [--cache-size N] [--timeout S]
+
+        The DNS server for the nostr. zone, over UDP and TCP on each --listen
+        address (default 127.0.0.1:5300 and [::1]:5300: beside dnsmasq or Pi-hole,
+        which forward to it with server=/nostr/127.0.0.1#5300).
+          <npub>.nostr, <label>.<npub>.nostr  A and AAAA from address records
+          _<port>._tcp.<npub>.nostr           TLSA 3 1 1 from TLS key records
+        Answers come from a cache kept fresh by open relay subscriptions; the first
+        query for a name waits for the relays up to --timeout (default 4 s), then
+        gets SERVFAIL. When relays are unreachable, cached names are answered stale
+        (TTL 30) for up to 3 days. Other names are forwarded to --upstream (an IP
+        address), or REFUSED without one.
+        --cache: the cache file, saved every 5 minutes and on exit, verified again
+        on start (default /var/lib/nostr-dns/dns-cache as root, else
+        ~/.local/state/nostr-dns/dns-cache). --cache-size: names kept (10000).
+        SIGINT/SIGTERM stop it.
+
+        """ + relays
+}

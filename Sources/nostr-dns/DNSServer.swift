@@ -1,0 +1,544 @@
+import NostrCore
+import NostrPlatform
+
+/// The unicast DNS server of `nostr-dns dns`: one poll loop (like dnsmasq)
+/// over the UDP sockets and TCP listeners of `--listen`, the accepted TCP
+/// connections, the sockets of queries forwarded upstream, and the relays
+/// of the `CachedResolver`.
+///
+/// - UDP: queries read and answered in batches (recvmmsg/sendmmsg); a
+///   cached answer allocates nothing (Tests/bench/dns-allocations.sh).
+/// - TCP (RFC 7766): two-octet length prefix (RFC 1035 §4.2.2), several
+///   queries per connection, answered in any order (§6.2.1.1); idle
+///   connections closed after `tcpIdleMilliseconds` (§6.2.3); at most
+///   `maxConnections`, the least recently active closed to make room.
+/// - `nostr.`: answered from the cache; the first query for an unknown
+///   name waits for the relays (`CachedResolver.lookupTimeoutMilliseconds`)
+///   and then gets SERVFAIL if none answered.
+/// - Other names: forwarded to the upstream server from a new socket (a
+///   random source port) with a random ID; the answer must come from the
+///   upstream address (the socket is connected), carry that ID and the
+///   same question (RFC 5452 §9.1), else it is ignored. No upstream: REFUSED.
+final class DNSServer {
+    struct Settings {
+        var listen: [SocketAddress] = []
+        var upstream: SocketAddress?
+        var cachePath: String?
+        var maxConnections = 64
+        var tcpIdleMilliseconds: Int64 = 10_000
+        var forwardTimeoutMilliseconds: Int64 = 4_000
+        var maxForwards = 256
+        var maxWaiting = 1024
+        var saveIntervalMilliseconds: Int64 = 300_000
+        /// Skip (with a warning) IPv6 addresses that cannot be bound: for
+        /// the default [::1] on a host without IPv6.
+        var ipv6Optional = false
+        var verbose = false
+        var quiet = false
+    }
+
+    /// Who asked: a UDP socket (by index) and the client's address, or a TCP connection (by id).
+    enum Client {
+        case udp(Int, SocketAddress)
+        case tcp(Int)
+    }
+
+    /// A query waiting for a relay lookup.
+    struct Waiting {
+        var key: ResolverKey
+        var client: Client
+        var query: [UInt8]
+    }
+
+    /// A query forwarded upstream.
+    struct Forward {
+        var socket: UDPSocket
+        var id: UInt16
+        var client: Client
+        var query: [UInt8]
+        var deadline: Int64
+        var slot = -1
+    }
+
+    final class Connection {
+        let id: Int
+        let stream: StreamConnection
+        var input: [UInt8] = []
+        var output: [UInt8] = []
+        var lastActive: Int64
+        var slot = -1
+        var closed = false
+        init(id: Int, stream: StreamConnection, now: Int64) {
+            self.id = id
+            self.stream = stream
+            lastActive = now
+        }
+    }
+
+    enum Outcome {
+        case reply(Int)
+        case drop
+        case wait(ResolverKey)
+        case forward
+    }
+
+    let settings: Settings
+    let resolver: CachedResolver
+    var udp: [UDPServerSocket] = []
+    var listeners: [TCPListener] = []
+    var connections: [Connection] = []
+    var forwards: [Forward] = []
+    var waiting: [Waiting] = []
+    var nextConnectionID = 0
+    let batch = UDPBatch(capacity: 64, receiveSize: 1500, replySize: Int(DNSResponder.maxUDPPayload))
+    /// Scratch for TCP answers, forwarded answers and waiting queries.
+    var scratch = [UInt8](repeating: 0, count: 65_535 + 2)
+    var soa = DNSResponder.SOA()
+    var nextSave: Int64 = 0
+
+    init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
+        self.settings = settings
+        self.resolver = resolver
+        soa.negativeTTL = resolver.cache.negativeTTL
+        soa.serial = UInt32(truncatingIfNeeded: Clock.unixTime())
+        for address in settings.listen {
+            do throws(PlatformError) {
+                let u = try UDPServerSocket(address: address)
+                let t = try TCPListener(address: address)
+                udp.append(u)
+                listeners.append(t)
+            } catch {
+                guard settings.ipv6Optional && address.isIPv6 else { throw error }
+                log("skipping " + address.description + ": " + error.message)
+            }
+        }
+    }
+
+    func log(_ text: String) {
+        if !settings.quiet { Output.stderr("nostr-dns dns: " + text + "\n") }
+    }
+
+    // MARK: The loop
+
+    func run() throws(PlatformError) {
+        var now = Clock.monotonicMilliseconds()
+        resolver.start(now: now)
+        nextSave = now + settings.saveIntervalMilliseconds
+        var poll = PollSet()
+        while !StopSignal.requested {
+            poll.removeAll()
+            for s in udp { poll.add(fd: s.fd, interest: .read) }
+            for l in listeners { poll.add(fd: l.fd, interest: .read) }
+            for c in connections {
+                var interest = c.stream.interest
+                if !c.output.isEmpty { interest.insert(.write) }
+                c.slot = poll.add(fd: c.stream.fd, interest: interest)
+            }
+            for i in forwards.indices { forwards[i].slot = poll.add(fd: forwards[i].socket.fd, interest: .read) }
+            resolver.register(in: &poll)
+            _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: nextWake(now: now)))
+            now = Clock.monotonicMilliseconds()
+            for (i, s) in udp.enumerated() where !poll.ready(i).isEmpty { try serveUDP(i, s, now: now) }
+            for (i, l) in listeners.enumerated() where !poll.ready(udp.count + i).isEmpty { accept(l, now: now) }
+            for c in connections where c.slot >= 0 && !poll.ready(c.slot).isEmpty { serve(c, now: now) }
+            var k = 0
+            while k < forwards.count {
+                if forwards[k].slot >= 0 && !poll.ready(forwards[k].slot).isEmpty && receiveForward(k) {
+                    forwards.remove(at: k)
+                } else {
+                    k += 1
+                }
+            }
+            resolver.handle(poll, now: now)
+            resolver.tick(now: now)
+            for event in resolver.takeEvents() { resolved(event, now: now) }
+            expire(now: now)
+            if now >= nextSave {
+                nextSave = now + settings.saveIntervalMilliseconds
+                saveIfChanged()
+            }
+        }
+        saveIfChanged()
+        resolver.pool.shutdown()
+    }
+
+    func nextWake(now: Int64) -> Int64 {
+        var wake = nextSave
+        if let r = resolver.nextDeadline() { wake = min(wake, r) }
+        for f in forwards { wake = min(wake, f.deadline) }
+        for c in connections { wake = min(wake, c.lastActive + settings.tcpIdleMilliseconds) }
+        return wake
+    }
+
+    func saveIfChanged() {
+        guard let path = settings.cachePath, resolver.changed else { return }
+        do throws(PlatformError) { try resolver.save(path: path) } catch { log("cannot save the cache: " + error.message) }
+    }
+
+    // MARK: Answers
+
+    /// The answer to one query, written into `out`.
+    func respond(_ message: UnsafeRawBufferPointer, tcp: Bool, into out: UnsafeMutableRawBufferPointer, now: Int64) -> Outcome {
+        switch DNSResponder.parse(message) {
+        case .drop:
+            return .drop
+        case .error(let header, let rcode, let question, let edns):
+            let limit = tcp ? out.count : min(out.count, edns.map { min($0.effectivePayloadSize, Int(DNSResponder.maxUDPPayload)) } ?? 512)
+            return .reply(DNSResponder.error(header, rcode: rcode, question: question, edns: edns, message: message, into: out, limit: limit))
+        case .query(let query):
+            let limit = tcp ? out.count : min(out.count, query.udpLimit)
+            var flat: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            return withUnsafeMutableBytes(of: &flat) { scratch -> Outcome in
+                guard let reader = try? DNSMessageReader(message) else { return .drop }
+                let n = reader.copyName(query.question.name, into: scratch)
+                let name = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+                let zone = NostrZone.classify(name)
+                if case .outside = zone {
+                    if settings.upstream != nil { return .forward }
+                    return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
+                }
+                let cls = query.question.rawClass
+                guard cls == DNSClass.in || cls == DNSClass.any else {
+                    return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
+                }
+                if query.question.type == DNSType.axfr || query.question.type == DNSType.ixfr {
+                    return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
+                }
+                var negative = soa
+                let content: DNSResponder.Content
+                switch zone {
+                case .outside, .nonexistent:
+                    content = .nameError
+                case .apex:
+                    content = .apex
+                case .addresses(let author, let labelLength):
+                    let key = ResolverKey.addresses(author, label: NostrZone.labelText(name, labelLength: labelLength))
+                    switch resolver.lookup(key, now: now) {
+                    case .pending:
+                        return .wait(key)
+                    case .notFound(let ttl):
+                        negative.negativeTTL = min(ttl, soa.negativeTTL)
+                        // `<npub>.nostr` may own names below it (`www.<npub>`):
+                        // NODATA, not NXDOMAIN, which would deny them too (RFC 8020).
+                        content = labelLength == 0 ? .noData : .nameError
+                    case .found(let entry, let ttl, _):
+                        let t = query.question.type
+                        content = t == DNSType.a || t == DNSType.aaaa || t == DNSType.any
+                            ? .addresses(entry.addresses, ttl: ttl) : .noData
+                    }
+                case .tlsa(let author, let port):
+                    let key = ResolverKey.tlsKeys(author)
+                    switch resolver.lookup(key, now: now) {
+                    case .pending:
+                        return .wait(key)
+                    case .notFound(let ttl):
+                        negative.negativeTTL = min(ttl, soa.negativeTTL)
+                        content = .nameError
+                    case .found(let entry, let ttl, _):
+                        var has = false
+                        for k in entry.tlsKeys where k.port == port { has = true }
+                        content = has ? .tlsa(entry.tlsKeys, port: port, ttl: ttl) : .nameError
+                    }
+                }
+                return .reply(DNSResponder.answer(query, message: message, content: content, soa: negative, into: out, limit: limit))
+            }
+        }
+    }
+
+    // MARK: UDP
+
+    func serveUDP(_ index: Int, _ socket: UDPServerSocket, now: Int64) throws(PlatformError) {
+        for _ in 0..<8 {  // at most 8 batches per turn, so TCP and relays get their turn
+            let n = try batch.receive(from: socket.fd)
+            if n == 0 { return }
+            for k in 0..<n {
+                guard let datagram = batch.datagram(k), let out = batch.replyBuffer() else { continue }
+                switch respond(datagram, tcp: false, into: out, now: now) {
+                case .reply(let length):
+                    batch.commitReply(length: length, toSourceOf: k)
+                case .drop:
+                    break
+                case .wait(let key):
+                    wait(key, .udp(index, batch.source(k)), Array(datagram))
+                case .forward:
+                    forward(Array(datagram), client: .udp(index, batch.source(k)), now: now)
+                }
+            }
+            _ = try batch.sendReplies(on: socket.fd)
+            // Not `n < capacity: return`: more queries may have come while
+            // these were answered; one more recvmmsg is cheaper than a poll
+            // wake-up.
+        }
+    }
+
+    /// Sends one answer to a client (later answers: waiting and forwarded queries).
+    func send(_ answer: UnsafeRawBufferPointer, to client: Client) {
+        switch client {
+        case .udp(let index, let address):
+            _ = try? udp[index].send(answer, to: address)
+        case .tcp(let id):
+            guard let c = connections.first(where: { $0.id == id }), !c.closed else { return }
+            c.output.append(UInt8(answer.count >> 8))
+            c.output.append(UInt8(answer.count & 0xFF))
+            c.output.append(contentsOf: answer)
+            flush(c)
+        }
+    }
+
+    // MARK: Waiting for relays
+
+    func wait(_ key: ResolverKey, _ client: Client, _ query: [UInt8]) {
+        guard waiting.count < settings.maxWaiting else {
+            fail(query, rcode: DNSRCode.servFail, to: client)
+            return
+        }
+        waiting.append(Waiting(key: key, client: client, query: query))
+    }
+
+    func resolved(_ event: ResolverEvent, now: Int64) {
+        let key: ResolverKey
+        var timedOut = false
+        switch event {
+        case .resolved(let k): key = k
+        case .timedOut(let k): key = k; timedOut = true
+        case .updated: return
+        }
+        var ready: [Waiting] = []
+        waiting.removeAll { w in
+            if w.key == key { ready.append(w); return true }
+            return false
+        }
+        for w in ready {
+            if timedOut {
+                fail(w.query, rcode: DNSRCode.servFail, to: w.client)
+                continue
+            }
+            var tcp = false
+            if case .tcp = w.client { tcp = true }
+            let outcome: Outcome = w.query.withUnsafeBytes { q in
+                scratch.withUnsafeMutableBytes { out in
+                    respond(q, tcp: tcp, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<(tcp ? 65_535 : Int(DNSResponder.maxUDPPayload))]), now: now)
+                }
+            }
+            switch outcome {
+            case .reply(let length):
+                let answer = Array(scratch[0..<length])
+                answer.withUnsafeBytes { send($0, to: w.client) }
+            default:
+                fail(w.query, rcode: DNSRCode.servFail, to: w.client)
+            }
+        }
+    }
+
+    /// Answers `query` with just an error code (SERVFAIL after a failed
+    /// lookup or forward).
+    func fail(_ query: [UInt8], rcode: UInt16, to client: Client) {
+        var out = [UInt8](repeating: 0, count: 4096)
+        let length: Int = query.withUnsafeBytes { q in
+            out.withUnsafeMutableBytes { o in
+                switch DNSResponder.parse(q) {
+                case .query(let parsed):
+                    return DNSResponder.answer(parsed, message: q, content: .rcode(rcode), soa: soa, into: o, limit: 512)
+                case .error(let h, _, let question, let edns):
+                    return DNSResponder.error(h, rcode: rcode, question: question, edns: edns, message: q, into: o, limit: 512)
+                case .drop:
+                    return 0
+                }
+            }
+        }
+        if length > 0 { out[0..<length].withUnsafeBytes { send($0, to: client) } }
+    }
+
+    // MARK: Forwarding (RFC 5452)
+
+    func forward(_ query: [UInt8], client: Client, now: Int64) {
+        guard let upstream = settings.upstream, forwards.count < settings.maxForwards else {
+            fail(query, rcode: DNSRCode.servFail, to: client)
+            return
+        }
+        var id: UInt16 = 0
+        do throws(NostrError) {
+            try withUnsafeMutableBytes(of: &id) { (p) throws(NostrError) in try Entropy.fill(p) }
+        } catch {
+            fail(query, rcode: DNSRCode.servFail, to: client)
+            return
+        }
+        var copy = query
+        copy[0] = UInt8(id >> 8)
+        copy[1] = UInt8(id & 0xFF)
+        do throws(PlatformError) {
+            // A new socket per query: the kernel picks a random source port.
+            let socket = try UDPSocket(host: SocketAddress.text(of: upstream.addressBytes), port: upstream.port)
+            let sent: Result<Bool, PlatformError> = copy.withUnsafeBytes { p in Result { () throws(PlatformError) -> Bool in try socket.send(p) } }
+            _ = try sent.get()
+            forwards.append(Forward(socket: socket, id: id, client: client, query: query,
+                                    deadline: now + settings.forwardTimeoutMilliseconds))
+        } catch {
+            if settings.verbose { log("forwarding to " + upstream.description + ": " + error.message) }
+            fail(query, rcode: DNSRCode.servFail, to: client)
+        }
+    }
+
+    /// Reads the answers of forward `k`; true when it is done (answered).
+    func receiveForward(_ k: Int) -> Bool {
+        let f = forwards[k]
+        while true {
+            let n: Int?
+            let received: Result<Int?, PlatformError> = scratch.withUnsafeMutableBytes { p in
+                Result { () throws(PlatformError) -> Int? in try f.socket.receive(into: p) }
+            }
+            do throws(PlatformError) { n = try received.get() } catch {
+                fail(f.query, rcode: DNSRCode.servFail, to: f.client)
+                return true
+            }
+            guard let n else { return false }
+            let matches: Bool = scratch.withUnsafeBytes { a in
+                f.query.withUnsafeBytes { q in Self.answerMatches(UnsafeRawBufferPointer(rebasing: a[0..<n]), id: f.id, query: q) }
+            }
+            guard matches else { continue }  // RFC 5452 §9.1: not ours; keep waiting
+            scratch[0] = f.query[0]
+            scratch[1] = f.query[1]
+            var length = n
+            if case .udp = f.client {
+                // Over UDP, never more than the client can take.
+                if let limit = f.query.withUnsafeBytes({ q -> Int? in
+                    if case .query(let parsed) = DNSResponder.parse(q) { return parsed.edns?.effectivePayloadSize ?? 512 }
+                    return nil
+                }), length > limit {
+                    fail(f.query, rcode: DNSRCode.servFail, to: f.client)
+                    return true
+                }
+            }
+            length = n
+            Array(scratch[0..<length]).withUnsafeBytes { send($0, to: f.client) }
+            f.socket.close()
+            return true
+        }
+    }
+
+    /// RFC 5452 §9.1: a response with our ID and the question we asked
+    /// (name compared case-insensitively, type, class).
+    static func answerMatches(_ answer: UnsafeRawBufferPointer, id: UInt16, query: UnsafeRawBufferPointer) -> Bool {
+        guard var a = try? DNSMessageReader(answer), var q = try? DNSMessageReader(query),
+              a.header.isResponse, a.header.id == id, a.header.questionCount == 1,
+              let qa = try? a.nextQuestion(), let qq = try? q.nextQuestion(),
+              qa.type == qq.type, qa.rawClass == qq.rawClass else { return false }
+        var flat = [UInt8](repeating: 0, count: 256)
+        let n = flat.withUnsafeMutableBytes { q.copyName(qq.name, into: $0) }
+        return flat[0..<n].withUnsafeBytes { a.name(qa.name, equals: $0) }
+    }
+
+    // MARK: TCP (RFC 7766)
+
+    func accept(_ listener: TCPListener, now: Int64) {
+        while true {
+            let next: (fd: Int32, peer: SocketAddress)?
+            do throws(PlatformError) { next = try listener.accept() } catch {
+                if settings.verbose { log(error.message) }
+                return
+            }
+            guard let (fd, peer) = next else { return }
+            if connections.count >= settings.maxConnections, let oldest = connections.min(by: { $0.lastActive < $1.lastActive }) {
+                close(oldest)
+            }
+            nextConnectionID += 1
+            connections.append(Connection(id: nextConnectionID, stream: StreamConnection(accepted: fd, peer: peer), now: now))
+        }
+    }
+
+    func serve(_ c: Connection, now: Int64) {
+        c.lastActive = now
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !c.closed {
+            let n: Int?
+            let received: Result<Int?, PlatformError> = chunk.withUnsafeMutableBytes { p in
+                Result { () throws(PlatformError) -> Int? in try c.stream.read(into: p) }
+            }
+            do throws(PlatformError) { n = try received.get() } catch {
+                close(c)
+                return
+            }
+            guard let n else { break }
+            if n == 0 { close(c); return }
+            c.input.append(contentsOf: chunk[0..<n])
+            // RFC 1035 §4.2.2: each message is preceded by its length.
+            while c.input.count >= 2 {
+                let length = Int(c.input[0]) << 8 | Int(c.input[1])
+                guard c.input.count >= 2 + length else { break }
+                let query = Array(c.input[2..<(2 + length)])
+                c.input.removeFirst(2 + length)
+                let outcome: Outcome = query.withUnsafeBytes { q in
+                    scratch.withUnsafeMutableBytes { out in
+                        respond(q, tcp: true, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<65_535]), now: now)
+                    }
+                }
+                switch outcome {
+                case .reply(let length):
+                    Array(scratch[0..<length]).withUnsafeBytes { send($0, to: .tcp(c.id)) }
+                case .drop:
+                    close(c)  // not worth an answer: end the connection (RFC 7766 §8)
+                    return
+                case .wait(let key):
+                    wait(key, .tcp(c.id), query)
+                case .forward:
+                    forward(query, client: .tcp(c.id), now: now)
+                }
+            }
+        }
+        flush(c)
+    }
+
+    func flush(_ c: Connection) {
+        while !c.output.isEmpty && !c.closed {
+            let written: Int
+            let result: Result<Int, PlatformError> = c.output.withUnsafeBytes { p in
+                Result { () throws(PlatformError) -> Int in try c.stream.write(p) }
+            }
+            do throws(PlatformError) { written = try result.get() } catch {
+                close(c)
+                return
+            }
+            if written == 0 { return }
+            c.output.removeFirst(written)
+        }
+    }
+
+    func close(_ c: Connection) {
+        c.closed = true
+        c.stream.close()
+        connections.removeAll { $0 === c }
+        waiting.removeAll { w in
+            if case .tcp(let id) = w.client { return id == c.id }
+            return false
+        }
+    }
+
+    // MARK: Timers
+
+    func expire(now: Int64) {
+        var k = 0
+        while k < forwards.count {
+            if now >= forwards[k].deadline {
+                let f = forwards.remove(at: k)
+                f.socket.close()
+                fail(f.query, rcode: DNSRCode.servFail, to: f.client)
+            } else {
+                k += 1
+            }
+        }
+        for c in connections where now - c.lastActive >= settings.tcpIdleMilliseconds {
+            let busy = waiting.contains { w in
+                if case .tcp(let id) = w.client { return id == c.id }
+                return false
+            } || forwards.contains { f in
+                if case .tcp(let id) = f.client { return id == c.id }
+                return false
+            }
+            if !busy { close(c) }
+        }
+    }
+}
