@@ -1,3 +1,4 @@
+import CPlatform
 import NostrCore
 
 /// Which interfaces the mDNS responder serves (`mdns --interface NAME`...).
@@ -5,9 +6,9 @@ public enum MDNSInterfaceSelection {
     /// With no names: every interface that is up, multicast-capable and not
     /// loopback (RFC 6762 is link-local; loopback is served only when named,
     /// e.g. for tests, as avahi never serves it). With names: exactly those,
-    /// each of which must exist and be up (`.notFound` otherwise). An
-    /// interface with no IPv4 or IPv6 address is still served (it may gain
-    /// one), but it then has nothing of its own to announce.
+    /// each of which must exist and be up.
+    /// A named interface without any IPv4 or IPv6 address is `.io` with
+    /// ENODEV ("No such device"), one that is down `.io` with ENETDOWN.
     public static func select(_ names: [String], from addresses: [InterfaceAddress]) throws(PlatformError) -> [MDNSInterface] {
         var out: [MDNSInterface] = []
         func add(_ a: InterfaceAddress) {
@@ -25,10 +26,10 @@ public enum MDNSInterfaceSelection {
         for name in names {
             let matching = addresses.filter { $0.interface.utf8.elementsEqual(name.utf8) }
             guard !matching.isEmpty else {
-                throw PlatformError(.notFound, path: "interface " + name, detail: "no such interface with an IPv4 or IPv6 address")
+                throw PlatformError(.io, errno: ENODEV, path: "interface " + name)
             }
             guard matching.contains(where: { $0.isUp }) else {
-                throw PlatformError(.io, path: "interface " + name, detail: "the interface is down")
+                throw PlatformError(.io, errno: ENETDOWN, path: "interface " + name)
             }
             for a in matching where a.isUp && a.index != 0 { add(a) }
         }

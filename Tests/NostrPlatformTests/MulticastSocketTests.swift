@@ -99,9 +99,10 @@ import Testing
         #expect(named.map { $0.name } == ["lo"])
         #expect(named[0].isLoopback)
         let missing = platformError { () throws(PlatformError) in _ = try MDNSInterfaceSelection.select(["nope0"], from: all) }
-        #expect(missing?.code == .notFound)
+        #expect(missing?.errno == ENODEV)
+        #expect(missing?.message.contains("interface nope0") == true)
         let isDown = platformError { () throws(PlatformError) in _ = try MDNSInterfaceSelection.select(["wlan0"], from: all) }
-        #expect(isDown != nil)
+        #expect(isDown?.errno == ENETDOWN)
     }
 
     @Test func realInterfacesHavePrefixLengths() throws {
