@@ -302,3 +302,15 @@ def test_no_command_runs_the_responder_on_every_multicast_interface_but_loopback
         assert [a["addr"] for a in answers(got["replies"][0], name, 1)] == [A]
     finally:
         proc.stop()
+
+
+def test_known_answer_suppression_with_a_querier_that_already_knows(link, responder):
+    time.sleep(2.2)  # past the announcements' rate-limit window
+    known = mdns_rig.tool(link.b, "query", B, responder.name + ".", "A", "--port", 5353, "--known", f"{A}:120",
+                          "--wait", 1.0)
+    assert not [r for r in known["replies"] if answers(r, responder.name, 1)], known
+    mdns_rig.wait_for_log(responder.proc, "known-answer suppression", timeout=5)
+    # Half the TTL left is no longer enough: answered.
+    stale = mdns_rig.tool(link.b, "query", B, responder.name + ".", "A", "--port", 5353, "--known", f"{A}:59",
+                          "--wait", 1.0)
+    assert [r for r in stale["replies"] if answers(r, responder.name, 1)], stale
