@@ -96,8 +96,9 @@ public struct MDNSOutcome: Sendable {
 /// to on-link sources (§11); legacy unicast (§6.7) with the query's ID and
 /// questions and TTLs ≤ 10 s; QU (§5.4) and unicast queries to 5353
 /// (§5.5) answered by unicast; multicast answers with the cache-flush bit
-/// (§10.2; every `<npub>.local` record is unique: the name belongs to the
-/// key); known-answer suppression (§7.1); at most one multicast of a
+/// (§10.2) for the own records, which are unique, and without it for an
+/// npub's relayed records, which are shared (its owner may answer on the
+/// link too); known-answer suppression (§7.1); at most one multicast of a
 /// record per interface per second (§6) except in probe defence (§8.1);
 /// NSEC (§6.1) for the types a known name lacks; ID 0 and no questions in
 /// multicast answers (§18.1, §6); unique answers sent at once (§6: no
@@ -115,7 +116,7 @@ public struct MDNSResponder {
     /// Per-packet lists, reused (capacity kept) so that answering does not allocate.
     var scratchQuestions: [(question: DNSQuestion, subject: Subject)] = []
     var scratchKnown: [(subject: Subject, address: IPAddress, ttl: UInt32)] = []
-    var scratchAdditional: [(name: [UInt8], addresses: [IPAddress], ttl: UInt32, wanted: AddressTypes)] = []
+    var scratchAdditional: [(name: [UInt8], addresses: [IPAddress], ttl: UInt32, wanted: AddressTypes, rawClass: UInt16)] = []
     var scratchFlat = [UInt8](repeating: 0, count: DNSLimits.maxName)
     /// `<own npub>.local` as a flat wire name.
     let ownName: [UInt8]
@@ -321,13 +322,17 @@ public struct MDNSResponder {
         return outcome
     }
 
-    /// §9: a response with the own name and an address that is not one of
-    /// this host's is a conflict.
+    /// §9: a response with a unique (cache-flush) record of the own name
+    /// and an address that is not one of this host's is a conflict. Shared
+    /// records (no cache-flush bit), such as another nostr-dns relaying
+    /// this npub's published addresses, are not.
     mutating func readResponse(_ reader: inout DNSMessageReader, interface i: Int, now: Int64,
                                _ outcome: inout MDNSOutcome) throws(NostrError) {
         var conflict = false
         while let r = try reader.nextRecord() {
-            guard r.type == DNSType.a || r.type == DNSType.aaaa, r.dnsClass == DNSClass.in, r.ttl > 0 else { continue }
+            guard r.type == DNSType.a || r.type == DNSType.aaaa, r.dnsClass == DNSClass.in, r.ttl > 0, r.cacheFlush else {
+                continue
+            }
             let isOwn = ownName.withUnsafeBytes { reader.name(r.name, equals: $0) }
             guard isOwn else { continue }
             let address = try IPAddress(bytes: reader.rdata(of: r))
@@ -344,6 +349,11 @@ public struct MDNSResponder {
         case own
         case other(Bytes32)
         case foreign
+
+        var isOwn: Bool {
+            if case .own = self { return true }
+            return false
+        }
     }
 
     /// What `name` asks about. Names seen recently are matched against
@@ -540,7 +550,6 @@ public struct MDNSResponder {
         var answered = 0
         var sawPending = false, sawAbsent = false, sawProbing = false, sawLimited = false, sawKnown = false
         scratchAdditional.removeAll(keepingCapacity: true)
-        let rawClass = MDNSRules.answerClass(unique: true, route: route)
         for q in scratchQuestions {
             let addresses: [IPAddress]
             let ttl: UInt32
@@ -575,6 +584,10 @@ public struct MDNSResponder {
                 continue
             }
             let name = wireName(owner)
+            // The own records are unique (§10.2: cache-flush); an npub's
+            // published addresses are shared: its owner may be on the link
+            // answering with its own, and must not see a conflict.
+            let rawClass = MDNSRules.answerClass(unique: q.subject.isOwn, route: route)
             let answerTTL = MDNSRules.ttl(ttl, for: route)
             let wanted = AddressTypes(question: q.question.type)
             var asked = AddressTypes.none
@@ -626,7 +639,7 @@ public struct MDNSResponder {
                     }
                 }
             } else if wrote > 0 && wanted != AddressTypes(bits: 3) {
-                scratchAdditional.append((name, addresses, answerTTL, wanted))
+                scratchAdditional.append((name, addresses, answerTTL, wanted, rawClass))
             }
             answered += wrote
         }
@@ -640,9 +653,9 @@ public struct MDNSResponder {
                     try extra.name.withBytes { (nm) throws(NostrError) in
                         if Self.has(extra.addresses, other) {
                             try appendAddresses(&w, .additional, name: nm, addresses: extra.addresses, type: other,
-                                                rawClass: rawClass, ttl: extra.ttl)
+                                                rawClass: extra.rawClass, ttl: extra.ttl)
                         } else {
-                            try w.appendNSEC(.additional, name: nm, rawClass: rawClass, ttl: extra.ttl,
+                            try w.appendNSEC(.additional, name: nm, rawClass: extra.rawClass, ttl: extra.ttl,
                                              types: Self.types(extra.addresses))
                         }
                     }

@@ -204,6 +204,9 @@ import Testing
         #expect(items.contains { $0.2 == DNSType.a && $0.4 == [203, 0, 113, 7] })
         #expect(items.contains { $0.2 == DNSType.aaaa && $0.4.count == 16 })
         #expect(items.allSatisfy { $0.1.lowercased() == Self.name(Self.otherKey) + "." })
+        // Relayed records are shared: no cache-flush bit, so the npub's owner,
+        // if it is on the link, sees no conflict with its own unique records.
+        #expect(items.allSatisfy { $0.3 == 1 })
     }
 
     @Test func namesThatAreNotNpubsAreIgnored() {
@@ -250,6 +253,20 @@ import Testing
         let (o, _) = Self.handle(&r, Array(buffer[0..<n]))
         #expect(o.conflict)
         #expect(!r.claims[0].mayAnswer)
+        // The same address in a shared record (no cache-flush: a host relaying
+        // the npub's published addresses) is not a conflict.
+        var (r3, _) = Self.claimed()
+        var shared = [UInt8](repeating: 0, count: 512)
+        let m = shared.withUnsafeMutableBytes { b -> Int in
+            var w = DNSMessageWriter(buffer: b, limit: 512)
+            w.header.isResponse = true
+            DNSFixtures.flat(Self.name(Self.ownKey)).withUnsafeBytes { f in
+                try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: 1, ttl: 120, rdata: UnsafeRawBufferPointer(start: [UInt8]([10, 0, 0, 9]), count: 4))
+            }
+            return w.finish()
+        }
+        let (o3, _) = Self.handle(&r3, Array(shared[0..<m]))
+        #expect(!o3.conflict && r3.claims[0].mayAnswer)
         // Its own announcement looped back is not a conflict.
         var (r2, sent) = Self.claimed()
         let (o2, _) = Self.handle(&r2, sent[3].bytes)
