@@ -101,8 +101,12 @@ public struct MDNSOutcome: Sendable {
 /// link too); known-answer suppression (§7.1); at most one multicast of a
 /// record per interface per second (§6) except in probe defence (§8.1);
 /// NSEC (§6.1) for the types a known name lacks; ID 0 and no questions in
-/// multicast answers (§18.1, §6); unique answers sent at once (§6: no
-/// random delay for unique records).
+/// multicast answers (§18.1, §6); answers sent at once. (§6 asks for a
+/// random 20–120 ms delay before multicasting shared records, against
+/// collisions between responders; not done yet: relayed records are
+/// multicast at once too. Not done either: the TC bit's wait for more
+/// known answers, §7.2, and duplicate question/answer suppression, §7.3
+/// and §7.4.)
 public struct MDNSResponder {
     public let ownKey: Bytes32
     public private(set) var interfaces: [MDNSInterface]
