@@ -1,7 +1,7 @@
 """Benchmark of `nostr-dns mdns` against avahi-daemon 0.8 and python-zeroconf
-0.154, side by side in one run, on one veth link between two network
-namespaces (Tests/interop/mdns_rig.py): the three responders share host A's
-port 5353 (SO_REUSEPORT), the querier is on host B.
+0.154, side by side in one run, in network namespaces: each responder on a
+host of its own, each host on its own veth link to the querier's host B
+(so a query wakes only the responder it is for).
 
 - Idle resident memory (VmRSS from /proc/PID/status, after the responders
   have started, probed and announced, and answered the measured queries):
@@ -52,9 +52,12 @@ AVAHI_NAME = "avahi-a.local."
 QUERIER = r"""
 import json, select, socket, sys, time
 import dns.message, dns.flags
-ifaddr, rounds = sys.argv[1], int(sys.argv[2])
-names = sys.argv[3:]
+rounds = int(sys.argv[1])
+pairs = [a.split("=") for a in sys.argv[2:]]
+names = [n for n, _ in pairs]
+via = dict(pairs)
 def once(name):
+    ifaddr = via[name]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ifaddr))
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
@@ -117,10 +120,25 @@ def main():
     env = {k: v for k, v in os.environ.items() if k not in ("NOSTR_DNS_KEY", "NOSTR_DNS_RELAYS")}
     env["HOME"] = str(work)
     env["XDG_CONFIG_HOME"] = str(work / ".config")
-    link = mdns_rig.Link()
+    # A star: host B (the querier) has one veth link to each responder's host,
+    # so a query wakes only the responder it is for (three daemons sharing one
+    # port would all wake for every query, and the order the kernel wakes
+    # them in would favour one).
+    b = peers.Netns("qB")
+    hosts = []
+    for k in range(3):
+        a = peers.Netns(f"r{k}")
+        a.ip("link", "add", f"veth-{k}a", "type", "veth", "peer", "name", f"veth-{k}b")
+        a.ip("link", "set", f"veth-{k}b", "netns", b.name)
+        a.ip("addr", "add", f"198.18.{k}.1/24", "dev", f"veth-{k}a")
+        b.ip("addr", "add", f"198.18.{k}.2/24", "dev", f"veth-{k}b")
+        a.ip("link", "set", f"veth-{k}a", "up")
+        b.ip("link", "set", f"veth-{k}b", "up")
+        hosts.append(a)
+    ours_ns, avahi_ns, zc_ns = hosts
     procs = []
     try:
-        relay = peers.NostrRelay(work / "relay", netns=link.a).start()
+        relay = peers.NostrRelay(work / "relay", netns=ours_ns).start()
         procs.append(relay)
         keydir = work / "keys"
         keydir.mkdir(mode=0o700)
@@ -133,29 +151,29 @@ def main():
 
         host_keys, pub_keys = Keys.generate(), Keys.generate()
         npub_name = pub_keys.public_key().to_bech32() + ".local."
-        pub = subprocess.run(link.a.exec_argv([binary, "--relay", relay.url, "--key", key_file("pub", pub_keys),
+        pub = subprocess.run(ours_ns.exec_argv([binary, "--relay", relay.url, "--key", key_file("pub", pub_keys),
                                                "publish-ip", "--ip", "203.0.113.7"]),
                              capture_output=True, text=True, env=env, timeout=60)
         assert pub.returncode == 0, pub.stderr
 
         def start_ours(bin_path: Path, tag: str):
-            p = peers.Proc(f"nostr-dns-{tag}", link.a.exec_argv([bin_path, "--relay", relay.url, "--key",
-                                                                 key_file(f"host-{tag}", host_keys), "mdns",
-                                                                 "--interface", "veth-a"]),
+            p = peers.Proc(f"nostr-dns-{tag}", ours_ns.exec_argv([bin_path, "--relay", relay.url, "--key",
+                                                                  key_file(f"host-{tag}", host_keys), "mdns",
+                                                                  "--interface", "veth-0a"]),
                            work / f"nostr-dns-{tag}.log", env=env)
             mdns_rig.wait_for_log(p, "with no conflict; announcing", timeout=30)
             return p
 
         ours = start_ours(binary, "main")
         procs.append(ours)
-        avahi_host = mdns_rig.AvahiHost(link.a, work / "avahi", "veth-a", host_name="avahi-a")
+        avahi_host = mdns_rig.AvahiHost(avahi_ns, work / "avahi", "veth-1a", host_name="avahi-a")
         avahi = avahi_host.proc
         procs.append(avahi)
-        zc = peers.Proc("zeroconf", link.a.exec_argv([
+        zc = peers.Proc("zeroconf", zc_ns.exec_argv([
             peers.PYTHON, "-c",
             "import socket,time; from zeroconf import Zeroconf,ServiceInfo,IPVersion; "
-            f"z=Zeroconf(interfaces=['{mdns_rig.A_ADDR}'],ip_version=IPVersion.V4Only); "
-            f"i=ServiceInfo('_b._udp.local.','zcbench._b._udp.local.',addresses=[socket.inet_aton('{mdns_rig.A_ADDR}')],"
+            "z=Zeroconf(interfaces=['198.18.2.1'],ip_version=IPVersion.V4Only); "
+            "i=ServiceInfo('_b._udp.local.','zcbench._b._udp.local.',addresses=[socket.inet_aton('198.18.2.1')],"
             f"port=9,server='{ZC_NAME}'); z.register_service(i); print('registered',flush=True); time.sleep(3600)"]),
             work / "zc.log")
         procs.append(zc)
@@ -163,13 +181,12 @@ def main():
         time.sleep(2.5)  # avahi's own probing and announcing
 
         # Warm up: the npub into our cache (first query starts the lookup), one each for the others.
-        warm = subprocess.run(link.b.exec_argv([peers.PYTHON, "-c", QUERIER, mdns_rig.B_ADDR, "3",
-                                                npub_name, AVAHI_NAME, ZC_NAME]),
+        targets = [f"{npub_name}=198.18.0.2", f"{AVAHI_NAME}=198.18.1.2", f"{ZC_NAME}=198.18.2.2"]
+        warm = subprocess.run(b.exec_argv([peers.PYTHON, "-c", QUERIER, "3", *targets]),
                               capture_output=True, text=True, timeout=120)
         assert warm.returncode == 0, warm.stderr
         time.sleep(1.0)
-        r = subprocess.run(link.b.exec_argv([peers.PYTHON, "-c", QUERIER, mdns_rig.B_ADDR, str(rounds),
-                                             npub_name, AVAHI_NAME, ZC_NAME]),
+        r = subprocess.run(b.exec_argv([peers.PYTHON, "-c", QUERIER, str(rounds), *targets]),
                            capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, r.stderr
         samples = json.loads(r.stdout)
@@ -224,7 +241,8 @@ def main():
     finally:
         for p in reversed(procs):
             p.stop()
-        link.delete()
+        for ns in (*hosts, b):
+            ns.delete()
 
 
 if __name__ == "__main__":
