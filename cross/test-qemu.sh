@@ -16,7 +16,8 @@
 # Checks: `--key PATH whoami` exits 0 on both with byte-identical stdout, which
 # is the contract's four lines (npub, hex public key, <npub>.nostr,
 # <npub>.local) for the test key; `--version` is identical on both; a bad
-# command line exits 2 on both. Ends with `cross-qemu: N passed, M failed`
+# command line exits 2 on both; events signed by one verify on the other; the
+# cross binary answers dig as the DNS server (`dns`, UDP and TCP). Ends with `cross-qemu: N passed, M failed`
 # and exits 1 if anything failed.
 set -euo pipefail
 
@@ -206,6 +207,34 @@ STDIN="$WORK/tampered.json" run cross-tampered "$CROSS_BIN" event verify
 check "cross: a tampered event fails to verify (exit 1)" rc_is cross-tampered 1
 if ! rc_is host-verify 0 || ! rc_is cross-verify 0 || ! rc_is cross-tampered 1; then
     show cross-sign; show host-sign; show host-verify; show cross-verify; show cross-tampered
+fi
+
+# The cross binary as the DNS server (`dns`), asked by dig over UDP and TCP:
+# the zone's SOA, an answer for an npub that is not valid (NXDOMAIN with the
+# SOA, no relay needed), and the test npub with no relay reachable (SERVFAIL
+# after --timeout). Named answers from real relays: Tests/interop/qemu-cross.sh.
+if command -v dig >/dev/null 2>&1; then
+    DNS_PORT=$(( 20000 + RANDOM % 20000 ))
+    env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C "${runner[@]}" "$CROSS_BIN" --relay ws://127.0.0.1:1 \
+        dns --listen "127.0.0.1:$DNS_PORT" --no-cache --timeout 1 > "$WORK/cross-dns.out" 2> "$WORK/cross-dns.err" &
+    dns_pid=$!
+    for _ in $(seq 1 100); do
+        dig @127.0.0.1 -p "$DNS_PORT" nostr. SOA +short +time=1 +tries=1 2>/dev/null | grep -q '^nostr\. ' && break
+        sleep 0.2
+    done
+    dig_has() {   # dig_has PATTERN DIG-ARGS...
+        local pattern="$1"; shift
+        dig @127.0.0.1 -p "$DNS_PORT" +time=5 +tries=1 "$@" 2>&1 | grep -q "$pattern"
+    }
+    check "cross dns: nostr. SOA over UDP" dig_has '^nostr\. hostmaster\.nostr\. ' nostr. SOA +short
+    check "cross dns: nostr. SOA over TCP" dig_has '^nostr\. hostmaster\.nostr\. ' nostr. SOA +short +tcp
+    check "cross dns: a bad npub is NXDOMAIN" dig_has 'status: NXDOMAIN' npub1notakey.nostr A
+    check "cross dns: the NXDOMAIN has the SOA in authority" dig_has '^nostr\..*SOA' npub1notakey.nostr A +noall +authority
+    check "cross dns: an npub with no relay reachable is SERVFAIL" dig_has 'status: SERVFAIL' "$TEST_NPUB.nostr" A
+    check "cross dns: other names are REFUSED (no --upstream)" dig_has 'status: REFUSED' example.com A
+    kill "$dns_pid" 2>/dev/null; wait "$dns_pid" 2>/dev/null || true
+else
+    echo "skip cross dns: dig not installed (Tests/setup.sh installs bind9-dnsutils)"
 fi
 
 echo "cross-qemu: $passed passed, $failed failed"

@@ -229,6 +229,15 @@ static inline int nd_bind_socket(int family, int datagram, const void *address, 
     int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (datagram) {
+        /* Room for bursts of queries (and their answers) between two reads:
+         * the kernel's default (about 200 kB) drops queries when a burst
+         * outruns one poll turn; the kernel caps this at net.core.rmem_max
+         * / wmem_max. */
+        int size = 1 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
     if (bind(fd, (const struct sockaddr *)address, (socklen_t)length) != 0
         || (!datagram && listen(fd, backlog) != 0)) {
         int e = errno;

@@ -144,3 +144,40 @@ public enum NostrZone {
         return key
     }
 }
+
+extension NostrZone {
+    /// Label texts made before, so that a name whose label is longer than
+    /// Swift's inline strings (15 bytes) does not allocate a new String on
+    /// every query: a direct-mapped table of 256 slots keyed by the label's
+    /// lowercase bytes. The first query for a label allocates; later ones
+    /// reuse the text.
+    public struct LabelMemo {
+        static let slots = 256
+        var keys: [[UInt8]]
+        var texts: [String]
+
+        public init() {
+            keys = Array(repeating: [], count: Self.slots)
+            texts = Array(repeating: "", count: Self.slots)
+        }
+
+        /// `NostrZone.labelText(name, labelLength:)`, from the table when it is there.
+        public mutating func text(_ name: UnsafeRawBufferPointer, labelLength: Int) -> String {
+            if labelLength <= 16 { return NostrZone.labelText(name, labelLength: labelLength) }  // inline: no allocation
+            var hash: UInt32 = 2_166_136_261  // FNV-1a
+            for i in 0..<labelLength { hash = (hash ^ UInt32(DNSWire.lower(name[i]))) &* 16_777_619 }
+            let slot = Int(hash % UInt32(Self.slots))
+            if keys[slot].count == labelLength {
+                var same = true
+                keys[slot].withUnsafeBufferPointer { k in
+                    for i in 0..<labelLength where k[i] != DNSWire.lower(name[i]) { same = false; break }
+                }
+                if same { return texts[slot] }
+            }
+            let text = NostrZone.labelText(name, labelLength: labelLength)
+            keys[slot] = (0..<labelLength).map { DNSWire.lower(name[$0]) }
+            texts[slot] = text
+            return text
+        }
+    }
+}

@@ -254,7 +254,7 @@ public struct ResolverEntry: Sendable {
     /// For address entries: the addresses (IPv4 first).
     public internal(set) var addresses: [IPAddress] = []
     /// For TLS entries: one key per service.
-    public internal(set) var tlsKeys: [CachedTLSKey] = []
+    public var tlsKeys: [CachedTLSKey] { tls?.keys ?? [] }
     /// Seconds this entry stays fresh after `confirmedAt`.
     public internal(set) var ttl: UInt32 = 60
     /// When a relay last confirmed it (unix seconds).
@@ -270,8 +270,11 @@ public struct ResolverEntry: Sendable {
     /// Tests/bench/dns-memory.sh).
     var signed: CompactEvent?
     var signedAt: Int64 = 0
-    /// TLS entries: one record per service.
-    var services: [StoredRecord] = []
+    /// TLS entries: the keys and one record per service, boxed, so that
+    /// address entries (most of them) carry one pointer for it, not two
+    /// arrays. Replaced, never changed in place: entries are values.
+    var tls: TLSRecords?
+    var services: [StoredRecord] { tls?.services ?? [] }
 
     init(now: Int64) {
         confirmedAt = now
@@ -296,12 +299,14 @@ public struct ResolverEntry: Sendable {
             expiresAt = r.expiresAt ?? Int64.max
             return true
         }
+        var services = self.services
         if let i = services.firstIndex(where: { RecordTags.equal($0.label, r.label) }) {
             services[i] = r
         } else {
             guard services.count < Self.maxRecords else { return false }
             services.append(r)
         }
+        tls = TLSRecords(keys: tlsKeys, services: services)
         expiresAt = Int64.max
         for s in services { if let e = s.expiresAt { expiresAt = min(expiresAt, e) } }
         return true
@@ -345,8 +350,10 @@ public struct ResolverEntry: Sendable {
             } else {
                 return
             }
-            tlsKeys.removeAll { RecordTags.equal($0.service, service) }
-            if let key { tlsKeys.append(key) }
+            var keys = tlsKeys
+            keys.removeAll { RecordTags.equal($0.service, service) }
+            if let key { keys.append(key) }
+            tls = TLSRecords(keys: keys, services: services)
             ttl = tlsTTL
         }
     }
@@ -374,6 +381,16 @@ public struct ResolverEntry: Sendable {
         }
         let s = String(decoding: scheme, as: UTF8.self)
         return RecordTags.equal(s, "https") || RecordTags.equal(s, "wss") ? 443 : nil
+    }
+}
+
+/// The TLS part of an entry (see `ResolverEntry.tls`).
+final class TLSRecords: @unchecked Sendable {
+    let keys: [CachedTLSKey]
+    let services: [StoredRecord]
+    init(keys: [CachedTLSKey], services: [StoredRecord]) {
+        self.keys = keys
+        self.services = services
     }
 }
 

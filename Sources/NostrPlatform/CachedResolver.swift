@@ -65,7 +65,6 @@ public final class CachedResolver {
 
     var inflight: [ResolverKey: Inflight] = [:]
     var followed: [[Bytes32]] = []
-    var followedSet: Set<Bytes32> = []
     var followDirty: [Bool] = []
     var events: [ResolverEvent] = []
     var counter: UInt64 = 0
@@ -162,8 +161,13 @@ public final class CachedResolver {
 
     // MARK: Following
 
+    /// Adds `author` to the last follow chunk (a new one when it is full).
+    /// Membership is a scan of the chunks, not a set: it runs once per new
+    /// name, and a set of every author would cost memory per name.
     func follow(_ author: Bytes32) {
-        guard !followedSet.contains(author) else { return }
+        let full = followed.count >= maxFollowSubscriptions && (followed.last?.count ?? 0) >= followChunk
+        if full { return }
+        for chunk in followed where chunk.contains(author) { return }
         if followed.last.map({ $0.count >= followChunk }) ?? true {
             guard followed.count < maxFollowSubscriptions else { return }
             followed.append([])
@@ -171,7 +175,6 @@ public final class CachedResolver {
         }
         followed[followed.count - 1].append(author)
         followDirty[followed.count - 1] = true
-        followedSet.insert(author)
     }
 
     /// (Re)sends the follow subscriptions that changed. `since` an hour

@@ -82,6 +82,9 @@ final class DNSServer {
         case forward
     }
 
+    /// Unsent answers allowed per TCP connection.
+    static let maxTCPOutput = 256 * 1024
+
     let settings: Settings
     let resolver: CachedResolver
     var udp: [UDPServerSocket] = []
@@ -94,6 +97,15 @@ final class DNSServer {
     /// Scratch for TCP answers, forwarded answers and waiting queries.
     var scratch = [UInt8](repeating: 0, count: 65_535 + 2)
     var soa = DNSResponder.SOA()
+    /// Long label texts kept, so their queries do not allocate.
+    var labels = NostrZone.LabelMemo()
+    /// The last name classified (wire form, as asked) and its zone:
+    /// `NostrZone.classify` is a pure function of the bytes, and a client
+    /// asking one name again (the usual case under load) skips decoding
+    /// its npub.
+    let lastName = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+    var lastNameLength = -1
+    var lastZone = NostrZoneName.outside
     var nextSave: Int64 = 0
 
     init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
@@ -166,7 +178,9 @@ final class DNSServer {
         var wake = nextSave
         if let r = resolver.nextDeadline() { wake = min(wake, r) }
         for f in forwards { wake = min(wake, f.deadline) }
-        for c in connections { wake = min(wake, c.lastActive + settings.tcpIdleMilliseconds) }
+        // A connection past its idle time but still waiting for an answer is
+        // looked at again in half a second, not in a busy loop.
+        for c in connections { wake = min(wake, max(c.lastActive + settings.tcpIdleMilliseconds, now + 500)) }
         return wake
     }
 
@@ -175,7 +189,35 @@ final class DNSServer {
         do throws(PlatformError) { try resolver.save(path: path) } catch { log("cannot save the cache: " + error.message) }
     }
 
+    deinit { lastName.deallocate() }
+
     // MARK: Answers
+
+    /// `NostrZone.classify(name)`, remembered for the last name.
+    func classify(_ name: UnsafeRawBufferPointer) -> NostrZoneName {
+        let n = name.count
+        if n == lastNameLength, let base = name.baseAddress {
+            var i = 0
+            var same = true
+            while i + 8 <= n {
+                if base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    != lastName.loadUnaligned(fromByteOffset: i, as: UInt64.self) { same = false; break }
+                i += 8
+            }
+            while same && i < n {
+                if base.load(fromByteOffset: i, as: UInt8.self) != lastName.load(fromByteOffset: i, as: UInt8.self) { same = false }
+                i += 1
+            }
+            if same { return lastZone }
+        }
+        let zone = NostrZone.classify(name)
+        if n <= 256, let base = name.baseAddress {
+            lastName.copyMemory(from: base, byteCount: n)
+            lastNameLength = n
+            lastZone = zone
+        }
+        return zone
+    }
 
     /// The answer to one query, written into `out`.
     func respond(_ message: UnsafeRawBufferPointer, tcp: Bool, into out: UnsafeMutableRawBufferPointer, now: Int64) -> Outcome {
@@ -196,7 +238,7 @@ final class DNSServer {
                 guard let reader = try? DNSMessageReader(message) else { return .drop }
                 let n = reader.copyName(query.question.name, into: scratch)
                 let name = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
-                let zone = NostrZone.classify(name)
+                let zone = classify(name)
                 if case .outside = zone {
                     if settings.upstream != nil { return .forward }
                     return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
@@ -216,7 +258,7 @@ final class DNSServer {
                 case .apex:
                     content = .apex
                 case .addresses(let author, let labelLength):
-                    let key = ResolverKey.addresses(author, label: NostrZone.labelText(name, labelLength: labelLength))
+                    let key = ResolverKey.addresses(author, label: labels.text(name, labelLength: labelLength))
                     switch resolver.lookup(key, now: now) {
                     case .pending:
                         return .wait(key)
@@ -282,6 +324,9 @@ final class DNSServer {
             _ = try? udp[index].send(answer, to: address)
         case .tcp(let id):
             guard let c = connections.first(where: { $0.id == id }), !c.closed else { return }
+            // A client that sends queries but does not read its answers is
+            // cut off rather than buffered for without bound.
+            guard c.output.count < Self.maxTCPOutput else { close(c); return }
             c.output.append(UInt8(answer.count >> 8))
             c.output.append(UInt8(answer.count & 0xFF))
             c.output.append(contentsOf: answer)

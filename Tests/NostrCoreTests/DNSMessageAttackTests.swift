@@ -84,6 +84,21 @@ import Testing
         }
     }
 
+    @Test func labelLengthOver63IsRefused() {
+        // RFC 1035 §2.3.4: labels are 63 octets or less. A length octet of
+        // 64–191 has a reserved type in its top bits (0b01, 0b10): refused
+        // before any octet of the "label" is read.
+        for length: UInt8 in [64, 100, 127, 128, 191] {
+            let m = F.header() + [length] + Array(repeating: 0x61, count: Int(length)) + [0] + F.be16(1) + F.be16(1)
+            #expect(F.code(m) == .dnsLabelType)
+        }
+        // The writer refuses them too.
+        let long = [UInt8(64)] + Array(repeating: 0x61, count: 64) + [0]
+        #expect(errorCode { _ = try F.write { (w) throws(NostrError) in
+            try long.asName { (n) throws(NostrError) in try w.appendQuestion(n, type: 1, rawClass: 1) }
+        } } == .dnsName)
+    }
+
     @Test func labelRunningPastTheEndIsTruncated() {
         let m = F.header() + [0x3F] + Array(repeating: 0x61, count: 20)
         #expect(F.code(m) == .dnsTruncated)

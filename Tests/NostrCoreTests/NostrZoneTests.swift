@@ -49,6 +49,21 @@ import Testing
         #expect(classify(mixed + ".nostr") == .addresses(author: Self.key, labelLength: 0))
     }
 
+    @Test func labelMemoGivesTheSameTextsAsLabelText() {
+        var memo = NostrZone.LabelMemo()
+        for _ in 0..<2 {
+            for i in 0..<600 {  // more labels than slots: collisions replace entries
+                let text = "Label-Number-" + String(i) + ".Sub"
+                let flat = DNSFixtures.flat(text + "." + Self.npub + ".nostr")
+                guard case .addresses(_, let n) = flat.withUnsafeBytes({ NostrZone.classify($0) }) else {
+                    Issue.record("not an address name"); return
+                }
+                let got = flat.withUnsafeBytes { memo.text($0, labelLength: n) }
+                #expect(got == text.lowercased())
+            }
+        }
+    }
+
     @Test func servicePortsOutOfRangeAreNotTLSA() {
         #expect(classify("_0._tcp." + Self.npub + ".nostr") == .addresses(author: Self.key, labelLength: 8))
         #expect(classify("_65536._tcp." + Self.npub + ".nostr") != .tlsa(author: Self.key, port: 0))

@@ -407,3 +407,77 @@ def test_bad_command_line_prints_usage_and_exits_2(nostr_dns):
                  ["--cache", "/x", "--no-cache"], ["--cache-size", "3"]):
         proc = nostr_dns.run("dns", *args, timeout=10)
         assert proc.returncode == 2 and "usage: nostr-dns dns" in proc.stderr.decode(), show(proc)
+
+
+# ---------------------------------------------------------------------------
+# untrusted relays (ATTACKER: evil_relay.py delivers what real relays refuse)
+
+
+def test_concurrent_queries_for_one_name_make_one_relay_lookup(nostr_dns, evil_relay_factory, tmp_path):
+    keys = new_host(tmp_path)
+    from cli import address_record
+    ev = peers.event_dict(address_record(keys.keys, ip4=["192.0.2.77"], ttl=300))
+    evil = evil_relay_factory([ev])
+    s = DnsServer(nostr_dns, tmp_path / "dns", [evil.url])
+    try:
+        socks = []
+        for i in range(20):
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.settimeout(8)
+            c.sendto(dns.message.make_query(keys.name, "A").to_wire(), ("127.0.0.1", s.port))
+            socks.append(c)
+        for c in socks:
+            resp = dns.message.from_wire(c.recvfrom(4096)[0])
+            assert answers(resp, dns.rdatatype.A) == ["192.0.2.77"]
+            c.close()
+        lookups = [r for r in evil.requests() if r[1].startswith("lk")
+                   and any(keys.hex in f.get("authors", []) for f in r[2:])]
+        assert len(lookups) == 1, lookups
+    finally:
+        s.stop()
+
+
+def test_forged_records_from_a_relay_are_never_answered(nostr_dns, evil_relay_factory, tmp_path):
+    host = new_host(tmp_path)
+    from cli import address_record
+    good = peers.event_dict(address_record(host.keys, ip4=["192.0.2.88"], d="www", ttl=300))
+    forged = peers.event_dict(address_record(host.keys, ip4=["192.0.2.89"], ttl=300, created_at=int(time.time())))
+    forged["tags"] = [t if t[0] != "ip4" else ["ip4", "6.6.6.6"] for t in forged["tags"]]  # id no longer matches
+    resigned = dict(forged, sig="00" * 64)
+    evil = evil_relay_factory([forged, resigned, good])
+    s = DnsServer(nostr_dns, tmp_path / "dns", [evil.url])
+    try:
+        resp = query(host.name, "A", s.port)
+        assert resp.answer == [] and "6.6.6.6" not in resp.to_text()
+        assert answers(query(f"www.{host.name}", "A", s.port), dns.rdatatype.A) == ["192.0.2.88"]
+    finally:
+        s.stop()
+
+
+def test_tcp_connections_are_capped_and_idle_ones_closed(server, published):
+    def closed(s: socket.socket, wait: float) -> bool:
+        s.settimeout(wait)
+        try:
+            return s.recv(1) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+    first = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    time.sleep(0.2)
+    others = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(64)]
+    # 65 connections for 64 places: the least recently active (the first) is closed.
+    assert closed(first, 5)
+    # The newest still answers.
+    q = dns.message.make_query(published.name, "A")
+    dns.query.send_tcp(others[-1], q)
+    r, _ = dns.query.receive_tcp(others[-1], expiration=time.time() + 5)
+    assert answers(r, dns.rdatatype.A) == ["192.0.2.10"]
+    for s in [first, *others]:
+        s.close()
+    # RFC 7766 §6.2.3: an idle connection is closed (after 10 s here).
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    start = time.monotonic()
+    assert closed(idle, 15)
+    assert 9 <= time.monotonic() - start <= 13
+    idle.close()
