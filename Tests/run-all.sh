@@ -32,8 +32,9 @@
 #      memory with 10,000 cached names (must not exceed dnsmasq's), and heap
 #      allocations per cached answer (valgrind, release build; must be zero);
 #      the mDNS responder against avahi-daemon + dbus and python-zeroconf
-#      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus, the
-#      median answer latency for a cached name no worse than either's), and
+#      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus; the
+#      median of paired latency ratios for a cached name at most 1.1 against
+#      either), and
 #      heap allocations per answered mDNS query (valgrind, release build;
 #      none on the answer path, Tests/bench/mdns-allocations.sh)
 set -uo pipefail
