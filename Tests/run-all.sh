@@ -11,14 +11,18 @@
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
 #      with a test CA, coturn as STUN server, network namespaces; the DNS
 #      server with dig, kdig, dnspython and dnsmasq (Tests/interop/test_dns.py);
-#      then the HTTPS trust tests (Tests/interop/test_https.py): https-demo,
-#      fetch and pin against curl (--pinnedpubkey, --curves secp256k1), openssl
-#      s_client with DANE (TLSA from resolve, pin and `dig` against `nostr-dns
-#      dns`) and an openssl s_server impostor
+#      the mDNS responder against avahi-daemon (with its own dbus-daemon),
+#      avahi-resolve, nss-mdns and python-zeroconf on a veth link between two
+#      namespaces (Tests/interop/test_mdns.py); then the HTTPS trust tests
+#      (Tests/interop/test_https.py): https-demo, fetch and pin against curl
+#      (--pinnedpubkey, --curves secp256k1), openssl s_client with DANE (TLSA
+#      from resolve, pin and `dig` against `nostr-dns dns`) and an openssl
+#      s_server impostor
 #   4. Embedded aarch64 build, run under qemu and compared with the host build,
 #      then publishing and resolving through real relays (ws, wss, wsn through
-#      the gateway), answering dig as the DNS server, and the HTTPS trust tests
-#      (x509write, secp256k1 TLS), all under qemu; the
+#      the gateway), answering dig as the DNS server and python-zeroconf as
+#      the mDNS responder, and the HTTPS trust tests (x509write, secp256k1
+#      TLS), all under qemu; the
 #      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
 #      one minute more, the HTTPS tests included); cross/deploy.sh into staging roots, systemd and
 #      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
@@ -35,7 +39,13 @@
 #      (Embedded x86_64 build; QPS ratio reported against the issue's 1.5,
 #      server CPU per answer must be >= 1.1 times better than dnsmasq's), resident
 #      memory with 10,000 cached names (must not exceed dnsmasq's), and heap
-#      allocations per cached answer (valgrind, release build; must be zero)
+#      allocations per cached answer (valgrind, release build; must be zero);
+#      the mDNS responder against avahi-daemon + dbus and python-zeroconf
+#      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus; the
+#      median of paired latency ratios for a cached name at most 1.1 against
+#      either), and
+#      heap allocations per answered mDNS query (valgrind, release build;
+#      none on the answer path, Tests/bench/mdns-allocations.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,6 +92,8 @@ stage "bench wsn vs wss" Tests/bench/wsn-throughput.sh --bin .build/release/nost
 stage "bench dns qps" bash -c 'cross/build.sh x86_64 >/dev/null && Tests/bench/dns-qps.sh'
 stage "bench dns memory" Tests/bench/dns-memory.sh
 stage "no allocation per cached DNS answer" Tests/bench/dns-allocations.sh
+stage "bench mdns" Tests/bench/mdns-bench.sh
+stage "no allocation per mDNS answer" Tests/bench/mdns-allocations.sh
 
 echo
 if [ "$failed" -gt 0 ]; then

@@ -23,8 +23,8 @@
 #            /etc/config/nostr-dns                       0644  keep (UCI)
 #            /lib/upgrade/keep.d/nostr-dns               0644  (keeps the key over sysupgrade)
 # On a host (systemd): the system user nostr-dns (useradd --system), then
-# `systemctl daemon-reload`, enable and restart nostr-dns-publish.service, and
-# nostr-dns.service once the binary has the mDNS responder. The key is made
+# `systemctl daemon-reload`, enable and restart nostr-dns.service (the mDNS
+# responder) and nostr-dns-publish.service. The key is made
 # by the services on first start: /var/lib/nostr-dns/nsec (systemd),
 # /etc/nostr-dns/nsec (OpenWrt).
 # OpenWrt: `/etc/init.d/nostr-dns enable` and `restart`.

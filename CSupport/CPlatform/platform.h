@@ -324,6 +324,242 @@ static inline void nd_catch_stop_signals(void) {
 }
 static inline int nd_stop_requested(void) { return nd_stop_flag; }
 
+/* ---- Multicast DNS sockets (RFC 6762; ip(7), ipv6(7), cmsg(3)) ----
+ *
+ * Why these exist: the options below take structs (ip_mreqn, ipv6_mreq,
+ * in_pktinfo, in6_pktinfo) whose layouts Swift should not depend on, and
+ * recvmsg/sendmsg ancillary data is walked with the CMSG_* macros, which
+ * Swift cannot call. What the responder needs from them is reduced here to
+ * integers and 16-byte addresses. No DNS logic lives here. */
+
+/* A UDP socket for mDNS on `port` (5353) of every address of `family`:
+ * SO_REUSEADDR and SO_REUSEPORT so that it coexists with avahi-daemon or
+ * another responder on the same host (RFC 6762 §15.1); IPV6_V6ONLY;
+ * IP_MULTICAST_ALL off (only the groups this socket joins are delivered);
+ * the arrival interface, destination (IP_PKTINFO / IPV6_RECVPKTINFO) and
+ * TTL / hop limit (IP_RECVTTL / IPV6_RECVHOPLIMIT) with every datagram;
+ * multicast TTL and unicast TTL 255 (RFC 6762 §11); multicast loopback as
+ * `loop` says (a querier on this host hears the answers only with it).
+ * Returns the descriptor, or -errno. */
+static inline int nd_mdns_socket(int family, unsigned short port, int loop) {
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int on = 1, ttl = 255, off = 0, lp = loop ? 1 : 0;
+    struct sockaddr_storage ss;
+    socklen_t length;
+    memset(&ss, 0, sizeof ss);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+#ifdef SO_REUSEPORT
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+#endif
+    int bad = 0;
+    if (family == AF_INET) {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(port);
+        in4->sin_addr.s_addr = htonl(INADDR_ANY);
+        length = sizeof *in4;
+#ifdef IP_MULTICAST_ALL
+        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &off, sizeof off);
+#endif
+        bad |= setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+        bad |= setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+        bad |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+        bad |= setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+        bad |= setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &lp, sizeof lp);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_addr = in6addr_any;
+        length = sizeof *in6;
+        bad |= setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+#ifdef IPV6_MULTICAST_ALL
+        setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, &off, sizeof off);
+#endif
+        bad |= setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+        bad |= setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
+        bad |= setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof ttl);
+        bad |= setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
+        bad |= setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &lp, sizeof lp);
+    }
+    (void)off;
+    if (bad != 0 || bind(fd, (const struct sockaddr *)&ss, length) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* Joins (join = 1) or leaves (0) the mDNS group of the socket's family on
+ * one interface, by index: 224.0.0.251 (ip_mreqn) or ff02::fb (ipv6_mreq).
+ * For IPv4, `address4` (4 bytes, or NULL) also goes in imr_address, and the
+ * ip_mreqn is passed zero-padded to 8 + sizeof(long) bytes (16 on 64-bit
+ * targets): Linux reads the first 12 of any optlen >= 12, while qemu-user
+ * (checked with qemu 7.2 running the aarch64 build) keeps the index only
+ * when optlen is its target's ip_mreqn with the index as a long, and
+ * otherwise hands the kernel an index it never set (ENODEV).
+ * Returns 0 or errno (EADDRINUSE: already joined). */
+static inline int nd_mdns_membership(int fd, int family, unsigned int ifindex, int join,
+                                     const unsigned char *address4) {
+    if (family == AF_INET) {
+        union { struct ip_mreqn m; unsigned char padded[16]; } u;
+        memset(&u, 0, sizeof u);
+        u.m.imr_multiaddr.s_addr = htonl(0xE00000FBu);
+        if (address4) memcpy(&u.m.imr_address, address4, 4);
+        u.m.imr_ifindex = (int)ifindex;
+        int opt = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
+        socklen_t length = (socklen_t)(2 * sizeof(struct in_addr) + sizeof(long));
+        return setsockopt(fd, IPPROTO_IP, opt, &u, length) == 0 ? 0 : errno;
+    }
+    struct ipv6_mreq m;
+    memset(&m, 0, sizeof m);
+    static const unsigned char group[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfb};
+    memcpy(&m.ipv6mr_multiaddr, group, 16);
+    m.ipv6mr_interface = ifindex;
+    int opt = join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP;
+    return setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) == 0 ? 0 : errno;
+}
+
+/* struct in6_pktinfo (RFC 3542 §6.1) is declared by glibc only under
+ * _GNU_SOURCE, which the host build's importer does not define; this is
+ * the same layout, fixed by the kernel ABI. */
+struct nd_in6_pktinfo {
+    struct in6_addr addr;
+    unsigned int ifindex;
+};
+
+/* What recvmsg(2) says about one datagram besides its bytes. */
+struct nd_datagram_info {
+    unsigned char source[16];      /* 4 or 16 bytes, network order */
+    unsigned char destination[16]; /* from IP_PKTINFO / IPV6_PKTINFO */
+    int address_length;            /* 4 or 16; 0 for another family */
+    unsigned short source_port;
+    unsigned int scope_id;         /* of an IPv6 source */
+    unsigned int ifindex;          /* arrival interface; 0 if not reported */
+    int hop_limit;                 /* IP TTL / IPv6 hop limit; -1 if not reported */
+    int truncated;                 /* MSG_TRUNC: the datagram was longer than the buffer */
+};
+
+/* recvmsg(2) of one datagram with its source, arrival interface, destination
+ * and TTL from the ancillary data. Retries EINTR. Returns bytes, or -errno. */
+static inline long nd_recvmsg_info(int fd, void *buffer, size_t count, struct nd_datagram_info *info) {
+    struct sockaddr_storage source;
+    union { char raw[256]; struct cmsghdr align; } control;
+    struct iovec iov;
+    struct msghdr msg;
+    ssize_t n;
+    for (;;) {
+        iov.iov_base = buffer;
+        iov.iov_len = count;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_name = &source;
+        msg.msg_namelen = sizeof source;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.raw;
+        msg.msg_controllen = sizeof control.raw;
+        n = recvmsg(fd, &msg, 0);
+        if (n >= 0) break;
+        if (errno != EINTR) return -(long)errno;
+    }
+    memset(info, 0, sizeof *info);
+    info->hop_limit = -1;
+    info->truncated = (msg.msg_flags & MSG_TRUNC) ? 1 : 0;
+    info->address_length = nd_sockaddr_info(&source, info->source, &info->source_port, &info->scope_id);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            info->ifindex = (unsigned int)pi.ipi_ifindex;
+            memcpy(info->destination, &pi.ipi_addr, 4);
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+            int ttl;
+            memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+            info->hop_limit = ttl;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct nd_in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            info->ifindex = pi.ifindex;
+            memcpy(info->destination, &pi.addr, 16);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+            int hops;
+            memcpy(&hops, CMSG_DATA(c), sizeof hops);
+            info->hop_limit = hops;
+        }
+    }
+    return (long)n;
+}
+
+/* sendmsg(2) of one datagram to `address` out of interface `ifindex`
+ * (IP_PKTINFO / IPV6_PKTINFO ancillary data: the kernel then routes a
+ * multicast or link-local destination through that interface, not the
+ * default route), from `source` (4 or 16 bytes; NULL lets the kernel
+ * choose, which for IPv4 may be another interface's address).
+ * MSG_NOSIGNAL; EINTR retried. Returns bytes, or -errno. */
+static inline long nd_sendmsg_ifindex(int fd, const void *buffer, size_t count, const void *address,
+                                      unsigned int length, unsigned int ifindex, const unsigned char *source) {
+    union { char raw[CMSG_SPACE(sizeof(struct nd_in6_pktinfo))]; struct cmsghdr align; } control;
+    struct iovec iov;
+    struct msghdr msg;
+    memset(&control, 0, sizeof control);
+    iov.iov_base = (void *)buffer;
+    iov.iov_len = count;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = (void *)address;
+    msg.msg_namelen = (socklen_t)length;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (ifindex != 0) {
+        msg.msg_control = control.raw;
+        struct cmsghdr *c = (struct cmsghdr *)control.raw;
+        if (((const struct sockaddr *)address)->sa_family == AF_INET) {
+            struct in_pktinfo pi;
+            memset(&pi, 0, sizeof pi);
+            pi.ipi_ifindex = (int)ifindex;
+            if (source) memcpy(&pi.ipi_spec_dst, source, 4);
+            c->cmsg_level = IPPROTO_IP;
+            c->cmsg_type = IP_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(c), &pi, sizeof pi);
+            msg.msg_controllen = CMSG_SPACE(sizeof pi);
+        } else {
+            struct nd_in6_pktinfo pi;
+            memset(&pi, 0, sizeof pi);
+            pi.ifindex = ifindex;
+            if (source) memcpy(&pi.addr, source, 16);
+            c->cmsg_level = IPPROTO_IPV6;
+            c->cmsg_type = IPV6_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(c), &pi, sizeof pi);
+            msg.msg_controllen = CMSG_SPACE(sizeof pi);
+        }
+    }
+    for (;;) {
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n >= 0) return (long)n;
+        if (errno != EINTR) return -(long)errno;
+    }
+}
+
+/* The prefix length of a getifaddrs(3) netmask (ifa_netmask): the number of
+ * leading one bits of a sockaddr_in / sockaddr_in6 mask; -1 for NULL or
+ * another family. For the on-link check of RFC 6762 §11. */
+static inline int nd_netmask_prefix(const void *netmask) {
+    if (netmask == NULL) return -1;
+    unsigned char bytes[16];
+    int length = nd_sockaddr_info(netmask, bytes, NULL, NULL);
+    if (length == 0) return -1;
+    int bits = 0;
+    for (int i = 0; i < length; i++) {
+        unsigned char b = bytes[i];
+        while (b & 0x80) { bits++; b = (unsigned char)(b << 1); }
+        if (bytes[i] != 0xff) break;
+    }
+    return bits;
+}
+
 /* The DNS server's cache file (CacheFile.swift) is replaced atomically:
  * written beside itself, then rename(2)d over the old one. rename is
  * declared in <stdio.h>, which this module does not otherwise import. */

@@ -14,14 +14,19 @@ public struct InterfaceAddress: Equatable, Sendable {
     public var isMulticast: Bool
     /// if_nametoindex(3): the interface index (IPV6_MULTICAST_IF, scope ids).
     public var index: UInt32
+    /// The netmask's prefix length (24 for 255.255.255.0); -1 when the
+    /// kernel gave no netmask.
+    public var prefixLength: Int
 
-    public init(interface: String, address: [UInt8], isUp: Bool, isLoopback: Bool, isMulticast: Bool, index: UInt32) {
+    public init(interface: String, address: [UInt8], isUp: Bool, isLoopback: Bool, isMulticast: Bool, index: UInt32,
+                prefixLength: Int = -1) {
         self.interface = interface
         self.address = address
         self.isUp = isUp
         self.isLoopback = isLoopback
         self.isMulticast = isMulticast
         self.index = index
+        self.prefixLength = prefixLength
     }
 
     public var isIPv4: Bool { address.count == 4 }
@@ -33,7 +38,7 @@ public struct InterfaceAddress: Equatable, Sendable {
     /// Names compare as bytes, as the kernel compares them.
     public static func == (a: InterfaceAddress, b: InterfaceAddress) -> Bool {
         a.address == b.address && a.isUp == b.isUp && a.isLoopback == b.isLoopback
-            && a.isMulticast == b.isMulticast && a.index == b.index
+            && a.isMulticast == b.isMulticast && a.index == b.index && a.prefixLength == b.prefixLength
             && a.interface.utf8.elementsEqual(b.interface.utf8)
     }
 
@@ -59,7 +64,8 @@ public struct InterfaceAddress: Equatable, Sendable {
                     isUp: nd_iff_is_up(flags) != 0,
                     isLoopback: nd_iff_is_loopback(flags) != 0,
                     isMulticast: nd_iff_is_multicast(flags) != 0,
-                    index: if_nametoindex(namePointer)))
+                    index: if_nametoindex(namePointer),
+                    prefixLength: Int(nd_netmask_prefix(UnsafeRawPointer(entry.pointee.ifa_netmask)))))
         }
         return out
     }

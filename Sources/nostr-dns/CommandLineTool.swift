@@ -45,14 +45,10 @@ enum CommandLineTool {
         case "https-demo": command = HTTPSDemoCommand.run
         case "fetch": command = FetchCommand.run
         case "pin": command = PinCommand.run
+        case "mdns": command = MDNSCommand.run
         case "help":
             Output.stdout(Usage.main)
             return ExitCode.success
-        case "mdns":
-            // The mDNS responder is the default frontend; it is not in this build yet.
-            if globals.help || !args.isEmpty { Output.stdout(Usage.main) }
-            Output.stderr("nostr-dns: the mDNS responder (mdns) is not in this build yet; see `nostr-dns --help`\n")
-            return ExitCode.failure
         default:
             throw UsageError("unknown command '" + name + "'")
         }

@@ -8,7 +8,7 @@ enum Usage {
         as signed nostr events, resolve <npub>.nostr, <npub>.local or a bare npub.
 
         commands:
-          mdns            the mDNS responder for <npub>.local (the default; not in this build yet)
+          mdns            the mDNS responder for <npub>.local (the default command)
           keygen          create the key file if there is none; print the npub
           publish-ip      publish this host's addresses (kind 30053); --watch keeps them current
           publish-cert    publish the TLS key record of a certificate (kind 30059)
@@ -144,6 +144,7 @@ enum Usage {
         case "event": return event
         case "bench": return bench
         case "gateway": return gateway
+        case "mdns": return mdns
         case "dns": return dns
         case "https-demo": return httpsDemo
         case "fetch": return fetch

@@ -3,11 +3,13 @@
 # an Embedded cross binary under qemu-user (built by cross/build.sh into
 # dist/<arch>/), so the cross build is checked doing real work: publishing to
 # and resolving from real relays over ws://, wss:// and wsn:// (the gateway
-# under qemu too), refusing forged events, and serving DNS as `nostr-dns dns`
-# to dig and dnspython (a published name over UDP and TCP, TLSA, TC and TCP
-# retry, the cache file after a restart without relays). Default
-# architecture: aarch64. PYTEST ARGS, when given, replace the default
-# selection (e.g. Tests/interop/test_https.py for the HTTPS stage).
+# under qemu too), refusing forged events, serving DNS as `nostr-dns dns` to
+# dig and dnspython (a published name over UDP and TCP, TLSA, TC and TCP
+# retry, the cache file after a restart without relays), and answering
+# python-zeroconf as the mDNS responder on loopback in a network namespace
+# (test_mdns.py). Default architecture: aarch64. PYTEST ARGS, when given,
+# replace the default selection (e.g. Tests/interop/test_https.py for the
+# HTTPS stage).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 arch="${1:-aarch64}"
@@ -28,4 +30,4 @@ if [ $# -gt 0 ]; then
     exec env NOSTR_DNS_BIN="$wrapper" .venv/bin/python -m pytest -q "$@"
 fi
 exec env NOSTR_DNS_BIN="$wrapper" .venv/bin/python -m pytest -q Tests/interop \
-    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable or over_wsn or another_npub or another_key_in_the_middle or harm_no_other or dig_resolves or truncated_over_udp or restart_without_relays"
+    -k "read_back_by_rust_nostr or over_wss or wrong_ca or seed_format or newest or attack or follow or tlsa or unreachable or over_wsn or another_npub or another_key_in_the_middle or harm_no_other or dig_resolves or truncated_over_udp or restart_without_relays or mdns_on_loopback"

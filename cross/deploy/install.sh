@@ -55,23 +55,19 @@ if [ "$kind" = systemd ]; then
 		echo "  created    system user nostr-dns"
 	fi
 	systemctl daemon-reload
-	systemctl enable --now nostr-dns-publish.service
-	systemctl restart nostr-dns-publish.service
-	echo "  started    nostr-dns-publish.service"
+	systemctl enable --now nostr-dns.service nostr-dns-publish.service
+	systemctl restart nostr-dns.service nostr-dns-publish.service
+	echo "  started    nostr-dns.service (the mDNS responder) and nostr-dns-publish.service"
 	systemctl enable --now nostr-dns-dns.service
 	systemctl restart nostr-dns-dns.service
 	echo "  started    nostr-dns-dns.service (127.0.0.1:5300; dnsmasq: server=/nostr/127.0.0.1#5300)"
-	# nostr-dns.service (the mDNS responder) is installed but not enabled
-	# until the responder is in the binary (its issue enables it here).
-	echo "  not enabled nostr-dns.service: the mDNS responder is not in this build yet"
 	sleep 1
 	echo "npub: $(/usr/bin/nostr-dns --config /etc/nostr-dns/config whoami 2>&1 | head -n1)"
-	echo "logs: journalctl -u nostr-dns-publish -f"
+	echo "logs: journalctl -u nostr-dns -u nostr-dns-publish -f"
 else
 	/etc/init.d/nostr-dns enable
 	/etc/init.d/nostr-dns restart
-	echo "  started    /etc/init.d/nostr-dns"
-	echo "  note: the mDNS responder is not in this build yet; leave nostr-dns.main.enabled=0"
+	echo "  started    /etc/init.d/nostr-dns (instances main, the mDNS responder, and publish)"
 	sleep 1
 	echo "npub: $(/usr/bin/nostr-dns --config /var/etc/nostr-dns.conf whoami 2>&1 | head -n1)"
 	echo "logs: logread -e nostr-dns -f"

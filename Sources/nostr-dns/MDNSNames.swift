@@ -1,0 +1,65 @@
+import NostrCore
+import NostrPlatform
+
+/// Where the responder gets the addresses of npubs other than its own: the
+/// shared resolver cache (`CachedResolver`), driven on the relays in the
+/// responder's poll loop. A name not cached starts one background lookup
+/// (coalesced with any other for the same name) and stays unanswered until
+/// it is known: mDNS queriers ask again (RFC 6762 §5.2), and the retry is
+/// answered from the cache. Never a guess.
+struct NameSource {
+    let resolver: CachedResolver
+    let globals: GlobalOptions
+    /// mDNS record TTLs are capped at the host-record TTL (RFC 6762 §10:
+    /// 120 s), so that queriers come back while the cache refreshes.
+    static let maxTTL: UInt32 = MDNSRules.hostRecordTTL
+
+    init(setup: RelaySetup, context: Secp256k1Context, globals: GlobalOptions) throws(CommandFailure) {
+        self.globals = globals
+        resolver = CachedResolver(pool: try setup.pool(reconnect: true, timeoutMilliseconds: 10_000), context: context)
+        resolver.start(now: Clock.monotonicMilliseconds())
+    }
+
+    /// The cache's state for the address record of `<npub>.local` (label "").
+    func state(of key: Bytes32, now: Int64) -> MDNSNameState {
+        switch resolver.lookup(.addresses(key, label: ""), now: now) {
+        case .found(let entry, let ttl, _):
+            return entry.addresses.isEmpty ? .absent : .addresses(entry.addresses, ttl: min(ttl, Self.maxTTL))
+        case .notFound:
+            return .absent
+        case .pending:
+            return .pending
+        }
+    }
+
+    /// `state(of:)` has already started the lookup; this only says so at -v.
+    func lookUp(_ key: Bytes32, now: Int64) {
+        if globals.verbose { Output.stderr("nostr-dns mdns: looking up " + NIP19.npub(key) + " on the relays\n") }
+    }
+
+    /// Reports finished lookups at -v.
+    func takeEvents() {
+        for event in resolver.takeEvents() where globals.verbose {
+            switch event {
+            case .resolved(let k):
+                let n = resolver.cache.peek(k)?.addresses.count ?? 0
+                Output.stderr("nostr-dns mdns: " + NIP19.npub(k.author) + ": "
+                              + (n == 0 ? "no address record on the relays" : String(n) + " address(es) from the relays") + "\n")
+            case .timedOut(let k):
+                Output.stderr("nostr-dns mdns: " + NIP19.npub(k.author) + ": no relay answered\n")
+            case .updated(let k):
+                Output.stderr("nostr-dns mdns: " + NIP19.npub(k.author) + ": newer record from a relay\n")
+            }
+        }
+    }
+
+    func nextDeadline() -> Int64? { resolver.nextDeadline() }
+    func register(in poll: inout PollSet) { resolver.register(in: &poll) }
+
+    func handle(_ poll: PollSet, now: Int64) {
+        resolver.handle(poll, now: now)
+        resolver.tick(now: now)
+    }
+
+    func shutdown() { resolver.pool.shutdown() }
+}

@@ -1,0 +1,306 @@
+import Testing
+@testable import NostrCore
+
+/// The sans-IO responder, fed packets built with the DNS codec and read
+/// back with it. Each test is named after the RFC 6762 rule it proves.
+@Suite struct MDNSResponderTests {
+    static let ownKey = try! Bytes32(Array(repeating: 0x11, count: 32))
+    static let otherKey = try! Bytes32(Array(repeating: 0x22, count: 32))
+    static let eth = MDNSInterface(index: 2, name: "eth0", prefixes: [
+        MDNSPrefix(address: .v4(0xC0A8_0102), prefixLength: 24),
+    ])
+    static let peer = IPAddress.v4(0xC0A8_0109)
+
+    struct Sent {
+        var destination: MDNSDestination
+        var ipv6: Bool
+        var bytes: [UInt8]
+    }
+
+    /// A responder whose own name is claimed (probing and announcing done by t = 3000).
+    static func claimed() -> (MDNSResponder, [Sent]) {
+        var r = MDNSResponder(ownKey: ownKey, interfaces: [eth], now: 0, seed: 42)
+        var sent: [Sent] = []
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        for t in stride(from: Int64(0), through: 3000, by: 10) {
+            buffer.withUnsafeMutableBytes { b in
+                r.tick(now: t, families: (true, false), buffer: b) { d, v6, bytes in sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes))) }
+            }
+        }
+        return (r, sent)
+    }
+
+    static func name(_ key: Bytes32) -> String { NIP19.npub(key) + ".local" }
+
+    static func query(_ key: Bytes32, type: UInt16 = DNSType.a, qu: Bool = false, id: UInt16 = 0,
+                      known: [(IPAddress, UInt32)] = [], authority: [IPAddress] = [], rawName: [UInt8]? = nil) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        let flat = rawName ?? DNSFixtures.flat(name(key))
+        let n = buffer.withUnsafeMutableBytes { b -> Int in
+            var w = DNSMessageWriter(buffer: b, limit: 1500)
+            w.header.id = id
+            flat.withUnsafeBytes { f in
+                try! w.appendQuestion(f, type: type, rawClass: DNSClass.in | (qu ? DNSClass.topBit : 0))
+                for (a, ttl) in known {
+                    a.withBytes { try! w.appendRecord(.answer, name: f, type: a.isIPv4 ? DNSType.a : DNSType.aaaa, rawClass: DNSClass.in, ttl: ttl, rdata: $0) }
+                }
+                for a in authority {
+                    a.withBytes { try! w.appendRecord(.authority, name: f, type: DNSType.a, rawClass: DNSClass.in, ttl: 120, rdata: $0) }
+                }
+            }
+            return w.finish()
+        }
+        return Array(buffer[0..<n])
+    }
+
+    static func handle(_ r: inout MDNSResponder, _ packet: [UInt8], from source: IPAddress = peer, port: UInt16 = 5353,
+                       multicast: Bool = true, now: Int64 = 10_000,
+                       lookup: (Bytes32) -> MDNSNameState = { _ in .pending }) -> (MDNSOutcome, [Sent]) {
+        var sent: [Sent] = []
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        let info = MDNSPacketInfo(source: source, sourcePort: port, destinationIsMulticast: multicast, interfaceIndex: 2)
+        let outcome = packet.withUnsafeBytes { p in
+            buffer.withUnsafeMutableBytes { b in
+                r.handle(p, info, now: now, buffer: b, lookup: lookup) { d, v6, bytes in
+                    sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes)))
+                }
+            }
+        }
+        return (outcome, sent)
+    }
+
+    typealias Item = (DNSSection, String, UInt16, UInt16, [UInt8])
+    static func records(_ bytes: [UInt8]) throws -> (DNSHeader, [Item]) {
+        let (h, items, _) = try DNSFixtures.readAll(bytes)
+        return (h, items)
+    }
+
+    // MARK: the tests
+
+    @Test func probesThreeTimesThenAnnouncesTwiceWithCacheFlush() throws {
+        let (_, sent) = Self.claimed()
+        #expect(sent.count == 5)
+        let (probe, probeItems) = try Self.records(sent[0].bytes)
+        #expect(!probe.isResponse)
+        #expect(probeItems[0].0 == .question && probeItems[0].2 == DNSType.any && probeItems[0].3 == 0x8001)  // QU on the first
+        #expect(probeItems[1].0 == .authority && probeItems[1].4 == [192, 168, 1, 2])
+        let (_, second) = try Self.records(sent[1].bytes)
+        #expect(second[0].3 == 1)  // later probes are QM
+        let (ann, annItems) = try Self.records(sent[3].bytes)
+        #expect(ann.isResponse && ann.isAuthoritative && ann.id == 0)
+        #expect(annItems.contains { $0.0 == .answer && $0.2 == DNSType.a && $0.3 == 0x8001 && $0.4 == [192, 168, 1, 2] })
+        // No IPv6 address: an NSEC says there is only A (§6.1).
+        #expect(annItems.contains { $0.0 == .additional && $0.2 == DNSType.nsec })
+        #expect(sent.allSatisfy { $0.destination.address == .v4(0xE000_00FB) && $0.destination.port == 5353 && $0.destination.interfaceIndex == 2 })
+    }
+
+    @Test func theOwnNameIsNotAnsweredWhileProbing() {
+        var r = MDNSResponder(ownKey: Self.ownKey, interfaces: [Self.eth], now: 0, seed: 1)
+        let (outcome, sent) = Self.handle(&r, Self.query(Self.ownKey), now: 10)
+        #expect(sent.isEmpty)
+        #expect(outcome.ignored == .probing)
+    }
+
+    @Test func legacyUnicastEchoesIDAndQuestionWithTTLAtMostTenAndNoCacheFlush() throws {
+        var (r, _) = Self.claimed()
+        let (outcome, sent) = Self.handle(&r, Self.query(Self.ownKey, id: 0xBEEF), port: 40000)
+        #expect(outcome.route == .legacyUnicast)
+        let reply = try #require(sent.first)
+        #expect(reply.destination.address == Self.peer && reply.destination.port == 40000)
+        let (h, items) = try Self.records(reply.bytes)
+        #expect(h.id == 0xBEEF && h.isResponse)
+        #expect(items[0].0 == .question && items[0].1.lowercased() == Self.name(Self.ownKey) + ".")
+        let a = try #require(items.first { $0.0 == .answer })
+        #expect(a.3 == 1)  // no cache-flush bit
+        let (_, _, _) = try DNSFixtures.readAll(reply.bytes)
+        try reply.bytes.withBytes { (p) throws(NostrError) in
+            var reader = try DNSMessageReader(p)
+            while let rec = try reader.nextRecord() { #expect(rec.ttl <= 10) }
+        }
+    }
+
+    @Test func aMulticastQueryGetsAMulticastAnswerWithCacheFlushIDZeroAndNoQuestions() throws {
+        var (r, _) = Self.claimed()
+        let (outcome, sent) = Self.handle(&r, Self.query(Self.ownKey, id: 0))
+        #expect(outcome.route == .multicast)
+        let reply = try #require(sent.first)
+        #expect(reply.destination.address == .v4(0xE000_00FB))
+        let (h, items) = try Self.records(reply.bytes)
+        #expect(h.id == 0 && h.questionCount == 0)
+        #expect(items.contains { $0.0 == .answer && $0.2 == DNSType.a && $0.3 == 0x8001 && $0.4 == [192, 168, 1, 2] })
+        // §6.2: the other family as an additional NSEC (this host has no IPv6).
+        #expect(items.contains { $0.0 == .additional && $0.2 == DNSType.nsec })
+    }
+
+    @Test func aRecordIsMulticastAtMostOncePerSecondPerInterface() {
+        var (r, _) = Self.claimed()
+        let (_, first) = Self.handle(&r, Self.query(Self.ownKey), now: 10_000)
+        let (outcome, second) = Self.handle(&r, Self.query(Self.ownKey), now: 10_500)
+        let (_, third) = Self.handle(&r, Self.query(Self.ownKey), now: 11_000)
+        #expect(first.count == 1)
+        #expect(second.isEmpty)
+        #expect(outcome.ignored == .rateLimited)
+        #expect(third.count == 1)
+    }
+
+    @Test func theQUBitGetsAUnicastAnswerAfterARecentMulticast() throws {
+        var (r, _) = Self.claimed()
+        // Announced at t≈1850: within a quarter of 120 s.
+        let (outcome, sent) = Self.handle(&r, Self.query(Self.ownKey, qu: true), now: 10_000)
+        #expect(outcome.route == .unicast)
+        #expect(sent.first?.destination.address == Self.peer && sent.first?.destination.port == 5353)
+        // Long after: multicast instead, to refresh every cache (§5.4).
+        let (late, _) = Self.handle(&r, Self.query(Self.ownKey, qu: true), now: 100_000)
+        #expect(late.route == .multicast)
+    }
+
+    @Test func aUnicastQueryToPort5353IsAnsweredByUnicast() {
+        var (r, _) = Self.claimed()
+        let (outcome, sent) = Self.handle(&r, Self.query(Self.ownKey), multicast: false)
+        #expect(outcome.route == .unicast)
+        #expect(sent.first?.destination.address == Self.peer)
+    }
+
+    @Test func knownAnswersWithHalfTheTTLSuppressTheAnswer() {
+        var (r, _) = Self.claimed()
+        let (outcome, sent) = Self.handle(&r, Self.query(Self.ownKey, known: [(.v4(0xC0A8_0102), 60)]), now: 10_000)
+        #expect(sent.isEmpty)
+        #expect(outcome.ignored == .knownAnswers)
+        let (stale, answered) = Self.handle(&r, Self.query(Self.ownKey, known: [(.v4(0xC0A8_0102), 59)]), now: 20_000)
+        #expect(answered.count == 1)
+        #expect(stale.ignored == nil)
+    }
+
+    @Test func anOffLinkSourceGetsNoAnswer() {
+        var (r, _) = Self.claimed()
+        let (outcome, sent) = Self.handle(&r, Self.query(Self.ownKey, id: 7), from: .v4(0x0A63_0002), port: 40000, multicast: false)
+        #expect(sent.isEmpty)
+        #expect(outcome.ignored == .offLink)
+    }
+
+    @Test func aQueryForAMissingTypeGetsAnNSECInTheAnswerSection() throws {
+        var (r, _) = Self.claimed()
+        let (_, sent) = Self.handle(&r, Self.query(Self.ownKey, type: DNSType.aaaa))
+        let (_, items) = try Self.records(try #require(sent.first).bytes)
+        let nsec = try #require(items.first { $0.0 == .answer && $0.2 == DNSType.nsec })
+        #expect(nsec.3 == 0x8001)
+        #expect(!items.contains { $0.2 == DNSType.aaaa })
+        // Next name is the name itself (2-byte pointer), then window 0 with the A bit.
+        #expect(Array(nsec.4.suffix(3)) == [0, 1, 0x40])
+    }
+
+    @Test func anotherNpubIsAnsweredFromTheCacheAndLookedUpWhenUnknown() throws {
+        var (r, _) = Self.claimed()
+        let (pending, none) = Self.handle(&r, Self.query(Self.otherKey), lookup: { _ in .pending })
+        #expect(none.isEmpty)
+        #expect(pending.ignored == .pendingLookup)
+        #expect(pending.lookups == [Self.otherKey])
+        let (absent, silent) = Self.handle(&r, Self.query(Self.otherKey), lookup: { _ in .absent })
+        #expect(silent.isEmpty && absent.ignored == .noRecord && absent.lookups.isEmpty)
+        let known: (Bytes32) -> MDNSNameState = { k in k == Self.otherKey ? .addresses([.v4(0xCB00_7107), .v6(0x2001_0DB8_0000_0000, 7)], ttl: 300) : .absent }
+        let (ok, sent) = Self.handle(&r, Self.query(Self.otherKey, type: DNSType.any), lookup: known)
+        #expect(ok.route == .multicast)
+        let (_, items) = try Self.records(try #require(sent.first).bytes)
+        #expect(items.contains { $0.2 == DNSType.a && $0.4 == [203, 0, 113, 7] })
+        #expect(items.contains { $0.2 == DNSType.aaaa && $0.4.count == 16 })
+        #expect(items.allSatisfy { $0.1.lowercased() == Self.name(Self.otherKey) + "." })
+        // Relayed records are shared: no cache-flush bit, so the npub's owner,
+        // if it is on the link, sees no conflict with its own unique records.
+        #expect(items.allSatisfy { $0.3 == 1 })
+    }
+
+    @Test func namesThatAreNotNpubsAreIgnored() {
+        var (r, _) = Self.claimed()
+        let (o1, s1) = Self.handle(&r, Self.query(Self.ownKey, rawName: DNSFixtures.flat("printer.local")))
+        #expect(s1.isEmpty && o1.ignored == .notOurName)
+        var badNpub = DNSFixtures.flat(Self.name(Self.ownKey))
+        badNpub[10] = UInt8(ascii: "b") == badNpub[10] ? UInt8(ascii: "c") : UInt8(ascii: "b")  // breaks the checksum
+        let (o2, s2) = Self.handle(&r, Self.query(Self.ownKey, rawName: badNpub))
+        #expect(s2.isEmpty && o2.ignored == .notOurName)
+    }
+
+    @Test func theNameMatchesInAnyCase() {
+        var (r, _) = Self.claimed()
+        let upper = DNSFixtures.flat(Self.name(Self.ownKey).uppercased())
+        let (_, sent) = Self.handle(&r, Self.query(Self.ownKey, rawName: upper))
+        #expect(sent.count == 1)
+    }
+
+    @Test func truncatedAndGarbagePacketsAreDroppedAsMalformed() {
+        var (r, _) = Self.claimed()
+        let good = Self.query(Self.ownKey)
+        for bad in [Array(good.prefix(11)), Array(good.prefix(20)), [UInt8](repeating: 0xFF, count: 40),
+                    DNSFixtures.header(qd: 1) + [0xC0, 0x0C, 0, 1, 0, 1]] {
+            let (o, s) = Self.handle(&r, bad)
+            #expect(s.isEmpty)
+            if case .malformed = o.ignored {} else { Issue.record("expected malformed, got \(String(describing: o.ignored))") }
+        }
+        let (_, s) = Self.handle(&r, good)
+        #expect(s.count == 1)
+    }
+
+    @Test func aResponseClaimingTheOwnNameWithAnotherAddressIsAConflict() {
+        var (r, _) = Self.claimed()
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { b -> Int in
+            var w = DNSMessageWriter(buffer: b, limit: 512)
+            w.header.isResponse = true
+            DNSFixtures.flat(Self.name(Self.ownKey)).withUnsafeBytes { f in
+                try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: 0x8001, ttl: 120, rdata: UnsafeRawBufferPointer(start: [UInt8]([10, 0, 0, 9]), count: 4))
+            }
+            return w.finish()
+        }
+        let (o, _) = Self.handle(&r, Array(buffer[0..<n]))
+        #expect(o.conflict)
+        #expect(!r.claims[0].mayAnswer)
+        // The same address in a shared record (no cache-flush: a host relaying
+        // the npub's published addresses) is not a conflict.
+        var (r3, _) = Self.claimed()
+        var shared = [UInt8](repeating: 0, count: 512)
+        let m = shared.withUnsafeMutableBytes { b -> Int in
+            var w = DNSMessageWriter(buffer: b, limit: 512)
+            w.header.isResponse = true
+            DNSFixtures.flat(Self.name(Self.ownKey)).withUnsafeBytes { f in
+                try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: 1, ttl: 120, rdata: UnsafeRawBufferPointer(start: [UInt8]([10, 0, 0, 9]), count: 4))
+            }
+            return w.finish()
+        }
+        let (o3, _) = Self.handle(&r3, Array(shared[0..<m]))
+        #expect(!o3.conflict && r3.claims[0].mayAnswer)
+        // Its own announcement looped back is not a conflict.
+        var (r2, sent) = Self.claimed()
+        let (o2, _) = Self.handle(&r2, sent[3].bytes)
+        #expect(!o2.conflict && o2.ignored == .notAQuery)
+    }
+
+    @Test func aProbeForTheClaimedNameIsDefendedDespiteTheRateLimit() {
+        var (r, _) = Self.claimed()
+        _ = Self.handle(&r, Self.query(Self.ownKey), now: 10_000)
+        let (o, sent) = Self.handle(&r, Self.query(Self.ownKey, type: DNSType.any, authority: [.v4(0xC0A8_0109)]), now: 10_100)
+        #expect(sent.count == 1)
+        #expect(o.ignored == nil)
+    }
+
+    @Test func aProbeForAProxiedNameIsLeftToItsOwner() {
+        var (r, _) = Self.claimed()
+        let (o, sent) = Self.handle(&r, Self.query(Self.otherKey, type: DNSType.any, authority: [.v4(0xC0A8_0109)]),
+                                    lookup: { _ in .addresses([.v4(1)], ttl: 60) })
+        #expect(sent.isEmpty && o.ignored == .probeForProxiedName)
+    }
+
+    @Test func goodbyeSendsTheOwnRecordsWithTTLZero() throws {
+        let (r, _) = Self.claimed()
+        var sent: [Sent] = []
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        buffer.withUnsafeMutableBytes { b in
+            r.goodbye(families: (true, false), buffer: b) { d, v6, bytes in sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes))) }
+        }
+        let bye = try #require(sent.first)
+        try bye.bytes.withBytes { (p) throws(NostrError) in
+            var reader = try DNSMessageReader(p)
+            var count = 0
+            while let rec = try reader.nextRecord() { #expect(rec.ttl == 0); count += 1 }
+            #expect(count >= 1)
+        }
+    }
+}

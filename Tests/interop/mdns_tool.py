@@ -1,0 +1,156 @@
+"""mDNS querier tool, run inside a test's network namespace (mdns_rig.tool).
+
+Every socket is pinned to an interface address (IP_MULTICAST_IF), so nothing
+follows a default route. Replies are parsed with python-zeroconf's
+DNSIncoming (dnspython refuses compressed NSEC next-names, which RFC 6762
+§18.14 allows). Prints one JSON document on stdout.
+
+    query IFADDR NAME TYPE [--port P] [--qu] [--id N] [--dest ADDR] [--wait S]
+          [--count N] [--interval S] [--known ADDR:TTL]...
+        Sends COUNT queries (dnspython-built) from IFADDR:P (P=0: an ephemeral
+        port, i.e. legacy unicast; 5353: a full mDNS querier, member of the
+        group) to DEST (default 224.0.0.251) port 5353, and reports every
+        reply within WAIT seconds after the last: source, destination
+        (multicast or not, from IP_PKTINFO), id, questions, answers.
+    zc IFADDR NAME v4|v6 TIMEOUT_MS
+        python-zeroconf's AddressResolverIPv4/IPv6 (its own retries).
+    raw IFADDR DEST HEX...
+        Sends each HEX string as one datagram from IFADDR:5353 to DEST:5353.
+"""
+
+import json
+import select
+import socket
+import struct
+import sys
+import time
+
+import dns.flags
+import dns.message
+import dns.rrset
+from zeroconf import AddressResolverIPv4, AddressResolverIPv6, DNSIncoming, IPVersion, Zeroconf
+
+GROUP = "224.0.0.251"
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+
+
+def make_socket(ifaddr: str, port: int) -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ifaddr))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+    s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+    if port == 5353:
+        s.bind(("", 5353))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(GROUP) + socket.inet_aton(ifaddr))
+    else:
+        s.bind((ifaddr, port))
+    return s
+
+
+def describe(data: bytes, src, dst: str, t0: float) -> dict:
+    m = DNSIncoming(data)
+    out = {
+        "rtt_ms": round((time.perf_counter() - t0) * 1e3, 3),
+        "src": src[0], "sport": src[1], "dst": dst, "multicast": dst == GROUP,
+        "id": m.id, "flags": m.flags, "response": m.is_response(), "valid": m.valid,
+        "questions": [{"name": q.name, "type": q.type, "class": q.class_} for q in m.questions],
+        "answers": [],
+    }
+    for r in m.answers():
+        item = {"name": r.name, "type": r.type, "ttl": r.ttl, "cache_flush": bool(r.unique)}
+        if r.type == 1:
+            item["addr"] = socket.inet_ntop(socket.AF_INET, r.address)
+        elif r.type == 28:
+            item["addr"] = socket.inet_ntop(socket.AF_INET6, r.address)
+        elif r.type == 47:
+            item["next"] = r.next_name
+            item["rdtypes"] = sorted(r.rdtypes)
+        out["answers"].append(item)
+    return out
+
+
+def query(argv):
+    ifaddr, name, rtype = argv[0], argv[1], argv[2]
+    opts = {"--port": "0", "--id": None, "--dest": GROUP, "--wait": "1.5", "--count": "1", "--interval": "0"}
+    qu = False
+    known = []
+    i = 3
+    while i < len(argv):
+        if argv[i] == "--qu":
+            qu = True
+            i += 1
+        elif argv[i] == "--known":
+            addr, ttl = argv[i + 1].rsplit(":", 1)
+            known.append((addr, int(ttl)))
+            i += 2
+        else:
+            opts[argv[i]] = argv[i + 1]
+            i += 2
+    port = int(opts["--port"])
+    s = make_socket(ifaddr, port)
+    q = dns.message.make_query(name, rtype)
+    q.flags &= ~dns.flags.RD
+    q.id = int(opts["--id"]) if opts["--id"] is not None else (0 if port == 5353 else q.id)
+    wire = bytearray(q.to_wire())
+    if qu:
+        # The QU bit: the top bit of the question's class (RFC 6762 §5.4), the last two bytes.
+        wire[-2] |= 0x80
+    for addr, ttl in known:
+        rr = dns.rrset.from_text(name, ttl, "IN", rtype, addr)
+        q2 = dns.message.make_query(name, rtype)
+        q2.flags &= ~dns.flags.RD
+        q2.id = q.id
+        q2.answer.append(rr)
+        wire = bytearray(q2.to_wire())
+    replies = []
+    t0 = time.perf_counter()
+    count = int(opts["--count"])
+    for k in range(count):
+        s.sendto(bytes(wire), (opts["--dest"], 5353))
+        if k + 1 < count and float(opts["--interval"]) > 0:
+            time.sleep(float(opts["--interval"]))
+    end = time.time() + float(opts["--wait"])
+    while time.time() < end:
+        r, _, _ = select.select([s], [], [], max(0, end - time.time()))
+        if not r:
+            break
+        data, anc, _flags, src = s.recvmsg(9000, socket.CMSG_SPACE(12))
+        dst = ""
+        for level, ctype, cdata in anc:
+            if level == socket.IPPROTO_IP and ctype == IP_PKTINFO and len(cdata) >= 12:
+                dst = socket.inet_ntoa(cdata[8:12])
+        try:
+            d = describe(data, src, dst, t0)
+        except Exception as exc:  # a reply we cannot parse is reported, not hidden
+            d = {"src": src[0], "error": repr(exc), "hex": data.hex()}
+        if d.get("response", True):
+            replies.append(d)
+    print(json.dumps({"sent": count, "replies": replies}))
+
+
+def zc(argv):
+    ifaddr, name, family, timeout = argv[0], argv[1], argv[2], int(argv[3])
+    z = Zeroconf(interfaces=[ifaddr], ip_version=IPVersion.V4Only if family == "v4" else IPVersion.All)
+    try:
+        resolver = (AddressResolverIPv4 if family == "v4" else AddressResolverIPv6)(name)
+        t = time.perf_counter()
+        ok = resolver.request(z, timeout)
+        print(json.dumps({"ok": ok, "addresses": resolver.parsed_addresses(),
+                          "ms": round((time.perf_counter() - t) * 1e3, 2)}))
+    finally:
+        z.close()
+
+
+def raw(argv):
+    ifaddr, dest = argv[0], argv[1]
+    s = make_socket(ifaddr, 5353)
+    for h in argv[2:]:
+        s.sendto(bytes.fromhex(h), (dest, 5353))
+    print(json.dumps({"sent": len(argv) - 2}))
+
+
+if __name__ == "__main__":
+    {"query": query, "zc": zc, "raw": raw}[sys.argv[1]](sys.argv[2:])
