@@ -56,17 +56,7 @@ enum CacheFile {
         if let folder { try FileIO.makeFolders(folder) }
         let temporary = path + ".tmp"
         let fd = try FileIO.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NOCTTY, mode: 0o600)
-        do throws(PlatformError) {
-            let result: Result<Void, PlatformError> = bytes.withUnsafeBytes { p in
-                Result { () throws(PlatformError) in try FileIO.writeAll(fd, p, path: temporary) }
-            }
-            try result.get()
-            try FileIO.fsync(fd, path: temporary)
-            try FileIO.close(fd, path: temporary)
-        } catch {
-            _ = CPlatform.close(fd)
-            throw error
-        }
+        try FileIO.writeDurably(fd, bytes, path: temporary)
         let e = temporary.withCString { from in path.withCString { to in nd_rename(from, to) } }
         guard e == 0 else { throw PlatformError(errno: e, path: path) }
         if let folder { FileIO.syncFolder(folder) }

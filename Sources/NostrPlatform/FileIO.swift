@@ -66,6 +66,23 @@ enum FileIO {
         }
     }
 
+    /// Writes all of `bytes` to a file just opened for writing, fsyncs and
+    /// closes it: on return the data is on disk. On failure `fd` is closed
+    /// too (the caller removes or keeps the partial file).
+    static func writeDurably(_ fd: Int32, _ bytes: [UInt8], path: String) throws(PlatformError) {
+        do throws(PlatformError) {
+            let result: Result<Void, PlatformError> = bytes.withUnsafeBytes { p in
+                Result { () throws(PlatformError) in try writeAll(fd, p, path: path) }
+            }
+            try result.get()
+            try fsync(fd, path: path)
+        } catch {
+            _ = CPlatform.close(fd)
+            throw error
+        }
+        try close(fd, path: path)
+    }
+
     static func fsync(_ fd: Int32, path: String) throws(PlatformError) {
         while CPlatform.fsync(fd) != 0 {
             let e = nd_errno()

@@ -39,15 +39,12 @@ public enum SecretFile {
         if let folder { try FileIO.makeFolders(folder) }
         let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode: 0o600)
         do throws(PlatformError) {
-            try FileIO.fchmod(fd, 0o600, path: path)
-            let result: Result<Void, PlatformError> = bytes.withUnsafeBytes { p in
-                Result { () throws(PlatformError) in try FileIO.writeAll(fd, p, path: path) }
+            do throws(PlatformError) { try FileIO.fchmod(fd, 0o600, path: path) } catch {
+                _ = CPlatform.close(fd)
+                throw error
             }
-            try result.get()
-            try FileIO.fsync(fd, path: path)
-            try FileIO.close(fd, path: path)
+            try FileIO.writeDurably(fd, bytes, path: path)
         } catch {
-            _ = CPlatform.close(fd)
             _ = path.withCString { unlink($0) }
             throw error
         }

@@ -19,7 +19,7 @@ public final class TLSClientConfig {
 
     let conf: UnsafeMutablePointer<mbedtls_ssl_config>
     let caChain: UnsafeMutablePointer<mbedtls_x509_crt>
-    let drbg: UnsafeMutablePointer<mbedtls_ctr_drbg_context>
+    let random: TLSRandom
     /// The file the CA certificates came from.
     public private(set) var caFile = ""
     /// How many CA certificates were loaded from it.
@@ -31,14 +31,8 @@ public final class TLSClientConfig {
     /// /etc/ssl/cert.pem, /etc/ssl/ca-bundle.pem; error naming the paths
     /// tried if none loads. PEM or DER; certificates in the file that
     /// mbedTLS cannot parse are skipped as long as one parses.
-    public init(caFile: String?) throws(PlatformError) {
-        conf = .allocate(capacity: 1)
-        caChain = .allocate(capacity: 1)
-        drbg = .allocate(capacity: 1)
-        mbedtls_ssl_config_init(conf)
-        mbedtls_x509_crt_init(caChain)
-        mbedtls_ctr_drbg_init(drbg)
-        // Every stored property is set: a throw from here on runs deinit.
+    public convenience init(caFile: String?) throws(PlatformError) {
+        self.init(random: try TLSRandom(personalization: "nostr-dns tls client"))
         if let caFile {
             certificateCount = try load(caFile)
             self.caFile = caFile
@@ -54,13 +48,8 @@ public final class TLSClientConfig {
     /// the handshake fails unless the server's key is one of them. The
     /// groups offered are X25519, secp256r1, secp256k1 (for a certificate
     /// keyed by a nostr key) and secp384r1, as `TLSServerConfig` has them.
-    public init(pinnedKeysOnly: Void) throws(PlatformError) {
-        conf = .allocate(capacity: 1)
-        caChain = .allocate(capacity: 1)
-        drbg = .allocate(capacity: 1)
-        mbedtls_ssl_config_init(conf)
-        mbedtls_x509_crt_init(caChain)
-        mbedtls_ctr_drbg_init(drbg)
+    public convenience init(pinnedKeysOnly: Void) throws(PlatformError) {
+        self.init(random: try TLSRandom(personalization: "nostr-dns tls client"))
         caFile = "(none: keys pinned by the npub)"
         try configure()
         // VERIFY_OPTIONAL: with no CA chain, REQUIRED fails before the
@@ -82,13 +71,21 @@ public final class TLSClientConfig {
         return p
     }()
 
+    /// Every stored property set, nothing loaded: a throw after this runs
+    /// deinit, which frees what was allocated here.
+    private init(random: TLSRandom) {
+        self.random = random
+        conf = .allocate(capacity: 1)
+        caChain = .allocate(capacity: 1)
+        mbedtls_ssl_config_init(conf)
+        mbedtls_x509_crt_init(caChain)
+    }
+
     deinit {
         mbedtls_ssl_config_free(conf)
         mbedtls_x509_crt_free(caChain)
-        mbedtls_ctr_drbg_free(drbg)
         conf.deallocate()
         caChain.deallocate()
-        drbg.deallocate()
     }
 
     private func loadSystemBundle() throws(PlatformError) {
@@ -139,27 +136,15 @@ public final class TLSClientConfig {
     }
 
     /// The client configuration (RFC 5246): TLS 1.2, certificate chain and
-    /// host always verified, randomness from the DRBG.
+    /// host always verified, randomness from the DRBG (`TLSRandom`).
     private func configure() throws(PlatformError) {
-        // CTR_DRBG seeded straight from getrandom(2), a full-entropy source;
-        // the personalization string separates this DRBG's use.
-        let personalization: StaticString = "nostr-dns tls client"
-        var rc = mbedtls_ctr_drbg_seed(
-            drbg,
-            { _, output, length in
-                nd_getrandom(output, length) == 0 ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED
-            },
-            nil, personalization.utf8Start, personalization.utf8CodeUnitCount)
-        guard rc == 0 else {
-            throw PlatformError(.tls, path: "entropy", detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
-        }
-        rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)
+        var rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)
         guard rc == 0 else {
             throw PlatformError(.tls, path: "configuration", detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
         }
         mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED)
         mbedtls_ssl_conf_ca_chain(conf, caChain, nil)
-        mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, drbg)
+        mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, random.context)
         mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3)
     }
 

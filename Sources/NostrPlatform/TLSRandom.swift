@@ -3,7 +3,7 @@ import CPlatform
 
 /// A CTR_DRBG (NIST SP 800-90A) seeded from getrandom(2), for mbedTLS calls
 /// that take an `f_rng`: key generation, certificate signatures, the TLS
-/// server. Pass `mbedtls_ctr_drbg_random` with `context` as its `p_rng`.
+/// server and clients. Pass `mbedtls_ctr_drbg_random` with `context` as its `p_rng`.
 public final class TLSRandom {
     let context: UnsafeMutablePointer<mbedtls_ctr_drbg_context>
 

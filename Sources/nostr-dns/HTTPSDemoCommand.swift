@@ -169,13 +169,7 @@ enum HTTPSDemoCommand {
                 // Strictly increasing created_at, as publish-ip --watch.
                 let wall = max(Clock.unixTime(), publishedAt + 1)
                 do throws(CommandFailure) {
-                    pending = try Publishing.sign(records.templates(now: wall), globals, context: ctx)
-                    var out = ""
-                    for e in pending {
-                        pool.publish(e)
-                        out += Publishing.publishedLine(e)
-                    }
-                    if !globals.quiet { Output.stdout(out) }
+                    pending = try Publishing.queue(records.templates(now: wall), on: pool, globals, context: ctx)
                     publishedAt = wall
                 } catch {
                     // The key file went away or broke: keep serving, try again soon.
@@ -185,18 +179,7 @@ enum HTTPSDemoCommand {
                                   + RelayPool.seconds(retry) + "\n")
                 }
             }
-            for event in pool.takeEvents() {
-                switch event {
-                case .message(let r, .ok(let id, let accepted, let message)) where pending.contains(where: { $0.id == id }):
-                    if !globals.quiet {
-                        Output.stdout(Publishing.outcomeLine(accepted ? .accepted : .rejected(message), pool.urls[r]))
-                    }
-                case .failed(let r, let message):
-                    if !globals.quiet { Output.stderr("nostr-dns https-demo: " + pool.urls[r].text + ": " + message + "; reconnecting\n") }
-                default:
-                    break
-                }
-            }
+            Publishing.report(pool.takeEvents(), pending: pending, pool: pool, command: "https-demo", globals)
 
             poll.removeAll()
             let listenerSlots = listeners.map { poll.add(fd: $0.fd, interest: .read) }

@@ -2,7 +2,8 @@ import NostrCore
 import NostrPlatform
 
 /// Signing records and reporting what each relay said (NIP-01 OK), shared
-/// by `publish-ip` and `publish-cert`.
+/// by `publish-ip`, `publish-cert` and the daemons that republish
+/// (`publish-ip --watch`, `https-demo`).
 enum Publishing {
     /// Signs `templates` with the key file's key.
     static func sign(_ templates: [EventTemplate], _ globals: GlobalOptions, context: Secp256k1Context) throws(CommandFailure) -> [Event] {
@@ -44,6 +45,43 @@ enum Publishing {
             throw CommandFailure("no relay accepted " + (events.count == 1 ? "the event" : "every event"))
         }
         return ExitCode.success
+    }
+
+    /// For a daemon: signs `templates`, queues them on its pool (sent
+    /// until each relay answers) and prints their `published` lines.
+    /// Returns the events whose OKs `report` prints.
+    static func queue(_ templates: [EventTemplate], on pool: RelayPool, _ globals: GlobalOptions,
+                      context: Secp256k1Context) throws(CommandFailure) -> [Event] {
+        let events = try sign(templates, globals, context: context)
+        var out = ""
+        for e in events {
+            pool.publish(e)
+            out += publishedLine(e)
+        }
+        if !globals.quiet { Output.stdout(out) }
+        return events
+    }
+
+    /// For a daemon: prints what its pool's relays said this turn: one
+    /// `accepted URL` / `rejected URL: MESSAGE` line per OK for an event
+    /// of `pending`, and a notice on stderr when a relay failed (it is
+    /// reconnected) or, with -v, connected.
+    static func report(_ events: [RelayPoolEvent], pending: [Event], pool: RelayPool, command: String,
+                       _ globals: GlobalOptions) {
+        for event in events {
+            switch event {
+            case .message(let r, .ok(let id, let accepted, let message)) where pending.contains(where: { $0.id == id }):
+                if !globals.quiet { Output.stdout(outcomeLine(accepted ? .accepted : .rejected(message), pool.urls[r])) }
+            case .failed(let r, let message):
+                if !globals.quiet {
+                    Output.stderr("nostr-dns " + command + ": " + pool.urls[r].text + ": " + message + "; reconnecting\n")
+                }
+            case .connected(let r):
+                if globals.verbose { Output.stderr("nostr-dns " + command + ": connected to " + pool.urls[r].text + "\n") }
+            default:
+                break
+            }
+        }
     }
 
     static func publishedLine(_ e: Event) -> String {

@@ -34,13 +34,7 @@ enum WatchLoop {
                     let wall = max(Clock.unixTime(), publishedAt + 1)
                     if addresses != published || wall - publishedAt >= refreshSeconds {
                         let templates = PublishIPCommand.templates(o, addresses, now: wall, expiration: wall + 3 * refreshSeconds)
-                        pending = try Publishing.sign(templates, globals, context: ctx)
-                        var out = ""
-                        for e in pending {
-                            pool.publish(e)
-                            out += Publishing.publishedLine(e)
-                        }
-                        if !globals.quiet { Output.stdout(out) }
+                        pending = try Publishing.queue(templates, on: pool, globals, context: ctx)
                         published = addresses
                         publishedAt = wall
                     }
@@ -49,20 +43,7 @@ enum WatchLoop {
                                   + RelayPool.seconds(o.interval) + "\n")
                 }
             }
-            for event in pool.takeEvents() {
-                switch event {
-                case .message(let r, .ok(let id, let accepted, let message)) where pending.contains(where: { $0.id == id }):
-                    if !globals.quiet {
-                        Output.stdout(Publishing.outcomeLine(accepted ? .accepted : .rejected(message), pool.urls[r]))
-                    }
-                case .failed(let r, let message):
-                    if !globals.quiet { Output.stderr("nostr-dns publish-ip: " + pool.urls[r].text + ": " + message + "; reconnecting\n") }
-                case .connected(let r):
-                    if globals.verbose { Output.stderr("nostr-dns publish-ip: connected to " + pool.urls[r].text + "\n") }
-                default:
-                    break
-                }
-            }
+            Publishing.report(pool.takeEvents(), pending: pending, pool: pool, command: "publish-ip", globals)
             do throws(PlatformError) { try pool.turn(&poll, wakeAt: nextCheck) } catch { throw CommandFailure(error) }
         }
         pool.shutdown()
