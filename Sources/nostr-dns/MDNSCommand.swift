@@ -230,7 +230,12 @@ enum MDNSCommand {
                     if let ignored = outcome.ignored {
                         if ignored != .notAQuery { log(datagram, "ignored: " + ignored.text) }
                     } else if let route = outcome.route {
-                        log(datagram, "answered by " + (route == .multicast ? "multicast" : route == .unicast ? "unicast" : "legacy unicast"))
+                        var text = "answered by " + (route == .multicast ? "multicast" : route == .unicast ? "unicast" : "legacy unicast")
+                        if let due = outcome.delayedUntil {
+                            text += (text.hasSuffix("multicast") ? "; " : "; and ") + "multicast in " + String(due - now)
+                                + " ms (RFC 6762 §6 shared records, §7.2 truncated query)"
+                        }
+                        log(datagram, text)
                     }
                 }
             }
