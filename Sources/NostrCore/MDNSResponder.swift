@@ -580,6 +580,7 @@ public struct MDNSResponder {
 
         var answered = 0
         var queuedUntil: Int64? = nil
+        var packetDelay: Int64? = nil
         let truncated = reader.header.isTruncated
         var sawPending = false, sawAbsent = false, sawProbing = false, sawLimited = false, sawKnown = false
         scratchAdditional.removeAll(keepingCapacity: true)
@@ -633,9 +634,11 @@ public struct MDNSResponder {
                     if rateLimit.allows(.init(owner: owner, type: t, interfaceIndex: iface, ipv6: v6), now: now) { allowed = true }
                 }
                 guard allowed else { sawLimited = true; continue }
-                let delay = truncated
+                // One delay per query: its answers become due together.
+                let delay = packetDelay ?? (truncated
                     ? MDNSRules.truncatedDelayMinMilliseconds + nextRandom(MDNSRules.truncatedDelaySpreadMilliseconds + 1)
-                    : MDNSRules.sharedDelayMinMilliseconds + nextRandom(MDNSRules.sharedDelaySpreadMilliseconds + 1)
+                    : MDNSRules.sharedDelayMinMilliseconds + nextRandom(MDNSRules.sharedDelaySpreadMilliseconds + 1))
+                packetDelay = delay
                 if let due = enqueue(Pending(owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
                                              addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,
                                              skip: skip, due: now + delay, source: info.source,

@@ -232,8 +232,8 @@ enum MDNSCommand {
                     } else if let route = outcome.route {
                         var text = "answered by " + (route == .multicast ? "multicast" : route == .unicast ? "unicast" : "legacy unicast")
                         if let due = outcome.delayedUntil {
-                            text += (text.hasSuffix("multicast") ? "; " : "; and ") + "multicast in " + String(due - now)
-                                + " ms (RFC 6762 §6 shared records, §7.2 truncated query)"
+                            text += " (records waiting: multicast in " + String(due - now)
+                                + " ms, RFC 6762 §6 shared records or §7.2 truncated query)"
                         }
                         log(datagram, text)
                     }
