@@ -107,12 +107,28 @@ public struct MDNSOutcome: Sendable {
 /// link too); known-answer suppression (§7.1); at most one multicast of a
 /// record per interface per second (§6) except in probe defence (§8.1);
 /// NSEC (§6.1) for the types a known name lacks; ID 0 and no questions in
-/// multicast answers (§18.1, §6); answers sent at once. (§6 asks for a
-/// random 20–120 ms delay before multicasting shared records, against
-/// collisions between responders; not done yet: relayed records are
-/// multicast at once too. Not done either: the TC bit's wait for more
-/// known answers, §7.2, and duplicate question/answer suppression, §7.3
-/// and §7.4.)
+/// multicast answers (§18.1, §6).
+///
+/// Response timing (§6): a multicast answer with only the own (unique)
+/// records, and every legacy unicast, QU or unicast answer, is sent at
+/// once; a multicast answer for another npub (shared records) waits in
+/// `pending` for a random 20–120 ms (one delay per query), and `tick` sends
+/// the answers due on one interface and family in one packet (more when
+/// they do not fit in `maxPacket`); a query for the own name and another
+/// npub gets the own records at once and the shared ones later. §7.2: a
+/// query with the TC bit set is answered by multicast after 400–500 ms
+/// (own records too), and the known answers in later packets from the
+/// same source and interface (with or without questions) are applied to
+/// its waiting answers first. §7.4: a response from another responder on
+/// the link with an address a waiting answer would send, same name, TTL
+/// not less than ours, drops that address (the RFC's "not less than", not
+/// §7.1's half). §7.3 (duplicate question suppression) is a querier's
+/// rule; this host queries only to probe, which must not be suppressed, so
+/// it has nothing to do here. Not done: an NSEC another responder sends
+/// does not suppress a waiting NSEC (only A and AAAA are compared); the
+/// queue holds `pendingCapacity` answers and answers at once beyond that;
+/// an answer that fills a packet mid-way may lose a type to the rate limit
+/// recorded for its first part.
 public struct MDNSResponder {
     public let ownKey: Bytes32
     public private(set) var interfaces: [MDNSInterface]
