@@ -126,9 +126,7 @@ public struct MDNSOutcome: Sendable {
 /// rule; this host queries only to probe, which must not be suppressed, so
 /// it has nothing to do here. Not done: an NSEC another responder sends
 /// does not suppress a waiting NSEC (only A and AAAA are compared); the
-/// queue holds `pendingCapacity` answers and answers at once beyond that;
-/// an answer that fills a packet mid-way may lose a type to the rate limit
-/// recorded for its first part.
+/// queue holds `pendingCapacity` answers and answers at once beyond that.
 public struct MDNSResponder {
     public let ownKey: Bytes32
     public private(set) var interfaces: [MDNSInterface]
@@ -878,6 +876,7 @@ extension MDNSResponder {
                                route: MDNSRules.Route, interfaceIndex iface: UInt32, ipv6 v6: Bool, isProbe: Bool,
                                now: Int64, _ tally: inout Tally) throws(NostrError) -> (Int, Bool) {
         var asked = AddressTypes.none
+        var sent = AddressTypes.none
         var wrote = 0
         try wanted.forEach { (t) throws(NostrError) in
             let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: iface, ipv6: v6)
@@ -903,7 +902,7 @@ extension MDNSResponder {
             }
             if n == 0 && present { tally.known = true }
             wrote += n
-            if n > 0 && route == .multicast { rateLimit.record(key, now: now) }
+            if n > 0 { sent.insert(t == DNSType.a ? .a : .aaaa) }
         }
         // §6.1: a name that exists but lacks the type asked: NSEC in the
         // Answer Section; other types (TXT, HINFO...) get it too.
@@ -918,15 +917,18 @@ extension MDNSResponder {
                     try w.appendNSEC(.answer, name: nm, rawClass: rawClass, ttl: answerTTL, types: Self.types(addresses))
                 }
                 wrote += 1
-                if route == .multicast {
-                    rateLimit.record(nsecKey, now: now)
-                    try asked.forEach { (t) throws(NostrError) in
-                        rateLimit.record(.init(owner: owner, type: t, interfaceIndex: iface, ipv6: v6), now: now)
-                    }
-                }
+                sent.insert(asked)
+                if route == .multicast { rateLimit.record(nsecKey, now: now) }
             }
-            return (wrote, false)
         }
+        // Recorded once everything is written: a packet that turned out
+        // too small (rolled back) leaves the rate limit as it was.
+        if route == .multicast {
+            try sent.forEach { (t) throws(NostrError) in
+                rateLimit.record(.init(owner: owner, type: t, interfaceIndex: iface, ipv6: v6), now: now)
+            }
+        }
+        if (missing && !asked.isEmpty) || wanted.isEmpty { return (wrote, false) }
         return (wrote, wrote > 0 && wanted != AddressTypes(bits: 3))
     }
 
