@@ -54,6 +54,7 @@ public enum MDNSIgnored: Equatable, Sendable {
     case probing
     case probeForProxiedName
     case unsupportedOpcode
+    case knownAnswerContinuation
 
     public var text: String {
         switch self {
@@ -69,6 +70,8 @@ public enum MDNSIgnored: Equatable, Sendable {
         case .probing: return "own name still being probed (§8.1)"
         case .probeForProxiedName: return "a probe for a name this host only relays (its owner is on the link)"
         case .unsupportedOpcode: return "opcode is not QUERY"
+        case .knownAnswerContinuation:
+            return "more known answers for a truncated query (§7.2), applied to the answers waiting for it"
         }
     }
 }
@@ -81,8 +84,11 @@ public struct MDNSOutcome: Sendable {
     public var lookups: [Bytes32] = []
     /// Another host answered for this host's name with other addresses (§9).
     public var conflict = false
-    /// How the answer went, when one was sent.
+    /// How the answer went, when one was sent (or queued).
     public var route: MDNSRules.Route?
+    /// Set when the answer (or part of it) waits in the queue until this
+    /// time (§6 shared records, §7.2 truncated queries); `tick` sends it.
+    public var delayedUntil: Int64?
 }
 
 /// The sans-IO Multicast DNS responder (RFC 6762) for `<npub>.local`:
@@ -101,12 +107,26 @@ public struct MDNSOutcome: Sendable {
 /// link too); known-answer suppression (§7.1); at most one multicast of a
 /// record per interface per second (§6) except in probe defence (§8.1);
 /// NSEC (§6.1) for the types a known name lacks; ID 0 and no questions in
-/// multicast answers (§18.1, §6); answers sent at once. (§6 asks for a
-/// random 20–120 ms delay before multicasting shared records, against
-/// collisions between responders; not done yet: relayed records are
-/// multicast at once too. Not done either: the TC bit's wait for more
-/// known answers, §7.2, and duplicate question/answer suppression, §7.3
-/// and §7.4.)
+/// multicast answers (§18.1, §6).
+///
+/// Response timing (§6): a multicast answer with only the own (unique)
+/// records, and every legacy unicast, QU or unicast answer, is sent at
+/// once; a multicast answer for another npub (shared records) waits in
+/// `pending` for a random 20–120 ms (one delay per query), and `tick` sends
+/// the answers due on one interface and family in one packet (more when
+/// they do not fit in `maxPacket`); a query for the own name and another
+/// npub gets the own records at once and the shared ones later. §7.2: a
+/// query with the TC bit set is answered by multicast after 400–500 ms
+/// (own records too), and the known answers in later packets from the
+/// same source and interface (with or without questions) are applied to
+/// its waiting answers first. §7.4: a response from another responder on
+/// the link with an address a waiting answer would send, same name, TTL
+/// not less than ours, drops that address (the RFC's "not less than", not
+/// §7.1's half). §7.3 (duplicate question suppression) is a querier's
+/// rule; this host queries only to probe, which must not be suppressed, so
+/// it has nothing to do here. Not done: an NSEC another responder sends
+/// does not suppress a waiting NSEC (only A and AAAA are compared); the
+/// queue holds `pendingCapacity` answers and answers at once beyond that.
 public struct MDNSResponder {
     public let ownKey: Bytes32
     public private(set) var interfaces: [MDNSInterface]
@@ -122,6 +142,9 @@ public struct MDNSResponder {
     var scratchKnown: [(subject: Subject, address: IPAddress, ttl: UInt32)] = []
     var scratchAdditional: [(name: [UInt8], addresses: [IPAddress], ttl: UInt32, wanted: AddressTypes, rawClass: UInt16)] = []
     var scratchFlat = [UInt8](repeating: 0, count: DNSLimits.maxName)
+    /// Multicast answers waiting for their time (§6, §7.2), sent by `tick`;
+    /// capacity reserved at start.
+    var pending: [Pending] = []
     /// `<own npub>.local` as a flat wire name.
     let ownName: [UInt8]
     /// TTL of the own name's records (§10: 120 s for host records).
@@ -137,6 +160,7 @@ public struct MDNSResponder {
         random = seed | 1
         ownName = MDNSResponder.flatName(ownKey)
         claims = []
+        pending.reserveCapacity(Self.pendingCapacity)
         for _ in interfaces { claims.append(MDNSHostClaim(now: now, initialDelay: nextRandom(250))) }
     }
 
@@ -173,15 +197,18 @@ public struct MDNSResponder {
     public var nextDeadline: Int64? {
         var best: Int64? = nil
         for c in claims { if let t = c.nextAt { best = min(best ?? t, t) } }
+        if let t = nextPendingDeadline { best = min(best ?? t, t) }
         return best
     }
 
-    // MARK: Timers: probes and announcements
+    // MARK: Timers: probes, announcements, delayed answers
 
-    /// Sends the probes and announcements due at `now` on every interface
-    /// and family (`ipv6` false then true, for the sockets the caller has).
+    /// Sends the probes, announcements and delayed multicast answers (§6,
+    /// §7.2) due at `now` on every interface and family (`ipv6` false then
+    /// true, for the sockets the caller has).
     public mutating func tick(now: Int64, families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
                               emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void) {
+        flushPending(now: now, families: families, buffer: buffer, emit: emit)
         for i in interfaces.indices {
             guard let step = claims[i].step(now: now) else { continue }
             for ipv6 in [false, true] where ipv6 ? families.ipv6 : families.ipv4 {
@@ -315,7 +342,7 @@ public struct MDNSResponder {
                 return outcome
             }
             if reader.header.isResponse {
-                try readResponse(&reader, interface: i, now: now, &outcome)
+                try readResponse(&reader, interface: i, ipv6: info.isIPv6, now: now, &outcome)
                 if outcome.ignored == nil && !outcome.conflict { outcome.ignored = .notAQuery }
                 return outcome
             }
@@ -329,14 +356,20 @@ public struct MDNSResponder {
     /// §9: a response with a unique (cache-flush) record of the own name
     /// and an address that is not one of this host's is a conflict. Shared
     /// records (no cache-flush bit), such as another nostr-dns relaying
-    /// this npub's published addresses, are not.
-    mutating func readResponse(_ reader: inout DNSMessageReader, interface i: Int, now: Int64,
+    /// this npub's published addresses, are not. §7.4: an address record
+    /// (either kind) that a waiting answer would send is not sent again.
+    mutating func readResponse(_ reader: inout DNSMessageReader, interface i: Int, ipv6: Bool, now: Int64,
                                _ outcome: inout MDNSOutcome) throws(NostrError) {
         var conflict = false
         while let r = try reader.nextRecord() {
-            guard r.type == DNSType.a || r.type == DNSType.aaaa, r.dnsClass == DNSClass.in, r.ttl > 0, r.cacheFlush else {
+            guard r.type == DNSType.a || r.type == DNSType.aaaa, r.dnsClass == DNSClass.in, r.ttl > 0 else {
                 continue
             }
+            if !pending.isEmpty && (r.section == .answer || r.section == .additional) {
+                suppressDuplicate(reader, r.name, address: try IPAddress(bytes: reader.rdata(of: r)), ttl: r.ttl,
+                                  interfaceIndex: interfaces[i].index, ipv6: ipv6)
+            }
+            guard r.cacheFlush else { continue }
             let isOwn = ownName.withUnsafeBytes { reader.name(r.name, equals: $0) }
             guard isOwn else { continue }
             let address = try IPAddress(bytes: reader.rdata(of: r))
@@ -497,6 +530,14 @@ public struct MDNSResponder {
                 if case .own = s { ownProbe = true }
             }
         }
+        // §7.2: known answers from a querier whose truncated query has
+        // answers waiting here (the packets that follow it, usually with no
+        // questions) suppress those answers too.
+        if !scratchKnown.isEmpty && addKnownAnswers(from: info.source, interfaceIndex: interfaces[i].index, ipv6: info.isIPv6)
+            && scratchQuestions.isEmpty {
+            outcome.ignored = .knownAnswerContinuation
+            return
+        }
         guard !scratchQuestions.isEmpty else {
             outcome.ignored = .notOurName
             return
@@ -552,6 +593,9 @@ public struct MDNSResponder {
         }
 
         var answered = 0
+        var queuedUntil: Int64? = nil
+        var packetDelay: Int64? = nil
+        let truncated = reader.header.isTruncated
         var sawPending = false, sawAbsent = false, sawProbing = false, sawLimited = false, sawKnown = false
         scratchAdditional.removeAll(keepingCapacity: true)
         for q in scratchQuestions {
@@ -594,79 +638,46 @@ public struct MDNSResponder {
             let rawClass = MDNSRules.answerClass(unique: q.subject.isOwn, route: route)
             let answerTTL = MDNSRules.ttl(ttl, for: route)
             let wanted = AddressTypes(question: q.question.type)
-            var asked = AddressTypes.none
-            var wrote = 0
-            try wanted.forEach { (t) throws(NostrError) in
-                let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: iface, ipv6: v6)
-                if route == .multicast && !rateLimit.allows(key, now: now) && !isProbe {
-                    sawLimited = true
-                    return
+            let skip = route == .legacyUnicast ? 0 : knownMask(q.subject, addresses, trueTTL: answerTTL)
+            // §6: a multicast answer with shared records waits 20–120 ms;
+            // §7.2: any multicast answer to a truncated query waits 400–500 ms
+            // for the querier's further known answers. Probe defence does not wait.
+            if route == .multicast && !isProbe && (truncated || !q.subject.isOwn) {
+                var allowed = wanted.isEmpty
+                try wanted.forEach { (t) throws(NostrError) in
+                    if rateLimit.allows(.init(owner: owner, type: t, interfaceIndex: iface, ipv6: v6), now: now) { allowed = true }
                 }
-                asked.insert(t == DNSType.a ? .a : .aaaa)
-                var n = 0
-                var present = false
-                for a in addresses where a.isIPv4 == (t == DNSType.a) {
-                    present = true
-                    if route != .legacyUnicast && knownSuppresses(q.subject, a, trueTTL: answerTTL) { continue }
-                    let result: Result<Void, NostrError> = a.withBytes { rdata in
-                        Result { () throws(NostrError) in
-                            try name.withBytes { (nm) throws(NostrError) in
-                                try w.appendRecord(.answer, name: nm, type: t, rawClass: rawClass, ttl: answerTTL, rdata: rdata)
-                            }
-                        }
-                    }
-                    try result.get()
-                    n += 1
+                guard allowed else { sawLimited = true; continue }
+                // One delay per query: its answers become due together.
+                let delay = packetDelay ?? (truncated
+                    ? MDNSRules.truncatedDelayMinMilliseconds + nextRandom(MDNSRules.truncatedDelaySpreadMilliseconds + 1)
+                    : MDNSRules.sharedDelayMinMilliseconds + nextRandom(MDNSRules.sharedDelaySpreadMilliseconds + 1))
+                packetDelay = delay
+                if let due = enqueue(Pending(owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
+                                             addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,
+                                             skip: skip, due: now + delay, source: info.source,
+                                             awaitingKnownAnswers: truncated)) {
+                    queuedUntil = min(queuedUntil ?? due, due)
+                    continue
                 }
-                if n == 0 && present { sawKnown = true }
-                wrote += n
-                if n > 0 && route == .multicast { rateLimit.record(key, now: now) }
+                // The queue is full: answer at once rather than not at all.
             }
-            // §6.1: a name that exists but lacks the type asked: NSEC in the
-            // Answer Section; other types (TXT, HINFO...) get it too.
-            var missing = true
-            try wanted.forEach { (t) throws(NostrError) in if Self.has(addresses, t) { missing = false } }
-            if (missing && !asked.isEmpty) || wanted.isEmpty {
-                let nsecKey = MDNSRateLimit.Key(owner: owner, type: DNSType.nsec, interfaceIndex: iface, ipv6: v6)
-                if wanted.isEmpty && route == .multicast && !rateLimit.allows(nsecKey, now: now) && !isProbe {
-                    sawLimited = true
-                } else {
-                    try name.withBytes { (nm) throws(NostrError) in
-                        try w.appendNSEC(.answer, name: nm, rawClass: rawClass, ttl: answerTTL, types: Self.types(addresses))
-                    }
-                    wrote += 1
-                    if route == .multicast {
-                        rateLimit.record(nsecKey, now: now)
-                        try asked.forEach { (t) throws(NostrError) in
-                            rateLimit.record(.init(owner: owner, type: t, interfaceIndex: iface, ipv6: v6), now: now)
-                        }
-                    }
-                }
-            } else if wrote > 0 && wanted != AddressTypes(bits: 3) {
-                scratchAdditional.append((name, addresses, answerTTL, wanted, rawClass))
-            }
+            var tally = Tally()
+            let (wrote, additional) = try writeAnswers(&w, name: name, owner: owner, addresses: addresses, ttl: answerTTL,
+                                                       rawClass: rawClass, wanted: wanted, skip: skip, route: route,
+                                                       interfaceIndex: iface, ipv6: v6, isProbe: isProbe, now: now, &tally)
+            if tally.limited { sawLimited = true }
+            if tally.known { sawKnown = true }
+            if additional { scratchAdditional.append((name, addresses, answerTTL, wanted, rawClass)) }
             answered += wrote
         }
         // §6.2: the other family's addresses (or an NSEC saying there are
         // none) as additional records, when they fit.
-        if route != .legacyUnicast {
-            for extra in scratchAdditional {
-                let mark = w.mark()
-                let other = extra.wanted.contains(.a) ? DNSType.aaaa : DNSType.a
-                do throws(NostrError) {
-                    try extra.name.withBytes { (nm) throws(NostrError) in
-                        if Self.has(extra.addresses, other) {
-                            try appendAddresses(&w, .additional, name: nm, addresses: extra.addresses, type: other,
-                                                rawClass: extra.rawClass, ttl: extra.ttl)
-                        } else {
-                            try w.appendNSEC(.additional, name: nm, rawClass: extra.rawClass, ttl: extra.ttl,
-                                             types: Self.types(extra.addresses))
-                        }
-                    }
-                } catch {
-                    w.rollback(to: mark)
-                }
-            }
+        if route != .legacyUnicast { appendAdditional(&w) }
+        if answered == 0, let queuedUntil {
+            outcome.route = route
+            outcome.delayedUntil = queuedUntil
+            return
         }
         guard answered > 0 else {
             outcome.ignored = sawPending ? .pendingLookup : sawProbing ? .probing : sawLimited ? .rateLimited
@@ -683,6 +694,7 @@ public struct MDNSResponder {
                                           scopeID: info.sourceScopeID)
         }
         outcome.route = route
+        outcome.delayedUntil = queuedUntil
         emit(destination, v6, UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
     }
 
@@ -700,5 +712,245 @@ public struct MDNSResponder {
 
     static func sorted(_ items: [[UInt8]]) -> [[UInt8]] {
         items.sorted { MDNSHostClaim.compareBytes($0, $1) < 0 }
+    }
+}
+
+// MARK: Delayed answers (§6, §7.2, §7.4)
+
+extension MDNSResponder {
+    /// One multicast answer waiting for its time: the records of one
+    /// question's owner on one interface and family.
+    struct Pending {
+        var owner: Bytes32
+        var isOwn: Bool
+        var name: [UInt8]
+        var interfaceIndex: UInt32
+        var ipv6: Bool
+        var addresses: [IPAddress]
+        var ttl: UInt32
+        var rawClass: UInt16
+        var wanted: AddressTypes
+        /// Bit k set: `addresses[k]` is not to be sent (a known answer, §7.1,
+        /// or another responder sent it already, §7.4).
+        var skip: UInt64
+        var due: Int64
+        /// §7.2: the querier of a truncated query, whose next packets carry
+        /// more known answers.
+        var source: IPAddress
+        var awaitingKnownAnswers: Bool
+    }
+
+    /// How many answers may wait at once (the queue's capacity, reserved
+    /// at start: queueing does not allocate). When full, answers go at once.
+    static let pendingCapacity = 32
+
+    /// What writing one owner's answers met.
+    struct Tally {
+        var limited = false
+        var known = false
+    }
+
+    /// §7.1 as a mask over `addresses`: bit k set when the query's known
+    /// answers hold `addresses[k]` with at least half the TTL.
+    func knownMask(_ subject: Subject, _ addresses: [IPAddress], trueTTL: UInt32) -> UInt64 {
+        var mask: UInt64 = 0
+        for k in addresses.indices where k < 64 && knownSuppresses(subject, addresses[k], trueTTL: trueTTL) {
+            mask |= 1 << UInt64(k)
+        }
+        return mask
+    }
+
+    /// Queues `p`, merged into an answer already waiting for the same owner
+    /// on the same interface and family (it keeps the earlier time, and
+    /// skips only what both queriers know). Returns when it is due, or nil
+    /// when the queue is full.
+    mutating func enqueue(_ p: Pending) -> Int64? {
+        for k in pending.indices where pending[k].owner == p.owner && pending[k].interfaceIndex == p.interfaceIndex
+            && pending[k].ipv6 == p.ipv6 {
+            pending[k].wanted.insert(p.wanted)
+            pending[k].addresses = p.addresses
+            pending[k].skip &= p.skip
+            pending[k].due = min(pending[k].due, p.due)
+            if p.awaitingKnownAnswers && !pending[k].awaitingKnownAnswers {
+                pending[k].awaitingKnownAnswers = true
+                pending[k].source = p.source
+            }
+            return pending[k].due
+        }
+        guard pending.count < Self.pendingCapacity else { return nil }
+        pending.append(p)
+        return p.due
+    }
+
+    /// §7.2: applies the current packet's known answers (`scratchKnown`)
+    /// to the answers waiting for a truncated query from `source`.
+    /// Returns true when there was one.
+    mutating func addKnownAnswers(from source: IPAddress, interfaceIndex: UInt32, ipv6: Bool) -> Bool {
+        var found = false
+        for k in pending.indices where pending[k].awaitingKnownAnswers && pending[k].source == source
+            && pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6 {
+            let subject: Subject = pending[k].isOwn ? .own : .other(pending[k].owner)
+            pending[k].skip |= knownMask(subject, pending[k].addresses, trueTTL: pending[k].ttl)
+            found = true
+        }
+        return found
+    }
+
+    /// §7.4 duplicate answer suppression: another responder multicast
+    /// `address` for `name` on this interface and family with a TTL not
+    /// less than the one a waiting answer would give: that address is not
+    /// sent again.
+    mutating func suppressDuplicate(_ reader: DNSMessageReader, _ name: DNSName, address: IPAddress, ttl: UInt32,
+                                    interfaceIndex: UInt32, ipv6: Bool) {
+        for k in pending.indices where pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6
+            && ttl >= pending[k].ttl {
+            let same = pending[k].name.withUnsafeBytes { reader.name(name, equals: $0) }
+            guard same else { continue }
+            for j in pending[k].addresses.indices where j < 64 && pending[k].addresses[j] == address {
+                pending[k].skip |= 1 << UInt64(j)
+            }
+        }
+    }
+
+    /// When the first waiting answer is due.
+    var nextPendingDeadline: Int64? {
+        var best: Int64? = nil
+        for p in pending { best = min(best ?? p.due, p.due) }
+        return best
+    }
+
+    /// §6: sends the answers due at `now`, those of one interface and
+    /// family aggregated into one packet (more when they do not fit).
+    mutating func flushPending(now: Int64, families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
+                               emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void) {
+        while let first = pending.firstIndex(where: { $0.due <= now }) {
+            let iface = pending[first].interfaceIndex, v6 = pending[first].ipv6
+            guard let i = interfaces.firstIndex(where: { $0.index == iface }), v6 ? families.ipv6 : families.ipv4 else {
+                pending.remove(at: first)
+                continue
+            }
+            var w = DNSMessageWriter(buffer: buffer, limit: min(buffer.count, Self.maxPacket))
+            w.header.isResponse = true
+            w.header.isAuthoritative = true
+            scratchAdditional.removeAll(keepingCapacity: true)
+            var written = 0
+            var k = first
+            while k < pending.count {
+                let p = pending[k]
+                guard p.due <= now && p.interfaceIndex == iface && p.ipv6 == v6 else {
+                    k += 1
+                    continue
+                }
+                let mark = w.mark()
+                var tally = Tally()
+                do throws(NostrError) {
+                    let (n, additional) = try writeAnswers(&w, name: p.name, owner: p.owner, addresses: p.addresses,
+                                                           ttl: p.ttl, rawClass: p.rawClass, wanted: p.wanted,
+                                                           skip: p.skip, route: .multicast, interfaceIndex: iface,
+                                                           ipv6: v6, isProbe: false, now: now, &tally)
+                    written += n
+                    if additional { scratchAdditional.append((p.name, p.addresses, p.ttl, p.wanted, p.rawClass)) }
+                } catch {
+                    // Full: the rest goes in the next packet (unless this one
+                    // is alone and still does not fit: then it is dropped).
+                    w.rollback(to: mark)
+                    if written > 0 { break }
+                }
+                pending.remove(at: k)
+            }
+            appendAdditional(&w)
+            if written > 0 {
+                let length = w.finish()
+                emit(group(interfaces[i], ipv6: v6), v6, UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
+            }
+        }
+    }
+
+    /// Writes one owner's answers of the types `wanted` (skipping the
+    /// addresses in `skip`), or an NSEC for what it lacks (§6.1), and
+    /// records multicasts in the rate limit (§6). Returns how many records
+    /// were written and whether the other family belongs in the Additional
+    /// Section (§6.2).
+    mutating func writeAnswers(_ w: inout DNSMessageWriter, name: [UInt8], owner: Bytes32, addresses: [IPAddress],
+                               ttl answerTTL: UInt32, rawClass: UInt16, wanted: AddressTypes, skip: UInt64,
+                               route: MDNSRules.Route, interfaceIndex iface: UInt32, ipv6 v6: Bool, isProbe: Bool,
+                               now: Int64, _ tally: inout Tally) throws(NostrError) -> (Int, Bool) {
+        var asked = AddressTypes.none
+        var sent = AddressTypes.none
+        var wrote = 0
+        try wanted.forEach { (t) throws(NostrError) in
+            let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: iface, ipv6: v6)
+            if route == .multicast && !rateLimit.allows(key, now: now) && !isProbe {
+                tally.limited = true
+                return
+            }
+            asked.insert(t == DNSType.a ? .a : .aaaa)
+            var n = 0
+            var present = false
+            for k in addresses.indices where addresses[k].isIPv4 == (t == DNSType.a) {
+                present = true
+                if k < 64 && skip & (1 << UInt64(k)) != 0 { continue }
+                let result: Result<Void, NostrError> = addresses[k].withBytes { rdata in
+                    Result { () throws(NostrError) in
+                        try name.withBytes { (nm) throws(NostrError) in
+                            try w.appendRecord(.answer, name: nm, type: t, rawClass: rawClass, ttl: answerTTL, rdata: rdata)
+                        }
+                    }
+                }
+                try result.get()
+                n += 1
+            }
+            if n == 0 && present { tally.known = true }
+            wrote += n
+            if n > 0 { sent.insert(t == DNSType.a ? .a : .aaaa) }
+        }
+        // §6.1: a name that exists but lacks the type asked: NSEC in the
+        // Answer Section; other types (TXT, HINFO...) get it too.
+        var missing = true
+        try wanted.forEach { (t) throws(NostrError) in if Self.has(addresses, t) { missing = false } }
+        if (missing && !asked.isEmpty) || wanted.isEmpty {
+            let nsecKey = MDNSRateLimit.Key(owner: owner, type: DNSType.nsec, interfaceIndex: iface, ipv6: v6)
+            if wanted.isEmpty && route == .multicast && !rateLimit.allows(nsecKey, now: now) && !isProbe {
+                tally.limited = true
+            } else {
+                try name.withBytes { (nm) throws(NostrError) in
+                    try w.appendNSEC(.answer, name: nm, rawClass: rawClass, ttl: answerTTL, types: Self.types(addresses))
+                }
+                wrote += 1
+                sent.insert(asked)
+                if route == .multicast { rateLimit.record(nsecKey, now: now) }
+            }
+        }
+        // Recorded once everything is written: a packet that turned out
+        // too small (rolled back) leaves the rate limit as it was.
+        if route == .multicast {
+            try sent.forEach { (t) throws(NostrError) in
+                rateLimit.record(.init(owner: owner, type: t, interfaceIndex: iface, ipv6: v6), now: now)
+            }
+        }
+        if (missing && !asked.isEmpty) || wanted.isEmpty { return (wrote, false) }
+        return (wrote, wrote > 0 && wanted != AddressTypes(bits: 3))
+    }
+
+    /// §6.2: the other family's addresses (or an NSEC saying there are
+    /// none) for `scratchAdditional`, as additional records, when they fit.
+    func appendAdditional(_ w: inout DNSMessageWriter) {
+        for extra in scratchAdditional {
+            let mark = w.mark()
+            let other = extra.wanted.contains(.a) ? DNSType.aaaa : DNSType.a
+            do throws(NostrError) {
+                try extra.name.withBytes { (nm) throws(NostrError) in
+                    if Self.has(extra.addresses, other) {
+                        try appendAddresses(&w, .additional, name: nm, addresses: extra.addresses, type: other,
+                                            rawClass: extra.rawClass, ttl: extra.ttl)
+                    } else {
+                        try w.appendNSEC(.additional, name: nm, rawClass: extra.rawClass, ttl: extra.ttl,
+                                         types: Self.types(extra.addresses))
+                    }
+                }
+            } catch {
+                w.rollback(to: mark)
+            }
+        }
     }
 }

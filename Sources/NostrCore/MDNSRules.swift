@@ -12,6 +12,16 @@ public enum MDNSRules {
     public static let hostRecordTTL: UInt32 = 120
     /// RFC 6762 §6: at most one multicast of a record per interface per second.
     public static let rateLimitMilliseconds: Int64 = 1000
+    /// RFC 6762 §6: "each responder SHOULD delay its response by a random
+    /// amount of time selected with uniform random distribution in the
+    /// range 20-120 ms" when the answer holds shared records.
+    public static let sharedDelayMinMilliseconds: Int64 = 20
+    public static let sharedDelaySpreadMilliseconds: Int64 = 100
+    /// RFC 6762 §7.2 (and §6): a query with the TC bit set is answered
+    /// after a random 400–500 ms, so that the querier's further
+    /// known-answer packets arrive first.
+    public static let truncatedDelayMinMilliseconds: Int64 = 400
+    public static let truncatedDelaySpreadMilliseconds: Int64 = 100
     /// RFC 6762 §8.1: three probes, 250 ms apart, after a random 0–250 ms.
     public static let probeCount = 3
     public static let probeIntervalMilliseconds: Int64 = 250

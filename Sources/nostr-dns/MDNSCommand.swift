@@ -159,11 +159,15 @@ enum MDNSCommand {
             guard let due = responder.nextDeadline, now >= due else { return }
             let (v4, v6, globals) = (self.v4, self.v6, self.globals)
             let sources = responder.interfaces
-            let before = responder.claims.map { $0.mayAnswer }
+            // Which claims were still probing (a bit per interface: no array,
+            // since tick also runs for every delayed answer, §6).
+            var probing: UInt64 = 0
+            for (i, claim) in responder.claims.enumerated() where i < 64 && !claim.mayAnswer { probing |= 1 << UInt64(i) }
             responder.tick(now: now, families: families, buffer: sendBuffer) { d, ipv6, bytes in
                 Server.send(bytes, to: d, ipv6: ipv6, v4: v4, v6: v6, interfaces: sources, globals: globals)
             }
-            for (i, claim) in responder.claims.enumerated() where claim.mayAnswer && i < before.count && !before[i] && !globals.quiet {
+            for (i, claim) in responder.claims.enumerated()
+            where claim.mayAnswer && i < 64 && probing & (1 << UInt64(i)) != 0 && !globals.quiet {
                 Output.stderr("nostr-dns mdns: probed " + NIP19.npub(responder.ownKey) + ".local on " + sources[i].name
                               + " with no conflict; announcing\n")
             }
@@ -230,7 +234,12 @@ enum MDNSCommand {
                     if let ignored = outcome.ignored {
                         if ignored != .notAQuery { log(datagram, "ignored: " + ignored.text) }
                     } else if let route = outcome.route {
-                        log(datagram, "answered by " + (route == .multicast ? "multicast" : route == .unicast ? "unicast" : "legacy unicast"))
+                        var text = "answered by " + (route == .multicast ? "multicast" : route == .unicast ? "unicast" : "legacy unicast")
+                        if let due = outcome.delayedUntil {
+                            text += " (records waiting: multicast in " + String(due - now)
+                                + " ms, RFC 6762 §6 shared records or §7.2 truncated query)"
+                        }
+                        log(datagram, text)
                     }
                 }
             }

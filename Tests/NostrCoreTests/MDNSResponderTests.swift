@@ -69,6 +69,54 @@ import Testing
         return (outcome, sent)
     }
 
+    static func tick(_ r: inout MDNSResponder, now: Int64) -> [Sent] {
+        var sent: [Sent] = []
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        buffer.withUnsafeMutableBytes { b in
+            r.tick(now: now, families: (true, false), buffer: b) { d, v6, bytes in sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes))) }
+        }
+        return sent
+    }
+
+    /// A query with several questions (each A, QM), optionally with the TC bit.
+    static func multiQuery(_ keys: [Bytes32], truncated: Bool = false, known: [(Bytes32, IPAddress, UInt32)] = []) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        let n = buffer.withUnsafeMutableBytes { b -> Int in
+            var w = DNSMessageWriter(buffer: b, limit: 1500)
+            w.header.isTruncated = truncated
+            for k in keys {
+                DNSFixtures.flat(name(k)).withUnsafeBytes { f in try! w.appendQuestion(f, type: DNSType.a, rawClass: DNSClass.in) }
+            }
+            for (k, a, ttl) in known {
+                DNSFixtures.flat(name(k)).withUnsafeBytes { f in
+                    a.withBytes { try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: DNSClass.in, ttl: ttl, rdata: $0) }
+                }
+            }
+            return w.finish()
+        }
+        return Array(buffer[0..<n])
+    }
+
+    /// A response (as another responder on the link sends it) with one A record.
+    static func response(_ key: Bytes32, _ a: IPAddress, ttl: UInt32, cacheFlush: Bool = false) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { b -> Int in
+            var w = DNSMessageWriter(buffer: b, limit: 512)
+            w.header.isResponse = true
+            DNSFixtures.flat(name(key)).withUnsafeBytes { f in
+                a.withBytes { try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: cacheFlush ? 0x8001 : 1, ttl: ttl, rdata: $0) }
+            }
+            return w.finish()
+        }
+        return Array(buffer[0..<n])
+    }
+
+    static let thirdKey = try! Bytes32(Array(repeating: 0x33, count: 32))
+    static func cached(_ k: Bytes32) -> MDNSNameState {
+        k == otherKey ? .addresses([.v4(0xCB00_7107)], ttl: 300)
+            : k == thirdKey ? .addresses([.v4(0xCB00_7108), .v4(0xCB00_7109)], ttl: 300) : .absent
+    }
+
     typealias Item = (DNSSection, String, UInt16, UInt16, [UInt8])
     static func records(_ bytes: [UInt8]) throws -> (DNSHeader, [Item]) {
         let (h, items, _) = try DNSFixtures.readAll(bytes)
@@ -198,8 +246,10 @@ import Testing
         let (absent, silent) = Self.handle(&r, Self.query(Self.otherKey), lookup: { _ in .absent })
         #expect(silent.isEmpty && absent.ignored == .noRecord && absent.lookups.isEmpty)
         let known: (Bytes32) -> MDNSNameState = { k in k == Self.otherKey ? .addresses([.v4(0xCB00_7107), .v6(0x2001_0DB8_0000_0000, 7)], ttl: 300) : .absent }
-        let (ok, sent) = Self.handle(&r, Self.query(Self.otherKey, type: DNSType.any), lookup: known)
+        let (ok, now) = Self.handle(&r, Self.query(Self.otherKey, type: DNSType.any), lookup: known)
         #expect(ok.route == .multicast)
+        #expect(now.isEmpty)  // shared records wait 20–120 ms (§6)
+        let sent = Self.tick(&r, now: 10_120)
         let (_, items) = try Self.records(try #require(sent.first).bytes)
         #expect(items.contains { $0.2 == DNSType.a && $0.4 == [203, 0, 113, 7] })
         #expect(items.contains { $0.2 == DNSType.aaaa && $0.4.count == 16 })
@@ -302,5 +352,128 @@ import Testing
             while let rec = try reader.nextRecord() { #expect(rec.ttl == 0); count += 1 }
             #expect(count >= 1)
         }
+    }
+    // MARK: response timing (§6, §7.2, §7.4), with injected time
+
+    @Test func aSharedRecordAnswerWaitsTwentyToOneHundredTwentyMilliseconds() throws {
+        // Over many seeds: never sent before 20 ms, always sent by 120 ms.
+        for seed in UInt64(1)...40 {
+            var (r, _) = Self.claimed()
+            r.random = seed | 1
+            let (o, now) = Self.handle(&r, Self.query(Self.otherKey), now: 10_000, lookup: Self.cached)
+            #expect(now.isEmpty)
+            let due = try #require(o.delayedUntil)
+            #expect(due >= 10_020 && due <= 10_120)
+            #expect(r.nextDeadline == due)
+            #expect(Self.tick(&r, now: 10_019).isEmpty)
+            var sent: [Sent] = []
+            var t: Int64 = 10_020
+            while sent.isEmpty && t <= 10_120 { sent = Self.tick(&r, now: t); if sent.isEmpty { t += 1 } }
+            #expect(t == due)
+            #expect(sent.count == 1)
+            let (h, items) = try Self.records(try #require(sent.first).bytes)
+            #expect(h.isResponse && h.id == 0 && h.questionCount == 0)
+            #expect(items.contains { $0.0 == .answer && $0.2 == DNSType.a && $0.3 == 1 && $0.4 == [203, 0, 113, 7] })
+            #expect(sent[0].destination.address == .v4(0xE000_00FB))
+            #expect(Self.tick(&r, now: 10_500).isEmpty)  // sent once
+            #expect(r.nextDeadline == nil)
+        }
+    }
+
+    @Test func aUniqueRecordAnswerIsSentAtOnce() {
+        var (r, _) = Self.claimed()
+        let (o, sent) = Self.handle(&r, Self.query(Self.ownKey), now: 10_000)
+        #expect(sent.count == 1)
+        #expect(o.delayedUntil == nil && o.route == .multicast)
+        #expect(r.nextDeadline == nil)
+    }
+
+    @Test func legacyUnicastAndQUAnswersForSharedRecordsAreSentAtOnce() {
+        var (r, _) = Self.claimed()
+        let (lo, legacy) = Self.handle(&r, Self.query(Self.otherKey, id: 9), port: 40000, lookup: Self.cached)
+        #expect(legacy.count == 1 && lo.route == .legacyUnicast && lo.delayedUntil == nil)
+        let (uo, unicast) = Self.handle(&r, Self.query(Self.otherKey), multicast: false, lookup: Self.cached)
+        #expect(unicast.count == 1 && uo.route == .unicast && uo.delayedUntil == nil)
+    }
+
+    @Test func answersDueTogetherOnOneInterfaceGoInOnePacket() throws {
+        var (r, _) = Self.claimed()
+        // Two questions in one query, and a third name asked by another querier meanwhile.
+        let (o1, s1) = Self.handle(&r, Self.multiQuery([Self.otherKey]), now: 10_000, lookup: Self.cached)
+        let (o2, s2) = Self.handle(&r, Self.multiQuery([Self.thirdKey]), from: .v4(0xC0A8_0107), now: 10_010, lookup: Self.cached)
+        #expect(s1.isEmpty && s2.isEmpty)
+        let due = max(try #require(o1.delayedUntil), try #require(o2.delayedUntil))
+        let sent = Self.tick(&r, now: due)
+        #expect(sent.count == 1)
+        let (h, items) = try Self.records(try #require(sent.first).bytes)
+        #expect(h.answerCount == 3)
+        #expect(items.contains { $0.4 == [203, 0, 113, 7] } && items.contains { $0.4 == [203, 0, 113, 8] }
+                && items.contains { $0.4 == [203, 0, 113, 9] })
+        // Both questions of one query are one pending answer each, and one packet.
+        var (r2, _) = Self.claimed()
+        let (o3, _) = Self.handle(&r2, Self.multiQuery([Self.otherKey, Self.thirdKey]), lookup: Self.cached)
+        let both = Self.tick(&r2, now: try #require(o3.delayedUntil))
+        #expect(both.count == 1)
+        #expect(try Self.records(both[0].bytes).0.answerCount == 3)
+        // A query for a name whose answer already waits joins it: still one packet.
+        var (r3, _) = Self.claimed()
+        let (o4, _) = Self.handle(&r3, Self.query(Self.otherKey), now: 10_000, lookup: Self.cached)
+        let (o5, _) = Self.handle(&r3, Self.query(Self.otherKey), now: 10_005, lookup: Self.cached)
+        #expect(o5.delayedUntil == o4.delayedUntil)
+        #expect(Self.tick(&r3, now: 10_200).count == 1)
+    }
+
+    @Test func anotherRespondersSameAnswerSuppressesTheWaitingOne() {
+        // §7.4: the same record with a TTL not less than ours: ours is not sent.
+        var (r, _) = Self.claimed()
+        _ = Self.handle(&r, Self.query(Self.otherKey), now: 10_000, lookup: Self.cached)
+        let (seen, _) = Self.handle(&r, Self.response(Self.otherKey, .v4(0xCB00_7107), ttl: 300), now: 10_010)
+        #expect(seen.ignored == .notAQuery && !seen.conflict)
+        #expect(Self.tick(&r, now: 10_200).isEmpty)
+        // A lower TTL, or another address, does not suppress it.
+        var (r2, _) = Self.claimed()
+        _ = Self.handle(&r2, Self.query(Self.otherKey), now: 10_000, lookup: Self.cached)
+        _ = Self.handle(&r2, Self.response(Self.otherKey, .v4(0xCB00_7107), ttl: 299), now: 10_010)
+        _ = Self.handle(&r2, Self.response(Self.otherKey, .v4(0xCB00_7199), ttl: 300), now: 10_011)
+        #expect(Self.tick(&r2, now: 10_200).count == 1)
+        // Of two addresses, only the one seen is dropped.
+        var (r3, _) = Self.claimed()
+        _ = Self.handle(&r3, Self.query(Self.thirdKey), now: 10_000, lookup: Self.cached)
+        _ = Self.handle(&r3, Self.response(Self.thirdKey, .v4(0xCB00_7108), ttl: 300), now: 10_010)
+        let sent = Self.tick(&r3, now: 10_200)
+        let items = (try? Self.records(sent.first?.bytes ?? []).1) ?? []
+        #expect(sent.count == 1)
+        #expect(!items.contains { $0.4 == [203, 0, 113, 8] } && items.contains { $0.4 == [203, 0, 113, 9] })
+    }
+
+    @Test func aTruncatedQueryWaitsForItsKnownAnswers() throws {
+        // §7.2: TC set: 400–500 ms, even for the own (unique) records.
+        for seed in UInt64(1)...20 {
+            var (r, _) = Self.claimed()
+            r.random = seed | 1
+            let (o, now) = Self.handle(&r, Self.multiQuery([Self.ownKey, Self.thirdKey], truncated: true),
+                                       now: 10_000, lookup: Self.cached)
+            #expect(now.isEmpty)
+            let due = try #require(o.delayedUntil)
+            #expect(due >= 10_400 && due <= 10_500)
+            #expect(Self.tick(&r, now: 10_399).isEmpty)
+            // The continuation packet (no questions) from the same querier: its
+            // known answers drop one of the npub's addresses and the own one.
+            let (c, none) = Self.handle(&r, Self.multiQuery([], known: [(Self.thirdKey, .v4(0xCB00_7108), 300),
+                                                                         (Self.ownKey, .v4(0xC0A8_0102), 120)]),
+                                        now: 10_050, lookup: Self.cached)
+            #expect(none.isEmpty && c.ignored == .knownAnswerContinuation)
+            let sent = Self.tick(&r, now: 10_500)
+            #expect(sent.count == 1)
+            let items = try Self.records(try #require(sent.first).bytes).1
+            #expect(items.filter { $0.0 == .answer }.map { $0.4 } == [[203, 0, 113, 9]])
+        }
+        // Known answers from another source do not count.
+        var (r, _) = Self.claimed()
+        _ = Self.handle(&r, Self.multiQuery([Self.otherKey], truncated: true), now: 10_000, lookup: Self.cached)
+        let (other, _) = Self.handle(&r, Self.multiQuery([], known: [(Self.otherKey, .v4(0xCB00_7107), 300)]),
+                                     from: .v4(0xC0A8_0107), now: 10_050, lookup: Self.cached)
+        #expect(other.ignored == .notOurName)
+        #expect(Self.tick(&r, now: 10_500).count == 1)
     }
 }

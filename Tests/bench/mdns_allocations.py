@@ -6,8 +6,12 @@ published npub are queried (the npub once first, so it is cached), then
 N or 3N legacy-unicast queries follow, alternating between the two names;
 the difference in allocation calls between the two runs, divided by the
 extra queries, is what answering allocates. Both runs last the same time.
+With "multicast", the queries are full mDNS queries (from port 5353) for
+the npub alone, 1.15 s apart (past the 1 s rate limit and the 20-120 ms
+delay): answers that wait in the responder's queue and go out from its
+timer (RFC 6762 §6), N and 3N of them, in runs of 40 s.
 
-    mdns_allocations.py BINARY [N]
+    mdns_allocations.py BINARY [N] [multicast]
 Exits 1 unless every query was answered and the difference is below one
 allocation per four queries (the relay connection's own allocations vary
 by a few dozen between runs; one per query would add 2N). The
@@ -36,7 +40,7 @@ import peers  # noqa: E402
 
 
 def run(binary: Path, queries: int, work: Path, env: dict, host_key: Path, names: list[str], relay_url: str,
-        ns: peers.Netns, tag: str) -> tuple[int, int]:
+        ns: peers.Netns, tag: str, multicast: bool = False) -> tuple[int, int]:
     log = work / f"valgrind-{tag}.log"
     proc = peers.Proc(f"valgrind-{tag}", ns.exec_argv(["valgrind", "--tool=memcheck", binary, "--relay", relay_url,
                                                        "--key", host_key, "mdns", "--interface", "lo"]),
@@ -49,12 +53,18 @@ def run(binary: Path, queries: int, work: Path, env: dict, host_key: Path, names
         time.sleep(2.5)  # past the announcements
         answered = 0
         start = time.time()
-        per_name = queries // len(names)
-        for n in names:
-            got = mdns_rig.tool(ns, "query", "127.0.0.1", n + ".", "A", "--count", per_name, "--interval", "0.005",
-                                "--wait", "1.0", timeout=120)
+        if multicast:
+            got = mdns_rig.tool(ns, "query", "127.0.0.1", names[-1] + ".", "A", "--port", 5353, "--count", queries,
+                                "--interval", "1.15", "--wait", "1.0", timeout=200)
             answered += sum(1 for r in got["replies"] if r["answers"])
-        time.sleep(max(0.0, 20.0 - (time.time() - start)))  # same duration for both runs
+        else:
+            per_name = queries // len(names)
+            for n in names:
+                got = mdns_rig.tool(ns, "query", "127.0.0.1", n + ".", "A", "--count", per_name, "--interval", "0.005",
+                                    "--wait", "1.0", timeout=120)
+                answered += sum(1 for r in got["replies"] if r["answers"])
+        duration = 40.0 if multicast else 20.0
+        time.sleep(max(0.0, duration - (time.time() - start)))  # same duration for both runs
         proc.signal_group(signal.SIGTERM)
         proc.popen.wait(60)
     finally:
@@ -69,6 +79,7 @@ def run(binary: Path, queries: int, work: Path, env: dict, host_key: Path, names
 def main():
     binary = Path(sys.argv[1]).resolve()
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    multicast = len(sys.argv) > 3 and sys.argv[3] == "multicast"
     work = Path(tempfile.mkdtemp(prefix="mdns-alloc-"))
     os.chmod(work, 0o700)
     env = {k: v for k, v in os.environ.items() if k not in ("NOSTR_DNS_KEY", "NOSTR_DNS_RELAYS")}
@@ -91,8 +102,8 @@ def main():
                            capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 0, r.stderr
         names = [host.public_key().to_bech32() + ".local", pub.public_key().to_bech32() + ".local"]
-        a1, got1 = run(binary, n, work, env, paths["host"], names, relay.url, ns, "n")
-        a3, got3 = run(binary, 3 * n, work, env, paths["host"], names, relay.url, ns, "3n")
+        a1, got1 = run(binary, n, work, env, paths["host"], names, relay.url, ns, "n", multicast)
+        a3, got3 = run(binary, 3 * n, work, env, paths["host"], names, relay.url, ns, "3n", multicast)
         extra = 2 * n
         print(f"heap allocations: {a1} with {n} queries ({got1} answered), {a3} with {3 * n} ({got3} answered); "
               f"{a3 - a1} more for {extra} more answered queries")

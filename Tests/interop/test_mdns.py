@@ -203,6 +203,20 @@ def test_published_npub_resolves_from_another_host_via_avahi_and_zeroconf(link, 
     assert all(a["ttl"] <= 10 for a in got["replies"][0]["answers"])
 
 
+def test_multicast_answer_with_shared_records_waits_20_to_120_ms(link, responder, published):
+    # RFC 6762 §6: relayed npub records are shared: the multicast answer waits a random 20-120 ms.
+    def cached():  # a legacy unicast query starts the lookup; answered once cached
+        return [a["addr"] for r in legacy(link, published)["replies"] for a in answers(r, published, 1)]
+    assert mdns_rig.retry(cached, 10) == ["203.0.113.7"], responder.log()
+    got = mdns_rig.tool(link.b, "query", B, published + ".", "A", "--port", 5353, "--wait", 1.0)
+    mine = [r for r in got["replies"] if answers(r, published, 1)]
+    assert mine, responder.log()
+    reply = mine[0]
+    assert reply["multicast"] and reply["id"] == 0
+    assert not any(a["cache_flush"] for a in reply["answers"]), reply
+    assert reply["rtt_ms"] >= 20.0, reply
+
+
 def test_unknown_npub_is_not_answered_before_the_relays_answer_and_never_guessed(link, responder):
     nobody = Keys.generate().public_key().to_bech32() + ".local"
     got = legacy(link, nobody, wait=1.0)
