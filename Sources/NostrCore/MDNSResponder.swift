@@ -394,7 +394,8 @@ public struct MDNSResponder {
     }
 
     /// What `name` asks about. Names seen recently are matched against
-    /// `recent` without allocating; a new one is decoded (bech32) once.
+    /// `recent` without allocating; a new one is decoded (bech32, in place,
+    /// as the DNS server decodes `<npub>.nostr`) once.
     mutating func subject(_ reader: DNSMessageReader, _ name: DNSName) -> Subject {
         let isOwn = ownName.withUnsafeBytes { reader.name(name, equals: $0) }
         if isOwn { return .own }
@@ -410,7 +411,7 @@ public struct MDNSResponder {
             guard buffer[0] == 63, buffer[64] == 5 else { return nil }
             for k in 0..<buffer.count { buffer[k] = DNSWire.lower(buffer[k]) }
             for (k, c) in "local".utf8.enumerated() where buffer[65 + k] != c { return nil }
-            return try? NIP19.decodeNpub(String(decoding: buffer[1..<64], as: UTF8.self))
+            return NostrZone.decodeNpub(UnsafeRawBufferPointer(buffer), at: 0)
         }
         guard let key else { return .foreign }
         if key == ownKey { return .own }

@@ -137,6 +137,13 @@ func parseOptions(_ command: String, _ args: inout Arguments, _ globals: inout G
 
 /// Shared steps of the commands.
 enum Common {
+    /// How a NAME or URL argument that did not parse is shown in an error:
+    /// quoted, unless it is an nsec pasted by mistake (in any case, as
+    /// bech32 allows), which is never echoed back.
+    static func shown(_ text: String) -> String {
+        Array(text.utf8.prefix(5)).map { $0 | 0x20 } == Array("nsec1".utf8) ? "an nsec (a secret key!)" : "'" + text + "'"
+    }
+
     static func context() throws(CommandFailure) -> Secp256k1Context {
         try checked { () throws(NostrError) in try Secp256k1Context(randomSeed: try Entropy.bytes32()) }
     }

@@ -44,7 +44,7 @@ enum FetchCommand {
         guard let urlText else { throw CommandFailure("missing URL", exitCode: ExitCode.usage) }
         let url: HTTPSURL
         do throws(NostrError) { url = try HTTPSURL(parsing: urlText) } catch {
-            throw CommandFailure("'" + urlText + "' is not an https:// URL of an npub name (https://<npub>.nostr[:port]/path)",
+            throw CommandFailure(Common.shown(urlText) + " is not an https:// URL of an npub name (https://<npub>.nostr[:port]/path)",
                                  exitCode: ExitCode.usage)
         }
         let trust = try NameTrust.look(url.name, service: TLSKeyRecord.defaultService, command: "fetch", globals: globals, timeout: timeout)

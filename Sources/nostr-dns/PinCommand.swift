@@ -56,8 +56,8 @@ enum PinCommand {
             if port == nil && nameText.utf8.dropFirst(8).contains(0x3A) { port = url.port }
         } else {
             do throws(NostrError) { name = try NostrName(parsing: nameText) } catch {
-                throw CommandFailure("'" + (nameText.utf8.starts(with: "nsec1".utf8) ? "nsec…" : nameText)
-                                     + "' is not an npub name or an https:// URL of one", exitCode: ExitCode.usage)
+                throw CommandFailure(Common.shown(nameText) + " is not an npub name or an https:// URL of one",
+                                     exitCode: ExitCode.usage)
             }
             host = (name.label.isEmpty ? "" : name.label + ".") + name.npub + (name.zone == .local ? ".local" : ".nostr")
         }

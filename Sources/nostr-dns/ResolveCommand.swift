@@ -38,9 +38,7 @@ enum ResolveCommand {
         guard let nameText else { throw CommandFailure("missing NAME", exitCode: ExitCode.usage) }
         let name: NostrName
         do throws(NostrError) { name = try NostrName(parsing: nameText) } catch {
-            // A secret key pasted by mistake is never echoed back.
-            let shown = Array(nameText.utf8.prefix(5)).map { $0 | 0x20 } == Array("nsec1".utf8) ? "an nsec (a secret key!)" : "'" + nameText + "'"
-            throw CommandFailure(shown + " is not an npub name (npub1…, <npub>.nostr, <label>.<npub>.nostr or <npub>.local)",
+            throw CommandFailure(Common.shown(nameText) + " is not an npub name (npub1…, <npub>.nostr, <label>.<npub>.nostr or <npub>.local)",
                                  exitCode: ExitCode.usage)
         }
 

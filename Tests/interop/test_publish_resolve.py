@@ -473,6 +473,18 @@ def test_resolve_bad_name_exits_2(nostr_dns, relay, name):
         assert_usage_error(proc, *([name] if name else []))
 
 
+@pytest.mark.parametrize("command", ["resolve", "pin", "fetch"])
+@pytest.mark.parametrize("upper", [False, True], ids=["lowercase", "uppercase"])
+def test_a_pasted_nsec_is_never_echoed_by_any_command_that_takes_a_name(nostr_dns, relay, command, upper):
+    nsec = Keys.generate().secret_key().to_bech32()
+    if upper:
+        nsec = nsec.upper()  # bech32 allows one case or the other
+    proc = nostr_dns.run(*relay_args(relay.url), command, nsec)
+    assert_usage_error(proc)
+    assert nsec not in err(proc) and nsec.lower() not in err(proc).lower(), "a secret key must not be echoed"
+    assert "an nsec (a secret key!)" in err(proc)
+
+
 @pytest.mark.parametrize("args,mentions", [
     ([], []), (["--type", "MX"], ["MX"]), (["--timeout", "soon"], ["soon", "--timeout"]),
     (["--frobnicate"], ["--frobnicate"]),
