@@ -9,6 +9,8 @@ let package = Package(
     name: "nostr-dns",
     products: [
         .library(name: "NostrDNS", targets: ["NostrDNS"]),
+        // The sans-IO core alone, for the fuzz targets (Tests/fuzz).
+        .library(name: "NostrCore", targets: ["NostrCore"]),
         .executable(name: "nostr-dns", targets: ["nostr-dns"]),
     ],
     targets: [
