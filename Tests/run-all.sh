@@ -70,6 +70,9 @@ stage() {
 stage "set-up" Tests/setup.sh || true
 stage "swift build" swift build
 stage "swift test" swift test
+stage "swift test under AddressSanitizer" env ASAN_OPTIONS=detect_leaks=1 \
+    LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan
+stage "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15
 stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop \
     --ignore=Tests/interop/test_https.py
 stage "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \

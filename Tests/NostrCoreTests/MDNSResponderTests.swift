@@ -295,8 +295,12 @@ import Testing
         let n = buffer.withUnsafeMutableBytes { b -> Int in
             var w = DNSMessageWriter(buffer: b, limit: 512)
             w.header.isResponse = true
+            // (A pointer into a temporary array dangles: AddressSanitizer caught it.)
+            let rdata: [UInt8] = [10, 0, 0, 9]
             DNSFixtures.flat(Self.name(Self.ownKey)).withUnsafeBytes { f in
-                try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: 0x8001, ttl: 120, rdata: UnsafeRawBufferPointer(start: [UInt8]([10, 0, 0, 9]), count: 4))
+                rdata.withUnsafeBytes { r in
+                    try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: 0x8001, ttl: 120, rdata: r)
+                }
             }
             return w.finish()
         }
@@ -310,8 +314,12 @@ import Testing
         let m = shared.withUnsafeMutableBytes { b -> Int in
             var w = DNSMessageWriter(buffer: b, limit: 512)
             w.header.isResponse = true
+            // (A pointer into a temporary array dangles: AddressSanitizer caught it.)
+            let rdata: [UInt8] = [10, 0, 0, 9]
             DNSFixtures.flat(Self.name(Self.ownKey)).withUnsafeBytes { f in
-                try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: 1, ttl: 120, rdata: UnsafeRawBufferPointer(start: [UInt8]([10, 0, 0, 9]), count: 4))
+                rdata.withUnsafeBytes { r in
+                    try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: 1, ttl: 120, rdata: r)
+                }
             }
             return w.finish()
         }
