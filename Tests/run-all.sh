@@ -77,6 +77,8 @@ stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .ve
     --ignore=Tests/interop/test_https.py
 stage "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
     .venv/bin/python -m pytest -q Tests/interop/test_https.py
+stage "interop under AddressSanitizer" bash -c 'swift build --sanitize=address --scratch-path .build-asan --product nostr-dns \
+    && env ASAN_OPTIONS=detect_leaks=1 NOSTR_DNS_BIN="$PWD/.build-asan/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop'
 stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
 stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
 stage "HTTPS with the aarch64 binary under qemu" Tests/interop/qemu-cross.sh aarch64 Tests/interop/test_https.py

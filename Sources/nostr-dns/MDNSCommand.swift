@@ -44,6 +44,7 @@ enum MDNSCommand {
         }
         let setup = try RelaySetup(globals)
         var server = try Server(ownKey: ownKey, interfaces: interfaces, globals: globals)
+        defer { server.releaseBuffers() }
         var names_ = try NameSource(setup: setup, context: ctx, globals: globals)
         StopSignal.install()
         server.logServing()
@@ -122,6 +123,12 @@ enum MDNSCommand {
                     }
                 }
             }
+        }
+
+        /// Frees the two buffers (LeakSanitizer reported them at exit).
+        func releaseBuffers() {
+            receiveBuffer.deallocate()
+            sendBuffer.deallocate()
         }
 
         var families: (ipv4: Bool, ipv6: Bool) { (v4 != nil, v6 != nil) }
