@@ -125,16 +125,18 @@ enum FuzzTransport {
         try! NoiseHandshake(responder: responderStatic, ephemeral: responderEphemeral, context: context)
     }
 
-    /// The three acts of an honest handshake (fixed keys).
-    static let honestActs: [[UInt8]] = {
+    /// An honest handshake (fixed keys): its three acts, and the
+    /// initiator's and responder's transports.
+    static let honest: (acts: [[UInt8]], transports: (NoiseTransport, NoiseTransport)) = {
         var i = initiator()
         var r = responder()
         let one = try! i.start()
         let two = try! one.withUnsafeBytes { try r.receive($0) }
         let three = try! two.withUnsafeBytes { try i.receive($0) }
         _ = try! three.withUnsafeBytes { try r.receive($0) }
-        return [one, two, three]
+        return ([one, two, three], (i.transport()!, r.transport()!))
     }()
+    static var honestActs: [[UInt8]] { honest.acts }
 
     /// BOLT 8 acts: the first byte picks act one, two or three of an honest
     /// handshake; the rest are (position, xor) pairs applied to it. The act
@@ -173,16 +175,6 @@ enum FuzzTransport {
         _ = try? i2.receive(raw)
     }
 
-    static let honestTransports: (NoiseTransport, NoiseTransport) = {
-        var i = initiator()
-        var r = responder()
-        let one = try! i.start()
-        let two = try! one.withUnsafeBytes { try r.receive($0) }
-        let three = try! two.withUnsafeBytes { try i.receive($0) }
-        _ = try! three.withUnsafeBytes { try r.receive($0) }
-        return (i.transport()!, r.transport()!)
-    }()
-
     /// BOLT 8 transport messages: the input is split into messages (a
     /// length byte, then that many bytes), sealed by one side and read by
     /// the other in pieces; they arrive unchanged. With the top bit of the
@@ -191,7 +183,7 @@ enum FuzzTransport {
     /// that message on may be delivered.
     static func noiseTransport(_ input: UnsafeRawBufferPointer) {
         guard input.count >= 2 else { return }
-        var (sender, receiver) = honestTransports
+        var (sender, receiver) = honest.transports
         var messages: [[UInt8]] = []
         if input[0] & 0x80 != 0 { messages = Array(repeating: [], count: 1001) }
         var at = 2
