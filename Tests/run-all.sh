@@ -13,7 +13,10 @@
 #      server with dig, kdig, dnspython and dnsmasq (Tests/interop/test_dns.py);
 #      the mDNS responder against avahi-daemon (with its own dbus-daemon),
 #      avahi-resolve, nss-mdns and python-zeroconf on a veth link between two
-#      namespaces (Tests/interop/test_mdns.py); then the HTTPS trust tests
+#      namespaces (Tests/interop/test_mdns.py); fault tests of both servers
+#      (Tests/interop/test_faults.py: relays killed, frozen, malicious,
+#      mute or failing TLS, floods of queries and connections; answers,
+#      recovery and resident memory checked); then the HTTPS trust tests
 #      (Tests/interop/test_https.py): https-demo, fetch and pin against curl
 #      (--pinnedpubkey, --curves secp256k1), openssl s_client with DANE (TLSA
 #      from resolve, pin and `dig` against `nostr-dns dns`) and an openssl
@@ -38,8 +41,10 @@
 #      the DNS server against dnsmasq: cached answers per second under dnsperf
 #      (Embedded x86_64 build; QPS ratio reported against the 1.5,
 #      server CPU per answer must be >= 1.1 times better than dnsmasq's), resident
-#      memory with 10,000 cached names (must not exceed dnsmasq's), and heap
-#      allocations per cached answer (valgrind, release build; must be zero);
+#      memory with 10,000 cached names (must not exceed dnsmasq's), heap
+#      allocations per cached answer (valgrind, release build; must be zero),
+#      and resident memory after 1,000,000 cached queries against after
+#      10,000 in one server process (Tests/bench/dns-rss-1m.sh; within 10%);
 #      the mDNS responder against avahi-daemon + dbus and python-zeroconf
 #      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus; the
 #      median of paired latency ratios for a cached name at most 1.1 against
@@ -97,6 +102,7 @@ stage "bench wsn vs wss" Tests/bench/wsn-throughput.sh --bin .build/release/nost
 stage "bench dns qps" bash -c 'cross/build.sh x86_64 >/dev/null && Tests/bench/dns-qps.sh'
 stage "bench dns memory" Tests/bench/dns-memory.sh
 stage "no allocation per cached DNS answer" Tests/bench/dns-allocations.sh
+stage "dns memory after 1M queries" Tests/bench/dns-rss-1m.sh
 stage "bench mdns" Tests/bench/mdns-bench.sh
 stage "no allocation per mDNS answer" Tests/bench/mdns-allocations.sh
 

@@ -100,6 +100,12 @@ public struct WebSocketClient {
         control.reserveCapacity(WebSocketFrameHeader.maxControlPayload)
     }
 
+    /// Bytes of memory the client's buffers hold (their capacity, used or
+    /// not): what dropping it gives back.
+    public var bufferCapacity: Int {
+        inbound.capacity + outbound.capacity + message.capacity + assembly.capacity + control.capacity
+    }
+
     /// Drops the first `n` bytes of `outbound`, once written. Keeps the buffer.
     public mutating func consumeOutbound(_ n: Int) {
         precondition(n >= 0 && n <= outbound.count, "consumeOutbound: more than outbound holds")

@@ -25,6 +25,21 @@ public enum ResolverEvent: Equatable {
     case updated(ResolverKey)
 }
 
+/// What a relay of the pool did, for the server's log (`takeRelayNotes()`).
+public struct RelayNote: Equatable {
+    public enum Kind: Equatable {
+        /// The WebSocket upgrade succeeded.
+        case connected
+        /// The connection failed or was lost (`text` says why); retried after a backoff delay.
+        case failed
+        /// The first message of this connection that was not NIP-01 (`text` says why), dropped.
+        case ignored
+    }
+    public let relay: Int
+    public let kind: Kind
+    public let text: String
+}
+
 /// The resolver cache driven on relays, in the caller's poll loop: the one
 /// the DNS server and the mDNS responder share.
 ///
@@ -67,6 +82,7 @@ public final class CachedResolver {
     var followed: [[Bytes32]] = []
     var followDirty: [Bool] = []
     var events: [ResolverEvent] = []
+    var notes: [RelayNote] = []
     var counter: UInt64 = 0
     /// True when the cache changed since the last `save`.
     public private(set) var changed = false
@@ -217,6 +233,14 @@ public final class CachedResolver {
         return next
     }
 
+    /// Relay connections made, lost and misbehaving since the last call, oldest first.
+    public func takeRelayNotes() -> [RelayNote] {
+        if notes.isEmpty { return [] }
+        let out = notes
+        notes.removeAll(keepingCapacity: true)
+        return out
+    }
+
     public func takeEvents() -> [ResolverEvent] {
         if events.isEmpty { return [] }
         let out = events
@@ -250,7 +274,12 @@ public final class CachedResolver {
                     inflight[k]!.failed |= 1 << UInt64(min(r, 63))
                     if allDone(inflight[k]!) { finish(k, now: now) }
                 }
-            case .failed(let r, _):
+            case .connected(let r):
+                notes.append(RelayNote(relay: r, kind: .connected, text: ""))
+            case .ignored(let r, let reason):
+                notes.append(RelayNote(relay: r, kind: .ignored, text: reason))
+            case .failed(let r, let message):
+                notes.append(RelayNote(relay: r, kind: .failed, text: message))
                 var done: [ResolverKey] = []
                 for k in inflight.keys {
                     inflight[k]!.failed |= 1 << UInt64(min(r, 63))

@@ -7,7 +7,9 @@ public enum RelayPoolEvent {
     /// A well-formed message from the relay. EVENTs inside are checked for
     /// shape only: callers verify them (relays are untrusted).
     case message(relay: Int, RelayMessage)
-    /// The relay sent something that is not a NIP-01 message; it was dropped.
+    /// The relay sent something that is not a NIP-01 message; it was
+    /// dropped. Reported for the first such message of each connection
+    /// only (a relay can send millions); `ignoredCount(_:)` counts them all.
     case ignored(relay: Int, reason: String)
     /// The connection could not be made or was lost. With `reconnect` the
     /// pool tries again after a backoff delay; otherwise the relay is done.
@@ -26,6 +28,14 @@ public struct RelayPoolOptions: Sendable {
     /// drop it when it stays silent for as long again.
     public var keepaliveMilliseconds: Int64 = 60_000
     public var limits = WebSocketLimits()
+    /// Bytes read from one relay per `handle` call at most: a relay that
+    /// sends without pause must not keep the caller's loop (its other
+    /// sockets, its timers) waiting, nor pile up events for it. The rest
+    /// is read on the next turn (`nextDeadline()` is then "now").
+    public var maxReadBytesPerTurn = 64 * 1024
+    /// Unsent bytes allowed for one relay (pongs, REQs, EVENTs): a relay
+    /// that sends pings but does not read the pongs is dropped beyond this.
+    public var maxUnsentBytes = 2 << 20
     /// nil: look each relay's host name up (getaddrinfo, which blocks the
     /// poll loop while DNS answers) on every connect. Else keep the
     /// addresses found for this long and reconnect to them without a
@@ -78,6 +88,10 @@ public final class RelayPool {
     }
     /// The last failure of relay `i`, or nil.
     public func lastError(_ i: Int) -> String? { links[i].lastError }
+    /// When relay `i` is waiting out a backoff delay: when it connects again.
+    public func nextAttempt(_ i: Int) -> Int64? { links[i].phase == .waiting ? links[i].deadline : nil }
+    /// Messages from relay `i` dropped as not NIP-01 on its current (or last) connection.
+    public func ignoredCount(_ i: Int) -> Int { links[i].ignored }
 
     // MARK: Requests
 
@@ -146,10 +160,11 @@ public final class RelayPool {
         }
     }
 
-    /// Serves the relays whose descriptors poll(2) reported ready.
+    /// Serves the relays whose descriptors poll(2) reported ready, and
+    /// those left with input to read last turn (`maxReadBytesPerTurn`).
     public func handle(_ poll: PollSet, now: Int64) {
         for i in links.indices where links[i].slot >= 0 {
-            if poll.ready(links[i].slot).isEmpty { continue }
+            if poll.ready(links[i].slot).isEmpty && !links[i].moreInput { continue }
             drive(i, now: now)
         }
     }
@@ -184,6 +199,9 @@ public final class RelayPool {
     public func nextDeadline() -> Int64? {
         var next: Int64? = nil
         for link in links {
+            // Input left unread last turn (perhaps held by TLS, which poll
+            // cannot see): do not sleep.
+            if link.moreInput && link.stream != nil { return 0 }
             var t: Int64? = nil
             switch link.phase {
             case .waiting, .connecting: t = link.deadline
@@ -204,6 +222,8 @@ public final class RelayPool {
         links[i].deadline = now &+ options.connectTimeoutMilliseconds
         links[i].lastReceive = now
         links[i].pinged = false
+        links[i].moreInput = false
+        links[i].ignored = 0
         var noise: NoiseConfig? = nil
         if url.scheme == .wsn {
             guard !url.host.isEmpty else {
@@ -262,8 +282,15 @@ public final class RelayPool {
         }
         flush(i, now: now)
         guard links[i].stream != nil else { return }
-        // Read what is there (TLS may hold decrypted bytes beyond one read).
+        // Read what is there (TLS may hold decrypted bytes beyond one read),
+        // up to `maxReadBytesPerTurn`; the rest on the next turn.
+        var budget = options.maxReadBytesPerTurn
+        links[i].moreInput = false
         while let stream = links[i].stream {
+            guard budget > 0 else {
+                links[i].moreInput = true
+                break
+            }
             let n: Int?
             let result: Result<Int?, PlatformError> = readBuffer.withUnsafeMutableBytes { p in
                 Result { () throws(PlatformError) -> Int? in try stream.read(into: p) }
@@ -279,6 +306,7 @@ public final class RelayPool {
                 fail(i, "connection closed by the relay", now: now)
                 return
             }
+            budget -= n
             links[i].lastReceive = now
             links[i].pinged = false
             let received: Result<Void, NostrError>? = withSocket(i) { ws in
@@ -295,6 +323,11 @@ public final class RelayPool {
                 fail(i, Self.describe(error, handshakeStatus: status), now: now)
                 return
             }
+            let unsent = links[i].socket?.outbound.count ?? 0
+            if unsent > options.maxUnsentBytes {
+                fail(i, "the relay does not read what is sent to it (" + String(unsent) + " bytes unsent)", now: now)
+                return
+            }
         }
         flush(i, now: now)
     }
@@ -308,15 +341,19 @@ public final class RelayPool {
             guard let event = try next?.get() else { return }
             switch event {
             case .open:
+                // The backoff starts again only once the relay has sent a
+                // well-formed NIP-01 message (receiveText): one that accepts
+                // the upgrade and then breaks the protocol is retried later
+                // and later, not every half second.
                 links[i].phase = .open
-                links[i].attempt = 0
                 for s in subscriptions { send(i, .req(subscriptionId: s.id, filters: s.filters)) }
                 for e in links[i].unacknowledged { send(i, .event(e)) }
                 events.append(.connected(relay: i))
             case .text:
                 receiveText(i)
             case .binary:
-                events.append(.ignored(relay: i, reason: "binary WebSocket message"))
+                links[i].ignored += 1
+                if links[i].ignored == 1 { events.append(.ignored(relay: i, reason: "binary WebSocket message")) }
             case .pong:
                 break
             case .closed(let code):
@@ -330,9 +367,11 @@ public final class RelayPool {
         do throws(NostrError) {
             let message = try RelayMessage(json: text, reader: &reader)
             if case .ok(let id, _, _) = message { links[i].unacknowledged.removeAll { $0.id == id } }
+            links[i].attempt = 0
             events.append(.message(relay: i, message))
         } catch {
-            events.append(.ignored(relay: i, reason: error.reason))
+            links[i].ignored += 1
+            if links[i].ignored == 1 { events.append(.ignored(relay: i, reason: error.reason)) }
         }
     }
 
@@ -380,10 +419,17 @@ public final class RelayPool {
     }
 
     func fail(_ i: Int, _ message: String, now: Int64, permanent: Bool = false) {
+        // A relay that made its connection hold large buffers (a message
+        // near the size limit, unsent pongs): give the memory back to the
+        // kernel once they are freed, so resident memory does not keep the
+        // high-water mark an attacker set. Failures are spaced by the backoff.
+        let large = (links[i].socket?.bufferCapacity ?? 0) >= 256 * 1024
         links[i].stream?.close()
         links[i].stream = nil
         links[i].socket = nil
+        if large { Memory.releaseFreePages() }
         links[i].slot = -1
+        links[i].moreInput = false
         links[i].lastError = message
         if options.reconnect && !permanent {
             let random = (try? Entropy.bytes32())?.storage.0 ?? 0
@@ -428,6 +474,10 @@ struct RelayLink {
     var lastReceive: Int64 = 0
     var pinged = false
     var slot = -1
+    /// `maxReadBytesPerTurn` was reached: read again without waiting for poll.
+    var moreInput = false
+    /// Messages dropped as not NIP-01 on the current connection.
+    var ignored = 0
     var lastError: String?
     /// Events sent (or to send) that this relay has not answered OK for yet.
     var unacknowledged: [Event] = []

@@ -164,6 +164,7 @@ final class DNSServer {
             resolver.handle(poll, now: now)
             resolver.tick(now: now)
             for event in resolver.takeEvents() { resolved(event, now: now) }
+            for note in resolver.takeRelayNotes() { report(note, now: now) }
             expire(now: now)
             if now >= nextSave {
                 nextSave = now + settings.saveIntervalMilliseconds
@@ -182,6 +183,22 @@ final class DNSServer {
         // looked at again in half a second, not in a busy loop.
         for c in connections { wake = min(wake, max(c.lastActive + settings.tcpIdleMilliseconds, now + 500)) }
         return wake
+    }
+
+    /// Relay failures (with when the next attempt is) and messages that
+    /// are not NIP-01 are logged; connections only at -v.
+    func report(_ note: RelayNote, now: Int64) {
+        let pool = resolver.pool
+        let url = "relay " + pool.urls[note.relay].text + ": "
+        switch note.kind {
+        case .connected:
+            if settings.verbose { log(url + "connected") }
+        case .ignored:
+            log(url + "ignoring what is not NIP-01 (" + note.text + ")")
+        case .failed:
+            let next = pool.nextAttempt(note.relay).map { "; next attempt in " + RelayPool.seconds(max(0, $0 - now)) } ?? ""
+            log(url + note.text + next)
+        }
     }
 
     func saveIfChanged() {

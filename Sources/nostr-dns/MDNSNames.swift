@@ -37,8 +37,17 @@ struct NameSource {
         if globals.verbose { Output.stderr("nostr-dns mdns: looking up " + NIP19.npub(key) + " on the relays\n") }
     }
 
-    /// Reports finished lookups at -v.
+    /// Reports finished lookups at -v, relay failures and relays sending
+    /// what is not NIP-01 unless -q.
     func takeEvents() {
+        for note in resolver.takeRelayNotes() where !globals.quiet {
+            let url = "nostr-dns mdns: relay " + resolver.pool.urls[note.relay].text + ": "
+            switch note.kind {
+            case .connected: if globals.verbose { Output.stderr(url + "connected\n") }
+            case .ignored: Output.stderr(url + "ignoring what is not NIP-01 (" + note.text + ")\n")
+            case .failed: Output.stderr(url + note.text + "\n")
+            }
+        }
         for event in resolver.takeEvents() where globals.verbose {
             switch event {
             case .resolved(let k):

@@ -3,6 +3,7 @@
     python Tests/bench/dns_bench.py qps    [--bin PATH] [--runs 3] [--seconds 5] [--min-cpu-ratio 1.1] [--min-ratio R]
     python Tests/bench/dns_bench.py memory [--bin PATH] [--names 10000]
     python Tests/bench/dns_bench.py allocs [--bin PATH]
+    python Tests/bench/dns_bench.py rss1m  [--bin PATH] [--names 1000] [--max-ratio 1.10]
 
 qps: one kind 30053 record published (rust-nostr) to a local nostr-relay 1.14,
   `nostr-dns dns` with it cached, and dnsmasq 2.90 answering an `--address`
@@ -32,6 +33,13 @@ allocs: valgrind (memcheck's heap totals) on the dynamically linked release
   by 9,000 is the heap allocations per cached answer. Exit 1 unless the
   difference is below 90 either way (startup varies by a call or two; one
   allocation per hundred answers would add 90).
+rss1m: NAMES address records (one key each, signed by rust-nostr) published
+  to a local nostr-relay 1.14 over one connection; `nostr-dns dns --no-cache`
+  on it; dnsperf asks each name once (the relay lookups), then runs through
+  the names 10 times (10,000 cached answers with the default 1,000 names) and
+  VmRSS is read; then 1,000 times more in the same server process (1,000,000
+  cached answers) and VmRSS is read again. Prints both and their ratio; exit
+  1 if the ratio is above --max-ratio (issue 9's bar: within 10%).
 """
 
 from __future__ import annotations
@@ -153,6 +161,34 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise SystemExit("dns-bench: no VmRSS")
+
+
+def publish_many(relay_url: str, count: int) -> list[str]:
+    """`count` address records, one new key each, signed by rust-nostr and
+    published over one raw NIP-01 connection (every OK awaited); their npubs."""
+    import json
+    from nostr_sdk import Keys
+    from websockets.sync.client import connect
+    events, npubs = [], []
+    for i in range(count):
+        keys = Keys.generate()
+        ev = peers.sdk_event(keys, 30053, "", [["d", ""], ["ip4", f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"],
+                                                ["ttl", "86400"], ["alt", "DNS records"]])
+        events.append(json.loads(ev.as_json()))
+        npubs.append(keys.public_key().to_bech32())
+    with connect(relay_url, open_timeout=10, close_timeout=1, max_size=None) as ws:
+        pending = set()
+        for ev in events:
+            ws.send(json.dumps(["EVENT", ev]))
+            pending.add(ev["id"])
+        deadline = time.monotonic() + 300
+        while pending:
+            msg = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            if msg[0] == "OK":
+                if not msg[2]:
+                    raise SystemExit(f"dns-bench: the relay refused an event: {msg}")
+                pending.discard(msg[1])
+    return npubs
 
 
 def publish_one(relay_url: str, address: str):
@@ -329,16 +365,61 @@ def bench_allocs(args) -> int:
             relay.stop()
 
 
+def bench_rss1m(args) -> int:
+    n = args.names
+    with tempfile.TemporaryDirectory(prefix="dns-rss-1m-") as t:
+        tmp = Path(t)
+        relay = peers.NostrRelay(tmp / "relay")
+        proc = None
+        try:
+            relay.start()
+            print(f"publishing {n} address records to nostr-relay (rust-nostr keys)...", flush=True)
+            npubs = publish_many(relay.url, n)
+            queries = tmp / "names.txt"
+            queries.write_text("".join(f"{npub}.nostr A\n" for npub in npubs))
+            port = peers.free_port_both()
+            proc = start_nostr_dns(args.bin, tmp, [relay.url], port, "--no-cache", "-q")
+            # Each name once: the first query of a name waits for its relay
+            # lookup (at most 20 at a time); the answers are then cached.
+            warm = dnsperf(port, queries, "-n", "1", "-c", "1", "-q", "20", "-t", "10")
+            first = dig_short(port, f"{npubs[0]}.nostr")
+            if first != ["10.0.0.0"]:
+                raise SystemExit(f"dns-bench: the first name is answered {first}\n" + proc.log_tail())
+            settings = ["-c", "4", "-q", "100", "-t", "5"]
+            runs = {}
+            for label, passes in (("10k", 10), ("1m", 1000)):
+                r = dnsperf(port, queries, "-n", str(passes), *settings, server_pid=proc.pid)
+                if r["noerror"] != r["completed"] or r["completed"] < passes * n * 0.99:
+                    raise SystemExit(f"dns-bench: {r['completed']} of {passes * n} queries completed, "
+                                     f"{r['noerror']} NOERROR")
+                runs[label] = (r, rss_kb(proc.pid))
+                print(f"  {passes * n:9,d} cached queries: {r['completed']:,d} answered ({r['lost']} lost) at "
+                      f"{r['qps']:.0f} qps; VmRSS {runs[label][1]} kB", flush=True)
+            rss_10k, rss_1m = runs["10k"][1], runs["1m"][1]
+            ratio = rss_1m / rss_10k
+            ok = ratio <= args.max_ratio
+            print(f"binary: {args.bin}")
+            print(f"{n} names cached ({warm['noerror']} answered on the first, lookup, pass)")
+            print(f"VmRSS after 10,000 cached queries: {rss_10k} kB; after 1,000,000 more: {rss_1m} kB; "
+                  f"ratio {ratio:.3f} (bar: <= {args.max_ratio:.2f}) {'ok' if ok else 'ABOVE THE BAR'}")
+            return 0 if ok else 1
+        finally:
+            if proc is not None:
+                proc.stop()
+            relay.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["qps", "memory", "allocs"])
+    ap.add_argument("mode", choices=["qps", "memory", "allocs", "rss1m"])
     ap.add_argument("--bin", default=None)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--min-ratio", type=float, default=None, help="qps: assert this QPS ratio")
     ap.add_argument("--min-cpu-ratio", type=float, default=1.1,
                     help="qps: assert dnsmasq's CPU per answer / ours is at least this")
-    ap.add_argument("--names", type=int, default=10000)
+    ap.add_argument("--names", type=int, default=None, help="memory: 10000 names; rss1m: 1000")
+    ap.add_argument("--max-ratio", type=float, default=1.10, help="rss1m: VmRSS after 1M / after 10k at most")
     ap.add_argument("--clients", type=int, default=4, help="qps: dnsperf -c")
     ap.add_argument("--threads", type=int, default=1, help="qps: dnsperf -T")
     ap.add_argument("--outstanding", type=int, default=100, help="qps: dnsperf -q")
@@ -349,10 +430,12 @@ def main() -> int:
     args = ap.parse_args()
     if args.bin is None:
         args.bin = str(REPO_ROOT / ".build" / "release" / "nostr-dns") if args.mode == "allocs" else default_bin()
+    if args.names is None:
+        args.names = 1000 if args.mode == "rss1m" else 10000
     if not Path(args.bin).is_file():
         print(f"dns-bench: no binary at {args.bin}", file=sys.stderr)
         return 1
-    return {"qps": bench_qps, "memory": bench_memory, "allocs": bench_allocs}[args.mode](args)
+    return {"qps": bench_qps, "memory": bench_memory, "allocs": bench_allocs, "rss1m": bench_rss1m}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@ DNSIncoming (dnspython refuses compressed NSEC next-names, which RFC 6762
         python-zeroconf's AddressResolverIPv4/IPv6 (its own retries).
     raw IFADDR DEST HEX...
         Sends each HEX string as one datagram from IFADDR:5353 to DEST:5353.
+    flood IFADDR NAME SECONDS
+        For SECONDS, as fast as it can: random bytes, malformed packets
+        (pointer loops, counts beyond the packet, truncated names, responses)
+        and valid queries for NAME, multicast (to the group, from IFADDR:5353)
+        and unicast (legacy, from an ephemeral port to IFADDR:5353).
+        Only for a namespace's own links.
 """
 
 import json
@@ -152,5 +158,45 @@ def raw(argv):
     print(json.dumps({"sent": len(argv) - 2}))
 
 
+def flood(argv):
+    import random
+    ifaddr, name, seconds = argv[0], argv[1], float(argv[2])
+    rng = random.Random(5353)
+    group = make_socket(ifaddr, 5353)
+    legacy = make_socket(ifaddr, 0)
+    q = dns.message.make_query(name, "A")
+    q.flags &= ~dns.flags.RD
+    valid = q.to_wire()
+    header = struct.pack(">HHHHHH", 0, 0, 1, 0, 0, 0)
+    malformed = [
+        header + b"\xc0\x0c\x00\x01\x00\x01",                              # pointer to itself
+        struct.pack(">HHHHHH", 0, 0, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF) + b"\x00",  # counts beyond the packet
+        header + b"\x3fabc",                                                  # truncated label
+        header[:6],                                                           # short header
+        struct.pack(">HHHHHH", 0, 0x8400, 0, 1, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x78\x00\x04",
+        valid[:-3],                                                           # question cut short
+    ]
+    sent = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for _ in range(200):
+            pick = rng.random()
+            if pick < 0.3:
+                data = rng.randbytes(rng.randrange(0, 600))
+            elif pick < 0.7:
+                data = rng.choice(malformed)
+            else:
+                data = valid
+            try:
+                if rng.random() < 0.5:
+                    group.sendto(data, (GROUP, 5353))
+                else:
+                    legacy.sendto(data, (ifaddr, 5353))
+                sent += 1
+            except OSError:
+                pass
+    print(json.dumps({"sent": sent, "seconds": seconds}))
+
+
 if __name__ == "__main__":
-    {"query": query, "zc": zc, "raw": raw}[sys.argv[1]](sys.argv[2:])
+    {"query": query, "zc": zc, "raw": raw, "flood": flood}[sys.argv[1]](sys.argv[2:])

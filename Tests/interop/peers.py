@@ -703,6 +703,54 @@ class EvilRelay:
             self.proc = None
 
 
+class EvilFrames:
+    """ATTACKER: evil_frames.py, one raw-socket "relay" per mode (one process),
+    for frames that WebSocket libraries refuse to send; see that file's modes.
+    `urls[mode]` is ws://127.0.0.1:PORT; `connections(mode)` the monotonic
+    times at which the client connected. With hold=True, connections wait
+    after the upgrade until `go()`."""
+
+    def __init__(self, workdir: Path, modes: list[str], flood_seconds: float = 6, hold: bool = False):
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.modes = list(modes)
+        self.flood_seconds = flood_seconds
+        self.go_file = workdir / f"go-{secrets.token_hex(3)}" if hold else None
+        self.urls: dict[str, str] = {}
+        self.proc: Proc | None = None
+
+    def start(self, timeout: float = 15):
+        env = dict(os.environ, EVIL_FLOOD_SECONDS=str(self.flood_seconds))
+        if self.go_file:
+            env["EVIL_GO_FILE"] = str(self.go_file)
+        self.proc = Proc("evil-frames", [PYTHON, HERE / "evil_frames.py", *self.modes],
+                         self.workdir / f"evil-frames-{secrets.token_hex(3)}.log", env=env)
+        wait_until(lambda: "ready" in self.proc.log_text().split(), timeout, "evil_frames.py", self.proc)
+        for line in self.proc.log_text().splitlines():
+            parts = line.split()
+            if parts[:1] == ["listening"]:
+                self.urls[parts[1]] = f"ws://127.0.0.1:{parts[2]}"
+        return self
+
+    def go(self):
+        """Held connections (hold=True) start their attacks; returns when (time.monotonic())."""
+        self.go_file.touch()
+        return time.monotonic()
+
+    def connections(self, mode: str) -> list[float]:
+        return [float(line.split()[3]) for line in self.proc.log_text().splitlines()
+                if line.startswith(f"conn {mode} ")]
+
+    def endings(self, mode: str) -> list[str]:
+        return [line.split(" ", 3)[3] for line in self.proc.log_text().splitlines()
+                if line.startswith(f"end {mode} ")]
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+            self.proc = None
+
+
 class BlackHole:
     """A TCP listener that completes handshakes (kernel backlog) and never reads or answers."""
 
