@@ -77,13 +77,14 @@ stage "swift build" swift build
 stage "swift test" swift test
 stage "swift test under AddressSanitizer" env ASAN_OPTIONS=detect_leaks=1 \
     LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan
-stage "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15
+stage "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15 --jobs 2
 stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop \
     --ignore=Tests/interop/test_https.py
 stage "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
     .venv/bin/python -m pytest -q Tests/interop/test_https.py
 stage "interop under AddressSanitizer" bash -c 'swift build --sanitize=address --scratch-path .build-asan --product nostr-dns \
-    && env ASAN_OPTIONS=detect_leaks=1 NOSTR_DNS_BIN="$PWD/.build-asan/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop'
+    && env ASAN_OPTIONS=detect_leaks=1 NOSTR_DNS_SANITIZER=address NOSTR_DNS_BIN="$PWD/.build-asan/debug/nostr-dns" \
+    .venv/bin/python -m pytest -q Tests/interop'
 stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
 stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
 stage "HTTPS with the aarch64 binary under qemu" Tests/interop/qemu-cross.sh aarch64 Tests/interop/test_https.py

@@ -303,16 +303,33 @@ static inline int nd_iff_is_up(unsigned int flags) { return (flags & IFF_UP) != 
 static inline int nd_iff_is_loopback(unsigned int flags) { return (flags & IFF_LOOPBACK) != 0; }
 static inline int nd_iff_is_multicast(unsigned int flags) { return (flags & IFF_MULTICAST) != 0; }
 
-/* SIGINT/SIGTERM as a flag for the poll loop. The handler only stores to a
- * volatile sig_atomic_t (async-signal-safe, signal-safety(7)); it is set
- * without SA_RESTART so poll(2) returns EINTR and the loop wakes at once.
- * Swift cannot write a signal handler that is safe to run at any time, and
- * struct sigaction's layout differs per libc. Only StopSignal.swift calls
- * these, so there is one copy of the flag. */
+/* SIGINT/SIGTERM as a flag for the poll loop, and a self-pipe so that no
+ * signal is lost: one that arrives after the loop checked the flag but
+ * before poll(2) blocks would otherwise wait out poll's timeout (seen: a
+ * `resolve --follow` that took 60 s to stop). The handler stores to a
+ * volatile sig_atomic_t and writes one byte to a non-blocking pipe, both
+ * async-signal-safe (signal-safety(7)); the poll loop watches the pipe's
+ * read end (PollSet.wait). Swift cannot write a signal handler that is safe
+ * to run at any time, and struct sigaction's layout differs per libc. Only
+ * StopSignal.swift calls these, so there is one copy of the flag and pipe
+ * (static variables in a header are per object file). */
 #include <signal.h>
 static volatile sig_atomic_t nd_stop_flag = 0;
-static inline void nd_stop_handler(int sig) { (void)sig; nd_stop_flag = 1; }
+static int nd_stop_pipe[2] = {-1, -1};
+static inline void nd_stop_handler(int sig) {
+    (void)sig;
+    nd_stop_flag = 1;
+    if (nd_stop_pipe[1] >= 0) {
+        int saved = errno;
+        ssize_t r = write(nd_stop_pipe[1], "s", 1);  /* full pipe: a wake-up is pending anyway */
+        (void)r;
+        errno = saved;
+    }
+}
 static inline void nd_catch_stop_signals(void) {
+    if (nd_stop_pipe[0] < 0 && pipe2(nd_stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        nd_stop_pipe[0] = nd_stop_pipe[1] = -1;  /* no pipe: EINTR alone, as before */
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = nd_stop_handler;
@@ -323,6 +340,12 @@ static inline void nd_catch_stop_signals(void) {
     signal(SIGPIPE, SIG_IGN);
 }
 static inline int nd_stop_requested(void) { return nd_stop_flag; }
+/* The pipe's read end (-1 before nd_catch_stop_signals), and emptying it. */
+static inline int nd_stop_fd(void) { return nd_stop_pipe[0]; }
+static inline void nd_stop_drain(void) {
+    char buffer[64];
+    while (nd_stop_pipe[0] >= 0 && read(nd_stop_pipe[0], buffer, sizeof buffer) > 0) {}
+}
 
 /* ---- Multicast DNS sockets (RFC 6762; ip(7), ipv6(7), cmsg(3)) ----
  *

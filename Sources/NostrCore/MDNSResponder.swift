@@ -650,9 +650,12 @@ public struct MDNSResponder {
                 }
                 guard allowed else { sawLimited = true; continue }
                 // One delay per query: its answers become due together.
+                // `now` is whole milliseconds, rounded down from when the
+                // packet came: drawn from min+1...max, the real delay is
+                // never below the minimum (seen: 19.9 ms without the +1).
                 let delay = packetDelay ?? (truncated
-                    ? MDNSRules.truncatedDelayMinMilliseconds + nextRandom(MDNSRules.truncatedDelaySpreadMilliseconds + 1)
-                    : MDNSRules.sharedDelayMinMilliseconds + nextRandom(MDNSRules.sharedDelaySpreadMilliseconds + 1))
+                    ? MDNSRules.truncatedDelayMinMilliseconds + 1 + nextRandom(MDNSRules.truncatedDelaySpreadMilliseconds)
+                    : MDNSRules.sharedDelayMinMilliseconds + 1 + nextRandom(MDNSRules.sharedDelaySpreadMilliseconds))
                 packetDelay = delay
                 if let due = enqueue(Pending(owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
                                              addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,

@@ -45,9 +45,18 @@ public struct PollSet {
     /// Waits until a descriptor is ready or `timeoutMilliseconds` pass (-1:
     /// no timeout; 0: just look). Returns how many slots fired; 0 on timeout
     /// and when a signal interrupted the wait (EINTR).
+    /// Once `StopSignal.install()` ran, the stop signals' self-pipe is
+    /// watched too (in a last slot that `wait` removes again), so a SIGINT
+    /// or SIGTERM that came just before the call ends the wait at once.
     public mutating func wait(timeoutMilliseconds: Int32) throws(PlatformError) -> Int {
-        let n = fds.withUnsafeMutableBufferPointer { p in
+        let wake = StopSignal.wakeDescriptor
+        if wake >= 0 { fds.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0)) }
+        var n = fds.withUnsafeMutableBufferPointer { p in
             poll(p.baseAddress, nfds_t(p.count), timeoutMilliseconds)
+        }
+        if wake >= 0, let last = fds.popLast(), n > 0, last.revents != 0 {
+            StopSignal.drain()
+            n -= 1
         }
         if n >= 0 { return Int(n) }
         let e = nd_errno()

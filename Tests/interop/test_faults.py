@@ -49,6 +49,12 @@ from test_dns import DnsServer, answers, dig, publish_ip, query
 
 DNSPERF = shutil.which("dnsperf") or "/usr/bin/dnsperf"
 RSS_MARGIN_KB = 2048
+# Set by the "interop under AddressSanitizer" stage: that binary keeps freed
+# memory in ASan's quarantine and runs several times slower, so its VmRSS
+# says nothing about ours and a dig may time out in a flood. There the
+# tests check answers, recovery and the log (and ASan checks every access);
+# the memory bounds and answers during floods are checked on the plain build.
+SANITIZED = bool(os.environ.get("NOSTR_DNS_SANITIZER"))
 
 
 def rss_kb(pid: int) -> int:
@@ -62,6 +68,8 @@ def rss_kb(pid: int) -> int:
 def assert_rss_bounded(before: int, after: int, what: str):
     print(f"RSS {what}: before {before} kB, after {after} kB, difference {after - before:+d} kB "
           f"(bound: +{RSS_MARGIN_KB} kB)")
+    if SANITIZED:
+        return
     assert after <= before + RSS_MARGIN_KB, f"{what}: VmRSS grew from {before} kB to {after} kB"
 
 
@@ -69,7 +77,8 @@ def assert_rss_settles(pid: int, before: int, what: str, timeout: float = 10) ->
     """The fault is over: VmRSS must come back within the margin (buffers of
     dropped connections freed) within `timeout`; prints the figures."""
     try:
-        peers.wait_until(lambda: rss_kb(pid) <= before + RSS_MARGIN_KB, timeout, f"VmRSS after {what}")
+        peers.wait_until(lambda: rss_kb(pid) <= before + RSS_MARGIN_KB, 0 if SANITIZED else timeout,
+                         f"VmRSS after {what}")
     except peers.PeerError:
         pass
     after = rss_kb(pid)
@@ -261,7 +270,7 @@ def test_relays_sending_malformed_oversized_or_endless_frames_are_dropped_with_b
         # While attacked, what a relay may cost is bounded by the WebSocket
         # limits (a 1 MB message, 2 MB unsent): measured +3 to +5 MB at the
         # peak, for a moment. Unbounded, one stream of events took 140 MB.
-        assert asker.peak_rss <= before + 16 * 1024, asker.peak_rss
+        assert SANITIZED or asker.peak_rss <= before + 16 * 1024, asker.peak_rss
         assert s.proc.alive()
         for mode, reason in DROPPED.items():
             conns = evil.connections(mode)
@@ -445,7 +454,7 @@ def test_udp_query_flood_and_garbage_datagrams_leave_the_cached_name_answered(ca
     print(out[out.find("Statistics:"):].strip())
     print(f"garbage datagrams sent: {junk.get('sent')}; dig during the flood: {during}")
     assert "Queries completed" in out
-    assert during and all(d == ["192.0.2.70"] for d in during), during
+    assert during and (SANITIZED or all(d == ["192.0.2.70"] for d in during)), during
     r = dig("@127.0.0.1", "-p", str(s.port), name, "A", "+short", "+notcp")
     assert r.stdout.split() == ["192.0.2.70"]
     assert_rss_bounded(before, rss_kb(s.proc.pid), "UDP query flood and garbage datagrams")
@@ -512,8 +521,9 @@ def test_tcp_connection_flood_is_capped_and_tcp_answers_again_once_it_ends(cache
 def test_mdns_responder_survives_a_flood_of_malformed_and_valid_packets(nostr_dns, tmp_path):
     """`nostr-dns mdns` on lo inside a network namespace of its own, flooded
     for 6 s from inside that namespace with malformed packets, random bytes
-    and valid queries (multicast on that lo and unicast): python-zeroconf
-    resolves its name during and after the flood; VmRSS bounded."""
+    and valid queries (multicast on that lo and unicast): a legacy unicast
+    query is answered during the flood, python-zeroconf resolves the name
+    after it; VmRSS bounded."""
     ns = peers.Netns("mfl")
     try:
         keys = Keys.generate()
@@ -529,10 +539,18 @@ def test_mdns_responder_survives_a_flood_of_malformed_and_valid_packets(nostr_dn
             flood = peers.Proc("mdns-flood", ns.exec_argv([peers.PYTHON, mdns_rig.TOOL, "flood", "127.0.0.1",
                                                            name + ".", "6"]), tmp_path / "flood.log")
             time.sleep(1.5)
-            during = mdns_rig.tool(ns, "zc", "127.0.0.1", name + ".", "v4", 3000)
+            # During the flood, a legacy unicast query (its answer comes back
+            # by unicast to the asker's own port): python-zeroconf listens on
+            # 5353 and gets the multicast half of the flood itself, which a
+            # loaded machine's Python cannot always keep up with.
+            def answered_during():
+                got = mdns_rig.tool(ns, "query", "127.0.0.1", name + ".", "A", "--id", "4242")
+                return [a["addr"] for r in got["replies"] if r["id"] == 4242 for a in r["answers"] if "addr" in a]
+            during = [answered_during() for _ in range(2)]
             flood.popen.wait(30)
             print(flood.log_text().strip())
-            assert during["ok"] and during["addresses"][0] == "127.0.0.1", during
+            assert flood.popen.returncode == 0 and "sent" in flood.log_text()
+            assert ["127.0.0.1"] in during, during
             after = mdns_rig.tool(ns, "zc", "127.0.0.1", name + ".", "v4", 3000)
             assert after["ok"] and after["addresses"][0] == "127.0.0.1", after
             assert proc.alive()
