@@ -164,7 +164,14 @@ enum FuzzNostr {
         let entity = try? NIP19.decode(text)
         let npub = try? NIP19.decodeNpub(text)
         if let npub { check(NIP19.npub(npub) == text.lowercased(), "npub round trip") }
-        if case .npub(let key)? = entity { check(key == npub, "decode and decodeNpub agree") }
+        // `decode` also takes a NIP-21 URI ("nostr:" in any case, RFC 3986
+        // §3.1); `decodeNpub` takes the bare npub.
+        if case .npub(let key)? = entity {
+            let scheme = Array("nostr:".utf8)
+            let bare = input.count > 6 && zip(input.prefix(6), scheme).allSatisfy { $0 | 0x20 == $1 }
+                ? String(decoding: input.dropFirst(6), as: UTF8.self) : text
+            check(key == (try? NIP19.decodeNpub(bare)), "decode and decodeNpub agree")
+        }
         // The DNS label form: length octet, the text, then "nostr". DNS
         // names are compared without ASCII case (RFC 4343; resolvers may
         // randomize it), so the zone reads any case: as NIP-19 reads the
