@@ -138,7 +138,7 @@ public final class TLSClientConfig {
     /// The client configuration (RFC 5246): TLS 1.2, certificate chain and
     /// host always verified, randomness from the DRBG (`TLSRandom`).
     private func configure() throws(PlatformError) {
-        var rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)
+        let rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)
         guard rc == 0 else {
             throw PlatformError(.tls, path: "configuration", detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
         }
