@@ -106,6 +106,20 @@ def start_dnsmasq(tmp: Path, port: int, *extra: str, prefix=()) -> peers.Proc:
     return proc
 
 
+def start_reference(tmp: Path, port: int, prefix=()) -> peers.Proc:
+    """The reference answerer (Tests/bench/udp_reference.c, built with the
+    system C compiler): the kernel's cost of a batched UDP answer, no DNS work."""
+    binary = tmp / "udp_reference"
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        raise SystemExit("dns-bench: no C compiler (cc, gcc or clang) for the reference answerer")
+    subprocess.run([cc, "-O2", "-Wall", "-Werror", "-o", str(binary), str(HERE / "udp_reference.c")], check=True)
+    proc = peers.Proc(f"reference:{port}", [*prefix, str(binary), "127.0.0.1", str(port)], tmp / f"reference-{port}.log")
+    peers.wait_until(lambda: dig_short(port, "example.nostr") == ["192.0.2.1"], 20, "the reference answerer", proc,
+                     interval=0.2)
+    return proc
+
+
 def cpu_ticks(pid: int) -> int:
     """utime + stime of a process (all its threads), in clock ticks."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -210,34 +224,36 @@ def bench_qps(args) -> int:
         try:
             relay.start()
             npub = publish_one(relay.url, "192.0.2.1")
-            ours_port, theirs_port = peers.free_port_both(), peers.free_port_both()
             cpus = sorted(os.sched_getaffinity(0))
             pin = args.pin and len(cpus) >= 2
             server_cpu, client_cpus = (cpus[-1], cpus[:-1]) if pin else (None, cpus)
             server_prefix = ["taskset", "-c", str(server_cpu)] if pin else []
             client_prefix = ["taskset", "-c", ",".join(map(str, client_cpus))] if pin else []
-            ours_proc = start_nostr_dns(args.bin, tmp, [relay.url], ours_port, "--no-cache", prefix=server_prefix)
-            procs.append(ours_proc)
-            theirs_proc = start_dnsmasq(tmp, theirs_port, "--address=/example.nostr/192.0.2.1", prefix=server_prefix)
-            procs.append(theirs_proc)
+            ours = peers.free_port_both()
+            procs.append(start_nostr_dns(args.bin, tmp, [relay.url], ours, "--no-cache", prefix=server_prefix))
             # Warm: the first query looks the name up on the relay.
-            peers.wait_until(lambda: dig_short(ours_port, f"{npub}.nostr") == ["192.0.2.1"], 20, "the cached name")
-            assert dig_short(theirs_port, "example.nostr") == ["192.0.2.1"]
+            peers.wait_until(lambda: dig_short(ours, f"{npub}.nostr") == ["192.0.2.1"], 20, "the cached name")
+            theirs = peers.free_port_both()
+            procs.append(start_dnsmasq(tmp, theirs, "--address=/example.nostr/192.0.2.1", prefix=server_prefix))
+            assert dig_short(theirs, "example.nostr") == ["192.0.2.1"]
+            reference = peers.free_port_both()
+            procs.append(start_reference(tmp, reference, prefix=server_prefix))
             (tmp / "ours.txt").write_text(f"{npub}.nostr A\n")
             (tmp / "theirs.txt").write_text("example.nostr A\n")
+            servers = [("nostr-dns", ours, tmp / "ours.txt", procs[0]), ("dnsmasq", theirs, tmp / "theirs.txt", procs[1]),
+                       ("reference", reference, tmp / "theirs.txt", procs[2])]
             settings = ["-c", str(args.clients), "-T", str(args.threads), "-q", str(args.outstanding), "-l", str(args.seconds)]
             print(f"binary: {args.bin}")
-            print(f"dnsperf {' '.join(settings)} (no rate cap), {args.runs} runs each, alternating")
+            print(f"dnsperf {' '.join(settings)} (no rate cap), {args.runs} runs each, alternating; "
+                  "reference: Tests/bench/udp_reference.c, the kernel's cost of a batched UDP answer with no DNS work")
             if pin:
                 print(f"pinned: each server on CPU {server_cpu}, dnsperf on CPU {','.join(map(str, client_cpus))}")
             else:
                 print("not pinned: dnsperf and the server share every CPU")
-            ours, theirs = [], []
+            runs = {name: [] for name, *_ in servers}
             for i in range(args.runs):
-                a = dnsperf(ours_port, tmp / "ours.txt", *settings, prefix=client_prefix, server_pid=ours_proc.pid)
-                b = dnsperf(theirs_port, tmp / "theirs.txt", *settings, prefix=client_prefix,
-                            server_pid=theirs_proc.pid)
-                for name, r in (("nostr-dns", a), ("dnsmasq", b)):
+                for name, port, queries, proc in servers:
+                    r = dnsperf(port, queries, *settings, prefix=client_prefix, server_pid=proc.pid)
                     busy = r["server_cpu"] / r["seconds"] if r["seconds"] else 0.0
                     cbusy = r["client_cpu"] / r["wall"]  # dnsperf's whole life, with its wait for lost answers
                     print(f"  run {i + 1}: {name:9s} {r['qps']:9.0f} qps ({r['lost']} lost)  "
@@ -248,30 +264,36 @@ def bench_qps(args) -> int:
                         print(f"           {'':9s} CPU {server_cpu} busy (every process on it) {sc / r['seconds']:4.0%} "
                               f"(softirq {r['core_soft'][server_cpu] / r['seconds']:4.0%}): "
                               f"{sc * 1e6 / r['completed']:5.2f} us/answer", flush=True)
-                if a["noerror"] != a["completed"]:
-                    raise SystemExit("dns-bench: nostr-dns gave answers other than NOERROR")
-                ours.append(a)
-                theirs.append(b)
-            med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
-            m_ours, m_theirs = med(ours, "qps"), med(theirs, "qps")
-            c_ours, c_theirs = med(ours, "us_per_answer"), med(theirs, "us_per_answer")
-            ratio = m_ours / m_theirs
-            cpu_ratio = c_theirs / c_ours if c_ours else 0.0
+                    if r["noerror"] != r["completed"]:
+                        raise SystemExit(f"dns-bench: {name} gave answers other than NOERROR")
+                    runs[name].append(r)
+            qps = {n: statistics.median(r["qps"] for r in rs) for n, rs in runs.items()}
+            cpu = {n: statistics.median(r["us_per_answer"] for r in rs) for n, rs in runs.items()}
+            ratio = qps["nostr-dns"] / qps["dnsmasq"]
+            cpu_ratio = cpu["dnsmasq"] / cpu["nostr-dns"] if cpu["nostr-dns"] else 0.0
+            overhead = cpu["nostr-dns"] / cpu["reference"] if cpu["reference"] else float("inf")
             qps_ok = args.min_ratio is None or ratio >= args.min_ratio
             cpu_ok = cpu_ratio >= args.min_cpu_ratio
-            print(f"medians: nostr-dns {m_ours:.0f} qps, dnsmasq {m_theirs:.0f} qps; ratio {ratio:.2f}x "
-                  f"(the issue's bar: 1.5x, {'met' if ratio >= 1.5 else 'NOT MET'}"
+            overhead_ok = overhead <= args.max_overhead
+            print(f"medians: nostr-dns {qps['nostr-dns']:.0f} qps, dnsmasq {qps['dnsmasq']:.0f} qps, "
+                  f"reference {qps['reference']:.0f} qps")
+            print(f"  nostr-dns / dnsmasq {ratio:.2f}x (the issue's bar: 1.5x, {'met' if ratio >= 1.5 else 'NOT MET'}"
                   + (f"; asserted >= {args.min_ratio:g}x: {'ok' if qps_ok else 'FAILED'})" if args.min_ratio else
                      "; not asserted)"))
-            print(f"server CPU per answer (medians): nostr-dns {c_ours:.2f} us, dnsmasq {c_theirs:.2f} us; "
-                  f"dnsmasq / nostr-dns {cpu_ratio:.2f}x (asserted >= {args.min_cpu_ratio:g}x: "
-                  f"{'ok' if cpu_ok else 'FAILED'})")
-            return 0 if qps_ok and cpu_ok else 1
+            print(f"  reference / dnsmasq {qps['reference'] / qps['dnsmasq']:.2f}x: the most any server built this way "
+                  "reaches with this load generator on this machine")
+            print(f"server CPU per answer (medians): nostr-dns {cpu['nostr-dns']:.2f} us, dnsmasq {cpu['dnsmasq']:.2f} us, "
+                  f"reference {cpu['reference']:.2f} us")
+            print(f"  dnsmasq / nostr-dns {cpu_ratio:.2f}x (asserted >= {args.min_cpu_ratio:g}x: {'ok' if cpu_ok else 'FAILED'})")
+            print(f"  dnsmasq / reference {cpu['dnsmasq'] / cpu['reference']:.2f}x: the capacity bound of a server with "
+                  "no DNS work at all")
+            print(f"  nostr-dns / reference {overhead:.2f}x: nostr-dns's DNS work beyond the kernel's "
+                  f"(asserted <= {args.max_overhead:g}x: {'ok' if overhead_ok else 'FAILED'})")
+            return 0 if qps_ok and cpu_ok and overhead_ok else 1
         finally:
             for p in procs:
                 p.stop()
             relay.stop()
-
 
 def bench_memory(args) -> int:
     from nostr_sdk import Keys
@@ -418,6 +440,8 @@ def main() -> int:
     ap.add_argument("--min-ratio", type=float, default=None, help="qps: assert this QPS ratio")
     ap.add_argument("--min-cpu-ratio", type=float, default=1.1,
                     help="qps: assert dnsmasq's CPU per answer / ours is at least this")
+    ap.add_argument("--max-overhead", type=float, default=1.35,
+                    help="qps: assert our CPU per answer / the reference answerer's is at most this")
     ap.add_argument("--names", type=int, default=None, help="memory: 10000 names; rss1m: 1000")
     ap.add_argument("--max-ratio", type=float, default=1.10, help="rss1m: VmRSS after 1M / after 10k at most")
     ap.add_argument("--clients", type=int, default=4, help="qps: dnsperf -c")
