@@ -45,8 +45,8 @@ public enum ConfigLocation {
     }
 }
 
-/// Where state that must survive a reboot lives: the DNS server's cache
-/// file (README, "The DNS server").
+/// Where state that must survive a reboot lives: the cache files of the DNS
+/// server and the mDNS responder (README, "The DNS server").
 public enum StateLocation {
     /// `/var/lib/nostr-dns` for root (the FHS place, and systemd's
     /// `StateDirectory=nostr-dns`); else `$XDG_STATE_HOME/nostr-dns` if that
@@ -65,5 +65,11 @@ public enum StateLocation {
     /// The DNS server's default cache file: `<folder>/dns-cache`.
     public static func dnsCachePath(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
         folder(env: env, isRoot: isRoot).map { $0 + "/dns-cache" }
+    }
+
+    /// The mDNS responder's default cache file: `<folder>/mdns-cache` (its
+    /// own: the two servers may run at once, each saving its cache).
+    public static func mdnsCachePath(env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) -> String? {
+        folder(env: env, isRoot: isRoot).map { $0 + "/mdns-cache" }
     }
 }

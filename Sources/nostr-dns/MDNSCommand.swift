@@ -3,7 +3,7 @@ import NostrPlatform
 
 extension Usage {
     static let mdns = """
-        usage: nostr-dns [global options] [mdns] [--interface NAME]...
+        usage: nostr-dns [global options] [mdns] [--interface NAME]... [--cache PATH | --no-cache]
 
         The Multicast DNS responder (RFC 6762) for <npub>.local, the default command:
         joins 224.0.0.251 and ff02::fb on port 5353 (shared with avahi-daemon) and
@@ -15,6 +15,11 @@ extension Usage {
         --interface NAME  serve this interface (repeatable); default: every interface
                           that is up, multicast-capable and not loopback (loopback is
                           served only when named)
+        --cache PATH      the names learned from relays, saved every 5 minutes and on
+                          exit, verified again on start and answered (stale) while no
+                          relay is reachable (default /var/lib/nostr-dns/mdns-cache as
+                          root, else ~/.local/state/nostr-dns/mdns-cache)
+        --no-cache        keep no cache file
         -v logs why each query was not answered. SIGINT/SIGTERM stop it.
 
         """ + relays
@@ -29,11 +34,18 @@ enum MDNSCommand {
 
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
         var names: [String] = []
+        var cachePath: String? = nil
+        var noCache = false
         guard try parseOptions("mdns", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            guard arg == "--interface" else { return false }
-            names.append(try args.value(for: arg))
+            switch arg {
+            case "--interface": names.append(try args.value(for: arg))
+            case "--cache": cachePath = try args.value(for: arg)
+            case "--no-cache": noCache = true
+            default: return false
+            }
             return true
         }) else { return ExitCode.success }
+        if noCache && cachePath != nil { throw CommandFailure("--cache and --no-cache exclude each other", exitCode: ExitCode.usage) }
 
         let ctx = try Common.context()
         let secret = try Common.loadKey(globals)
@@ -45,11 +57,13 @@ enum MDNSCommand {
         let setup = try RelaySetup(globals)
         var server = try Server(ownKey: ownKey, interfaces: interfaces, globals: globals)
         defer { server.releaseBuffers() }
-        var names_ = try NameSource(setup: setup, context: ctx, globals: globals)
+        var names_ = try NameSource(setup: setup, context: ctx, globals: globals,
+                                    cachePath: noCache ? nil : cachePath ?? StateLocation.mdnsCachePath())
         StopSignal.install()
         server.logServing()
         var poll = PollSet()
         var nextRefresh = Clock.monotonicMilliseconds() + refreshMilliseconds
+        var nextSave = Clock.monotonicMilliseconds() + NameSource.saveIntervalMilliseconds
         while !StopSignal.requested {
             let now = Clock.monotonicMilliseconds()
             server.tick(now: now)
@@ -57,8 +71,12 @@ enum MDNSCommand {
                 nextRefresh = now + refreshMilliseconds
                 if let fresh = try? select(names) { server.update(fresh, now: now) }
             }
+            if now >= nextSave {
+                nextSave = now + NameSource.saveIntervalMilliseconds
+                names_.saveIfChanged()
+            }
             names_.takeEvents()
-            var wake = min(nextRefresh, server.nextDeadline ?? Int64.max)
+            var wake = min(nextRefresh, nextSave, server.nextDeadline ?? Int64.max)
             if let t = names_.nextDeadline() { wake = min(wake, t) }
             poll.removeAll()
             let v4 = poll.add(fd: server.v4?.fd ?? -1, interest: .read)
@@ -76,6 +94,7 @@ enum MDNSCommand {
         }
         server.goodbye()
         names_.shutdown()
+        names_.saveIfChanged()
         if !globals.quiet { Output.stderr("nostr-dns mdns: stopped; said goodbye\n") }
         return ExitCode.success
     }

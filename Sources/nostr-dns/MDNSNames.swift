@@ -7,17 +7,44 @@ import NostrPlatform
 /// (coalesced with any other for the same name) and stays unanswered until
 /// it is known: mDNS queriers ask again (RFC 6762 §5.2), and the retry is
 /// answered from the cache. Never a guess.
+///
+/// The cache is kept in a file (`--cache`), like the DNS server's: saved
+/// every 5 minutes when it changed and on exit, and verified again on start,
+/// so that after a reboot without internet the names seen before are still
+/// answered (stale, RFC 8767 §4, until a relay confirms them).
 struct NameSource {
     let resolver: CachedResolver
     let globals: GlobalOptions
+    let cachePath: String?
+    static let saveIntervalMilliseconds: Int64 = 300_000
     /// mDNS record TTLs are capped at the host-record TTL (RFC 6762 §10:
     /// 120 s), so that queriers come back while the cache refreshes.
     static let maxTTL: UInt32 = MDNSRules.hostRecordTTL
 
-    init(setup: RelaySetup, context: Secp256k1Context, globals: GlobalOptions) throws(CommandFailure) {
+    init(setup: RelaySetup, context: Secp256k1Context, globals: GlobalOptions, cachePath: String?) throws(CommandFailure) {
         self.globals = globals
+        self.cachePath = cachePath
         resolver = CachedResolver(pool: try setup.pool(reconnect: true, timeoutMilliseconds: 10_000), context: context)
+        if let cachePath {
+            do throws(PlatformError) {
+                let (taken, refused) = try resolver.load(path: cachePath)
+                if !globals.quiet && (globals.verbose || refused > 0) {
+                    Output.stderr("nostr-dns mdns: cache " + cachePath + ": " + String(taken) + " records loaded"
+                                  + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n")
+                }
+            } catch {
+                throw CommandFailure("cache file: " + error.message)
+            }
+        }
         resolver.start(now: Clock.monotonicMilliseconds())
+    }
+
+    /// Writes the cache file if anything changed since the last save.
+    func saveIfChanged() {
+        guard let cachePath, resolver.changed else { return }
+        do throws(PlatformError) { try resolver.save(path: cachePath) } catch {
+            if !globals.quiet { Output.stderr("nostr-dns mdns: cannot save the cache: " + error.message + "\n") }
+        }
     }
 
     /// The cache's state for the address record of `<npub>.local` (label "").

@@ -43,7 +43,7 @@ def run(binary: Path, queries: int, work: Path, env: dict, host_key: Path, names
         ns: peers.Netns, tag: str, multicast: bool = False) -> tuple[int, int]:
     log = work / f"valgrind-{tag}.log"
     proc = peers.Proc(f"valgrind-{tag}", ns.exec_argv(["valgrind", "--tool=memcheck", binary, "--relay", relay_url,
-                                                       "--key", host_key, "mdns", "--interface", "lo"]),
+                                                       "--key", host_key, "mdns", "--no-cache", "--interface", "lo"]),
                       log, env=env)
     try:
         mdns_rig.wait_for_log(proc, "with no conflict; announcing", timeout=120)

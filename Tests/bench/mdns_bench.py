@@ -161,7 +161,7 @@ def main():
         def start_ours(bin_path: Path, tag: str):
             p = peers.Proc(f"nostr-dns-{tag}", ours_ns.exec_argv([bin_path, "--relay", relay.url, "--key",
                                                                   key_file(f"host-{tag}", host_keys), "mdns",
-                                                                  "--interface", "veth-0a"]),
+                                                                  "--no-cache", "--interface", "veth-0a"]),
                            work / f"nostr-dns-{tag}.log", env=env)
             mdns_rig.wait_for_log(p, "with no conflict; announcing", timeout=30)
             return p

@@ -76,7 +76,7 @@ for unit in nostr-dns.service nostr-dns-publish.service nostr-dns-dns.service; d
     for p in $paths; do
         case "$p" in
             /usr/bin/*) check "$unit: $p exists, 0755" mode_is "$A$p" 755 ;;
-            /var/lib/nostr-dns/*) ;;  # made at run time in the StateDirectory (the DNS cache file)
+            /var/lib/nostr-dns/*) ;;  # made at run time in the StateDirectory (the cache files)
             *) check "$unit: $p exists" test -f "$A$p" ;;
         esac
     done
@@ -92,6 +92,7 @@ done
 check "publish unit: EnvironmentFile=-/etc/default/nostr-dns" grep -qxF 'EnvironmentFile=-/etc/default/nostr-dns' "$A/lib/systemd/system/nostr-dns-publish.service"
 check "/etc/default/nostr-dns sets NOSTR_DNS_PUBLISH_ARGS" grep -qx 'NOSTR_DNS_PUBLISH_ARGS="--detect auto"' "$A/etc/default/nostr-dns"
 check "dns unit: EnvironmentFile=-/etc/default/nostr-dns" grep -qxF 'EnvironmentFile=-/etc/default/nostr-dns' "$A/lib/systemd/system/nostr-dns-dns.service"
+check "main unit: mdns with its cache file in the state folder" grep -q 'mdns --cache /var/lib/nostr-dns/mdns-cache' "$A/lib/systemd/system/nostr-dns.service"
 check "dns unit: cache file in the state folder" grep -q 'dns --cache /var/lib/nostr-dns/dns-cache' "$A/lib/systemd/system/nostr-dns-dns.service"
 check "/etc/default/nostr-dns sets NOSTR_DNS_DNS_ARGS" grep -qx 'NOSTR_DNS_DNS_ARGS="--listen 127.0.0.1:5300 --listen \[::1\]:5300"' "$A/etc/default/nostr-dns"
 
@@ -194,8 +195,8 @@ check "init: generated config has the UCI relays and key" bash -c '
     && grep -qx "key = $2/etc/nostr-dns/nsec" "$1" && ! grep -q "^ca-file" "$1"' _ "$TMP/nostr-dns.conf" "$B"
 check "init: generated config accepted" config_accepted "$TMP/nostr-dns.conf"
 check "init: keygen made the key, 0600" mode_is "$B/etc/nostr-dns/nsec" 600
-check "init: instance main runs mdns with --config" \
-    grep -qxF "param command $TMP/prog --config $TMP/nostr-dns.conf mdns" <<< "$sim"
+check "init: instance main runs mdns with --config and its cache on flash" \
+    grep -qxF "param command $TMP/prog --config $TMP/nostr-dns.conf mdns --cache /etc/nostr-dns/mdns-cache" <<< "$sim"
 check "init: instance publish runs publish-ip --watch with the UCI options" bash -c '
     grep -qxF "param command $2 --config $3 publish-ip --watch" <<< "$1" \
     && grep -qxF "append command --detect auto" <<< "$1" && grep -qxF "append command --name router" <<< "$1" \

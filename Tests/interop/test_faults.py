@@ -529,7 +529,7 @@ def test_mdns_responder_survives_a_flood_of_malformed_and_valid_packets(nostr_dn
         keys = Keys.generate()
         name = keys.public_key().to_bech32() + ".local"
         key = write_key_file(make_key_dir(tmp_path), keys.secret_key().to_bech32())
-        argv = nostr_dns.argv(["--relay", peers.closed_port_url(), "--key", key, "mdns", "--interface", "lo"],
+        argv = nostr_dns.argv(["--relay", peers.closed_port_url(), "--key", key, "mdns", "--no-cache", "--interface", "lo"],
                               prefix=ns.exec_argv([]))
         proc = peers.Proc("nostr-dns-mdns-flood", argv, tmp_path / "mdns-flood.log", env=nostr_dns.full_env())
         try:

@@ -17,7 +17,7 @@ import signal
 import time
 
 import pytest
-from nostr_sdk import Keys
+from nostr_sdk import Keys, PublicKey
 
 import mdns_rig
 import peers
@@ -49,15 +49,17 @@ def ns_relay(link, tmp_path_factory):
 
 
 class Responder:
-    """`nostr-dns -v mdns --interface veth-a` on host A, with its own key."""
+    """`nostr-dns -v mdns --interface veth-a` on host A, with its own key;
+    with `cache`, that cache file (else --no-cache)."""
 
-    def __init__(self, nostr_dns, link, workdir, relay_url: str):
+    def __init__(self, nostr_dns, link, workdir, relay_url: str, cache=None):
         self.keys = Keys.generate()
         self.npub = self.keys.public_key().to_bech32()
         self.name = f"{self.npub}.local"
         key_dir = make_key_dir(workdir)
         self.key = write_key_file(key_dir, self.keys.secret_key().to_bech32(), name=f"nsec-{self.npub[5:13]}")
-        argv = nostr_dns.argv(["--relay", relay_url, "--key", self.key, "-v", "mdns", "--interface", "veth-a"],
+        argv = nostr_dns.argv(["--relay", relay_url, "--key", self.key, "-v", "mdns", "--interface", "veth-a",
+                               *(["--cache", str(cache)] if cache else ["--no-cache"])],
                               prefix=link.a.exec_argv([]))
         self.proc = peers.Proc("nostr-dns-mdns", argv, workdir / f"mdns-{self.npub[5:13]}.log",
                                env=nostr_dns.full_env())
@@ -226,6 +228,42 @@ def test_unknown_npub_is_not_answered_before_the_relays_answer_and_never_guessed
     mdns_rig.wait_for_log(responder.proc, "no address record", timeout=5)
 
 
+def test_names_learned_from_relays_are_answered_after_a_restart_with_every_relay_down(
+        nostr_dns, link, ns_relay, published, tmp_path):
+    # A router that reboots without internet: the cache file, saved on exit
+    # and verified again on start, answers the names seen before (stale).
+    cache = tmp_path / "state" / "mdns-cache"
+    first = Responder(nostr_dns, link, tmp_path, ns_relay.url, cache=cache)
+    try:
+        def cached():
+            return [a["addr"] for r in legacy(link, published)["replies"] for a in answers(r, published, 1)]
+        assert mdns_rig.retry(cached, 10) == ["203.0.113.7"], first.log()
+    finally:
+        first.stop()
+    saved = cache.read_text()
+    author = PublicKey.parse(published.split(".")[0]).to_hex()
+    assert f'"pubkey":"{author}"' in saved and '"kind":30053' in saved, saved
+    again = Responder(nostr_dns, link, tmp_path, peers.closed_port_url(), cache=cache)
+    try:
+        assert "cache " + str(cache) + ": 1 records loaded" in again.log(), again.log()
+        got = legacy(link, published)  # the first query, with no relay reachable
+        assert [a["addr"] for r in got["replies"] for a in answers(r, published, 1)] == ["203.0.113.7"], again.log()
+        six = legacy(link, published, "AAAA", qid=4343)
+        assert [a["addr"] for r in six["replies"] for a in answers(r, published, 28)] == ["2001:db8::7"], again.log()
+    finally:
+        again.stop()
+    # Refused on start: a line that was tampered with is not trusted.
+    tampered = saved.replace("203.0.113.7", "203.0.113.8")
+    cache.write_text(tampered)
+    forged = Responder(nostr_dns, link, tmp_path, peers.closed_port_url(), cache=cache)
+    try:
+        mdns_rig.wait_for_log(forged.proc, "refused (bad or expired)", timeout=5)
+        got = legacy(link, published, wait=1.0)
+        assert got["replies"] == [], got
+    finally:
+        forged.stop()
+
+
 # ---------------------------------------------------------------------------
 # getent hosts through nss-mdns: limited by avahi's simple protocol
 #
@@ -281,7 +319,7 @@ def test_mdns_on_loopback_answers_python_zeroconf_and_legacy_unicast(nostr_dns, 
         keys = Keys.generate()
         name = keys.public_key().to_bech32() + ".local"
         key = write_key_file(make_key_dir(tmp_path), keys.secret_key().to_bech32())
-        argv = nostr_dns.argv(["--relay", peers.closed_port_url(), "--key", key, "-v", "mdns", "--interface", "lo"],
+        argv = nostr_dns.argv(["--relay", peers.closed_port_url(), "--key", key, "-v", "mdns", "--no-cache", "--interface", "lo"],
                               prefix=ns.exec_argv([]))
         proc = peers.Proc("nostr-dns-mdns-lo", argv, tmp_path / "mdns-lo.log", env=nostr_dns.full_env())
         try:
