@@ -124,9 +124,10 @@ public struct MDNSOutcome: Sendable {
 /// not less than ours, drops that address (the RFC's "not less than", not
 /// §7.1's half). §7.3 (duplicate question suppression) is a querier's
 /// rule; this host queries only to probe, which must not be suppressed, so
-/// it has nothing to do here. Not done: an NSEC another responder sends
-/// does not suppress a waiting NSEC (only A and AAAA are compared); the
-/// queue holds `pendingCapacity` answers and answers at once beyond that.
+/// it has nothing to do here. The same goes for a waiting NSEC (§6.1): an
+/// identical one (same name, the name itself as next name, same types) with
+/// a TTL not less than ours is not sent again. Not done: the queue holds
+/// `pendingCapacity` answers and answers at once beyond that.
 public struct MDNSResponder {
     public let ownKey: Bytes32
     public private(set) var interfaces: [MDNSInterface]
@@ -357,11 +358,17 @@ public struct MDNSResponder {
     /// and an address that is not one of this host's is a conflict. Shared
     /// records (no cache-flush bit), such as another nostr-dns relaying
     /// this npub's published addresses, are not. §7.4: an address record
-    /// (either kind) that a waiting answer would send is not sent again.
+    /// (either kind) or an NSEC that a waiting answer would send is not
+    /// sent again.
     mutating func readResponse(_ reader: inout DNSMessageReader, interface i: Int, ipv6: Bool, now: Int64,
                                _ outcome: inout MDNSOutcome) throws(NostrError) {
         var conflict = false
         while let r = try reader.nextRecord() {
+            if r.type == DNSType.nsec, r.dnsClass == DNSClass.in, r.ttl > 0, !pending.isEmpty,
+                r.section == .answer || r.section == .additional {
+                try suppressDuplicateNSEC(reader, r, interfaceIndex: interfaces[i].index, ipv6: ipv6)
+                continue
+            }
             guard r.type == DNSType.a || r.type == DNSType.aaaa, r.dnsClass == DNSClass.in, r.ttl > 0 else {
                 continue
             }
@@ -737,6 +744,8 @@ extension MDNSResponder {
         /// Bit k set: `addresses[k]` is not to be sent (a known answer, §7.1,
         /// or another responder sent it already, §7.4).
         var skip: UInt64
+        /// Another responder sent the NSEC this answer would carry (§7.4).
+        var skipNSEC = false
         var due: Int64
         /// §7.2: the querier of a truncated query, whose next packets carry
         /// more known answers.
@@ -774,6 +783,7 @@ extension MDNSResponder {
             pending[k].wanted.insert(p.wanted)
             pending[k].addresses = p.addresses
             pending[k].skip &= p.skip
+            pending[k].skipNSEC = pending[k].skipNSEC && p.skipNSEC
             pending[k].due = min(pending[k].due, p.due)
             if p.awaitingKnownAnswers && !pending[k].awaitingKnownAnswers {
                 pending[k].awaitingKnownAnswers = true
@@ -816,6 +826,20 @@ extension MDNSResponder {
         }
     }
 
+    /// §7.4 for the NSEC of a waiting answer (§6.1): another responder
+    /// multicast the same record (owner and next name the waiting answer's
+    /// name, the same types) with a TTL not less than ours. A malformed NSEC
+    /// drops the packet, as any malformed record does.
+    mutating func suppressDuplicateNSEC(_ reader: DNSMessageReader, _ record: DNSRecord, interfaceIndex: UInt32,
+                                        ipv6: Bool) throws(NostrError) {
+        let (next, types) = try reader.nsec(record)
+        for k in pending.indices where pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6
+            && record.ttl >= pending[k].ttl && types == Self.types(pending[k].addresses) {
+            let same = pending[k].name.withUnsafeBytes { reader.name(record.name, equals: $0) && reader.name(next, equals: $0) }
+            if same { pending[k].skipNSEC = true }
+        }
+    }
+
     /// When the first waiting answer is due.
     var nextPendingDeadline: Int64? {
         var best: Int64? = nil
@@ -850,7 +874,7 @@ extension MDNSResponder {
                 do throws(NostrError) {
                     let (n, additional) = try writeAnswers(&w, name: p.name, owner: p.owner, addresses: p.addresses,
                                                            ttl: p.ttl, rawClass: p.rawClass, wanted: p.wanted,
-                                                           skip: p.skip, route: .multicast, interfaceIndex: iface,
+                                                           skip: p.skip, skipNSEC: p.skipNSEC, route: .multicast, interfaceIndex: iface,
                                                            ipv6: v6, isProbe: false, now: now, &tally)
                     written += n
                     if additional { scratchAdditional.append((p.name, p.addresses, p.ttl, p.wanted, p.rawClass)) }
@@ -877,7 +901,7 @@ extension MDNSResponder {
     /// Section (§6.2).
     mutating func writeAnswers(_ w: inout DNSMessageWriter, name: [UInt8], owner: Bytes32, addresses: [IPAddress],
                                ttl answerTTL: UInt32, rawClass: UInt16, wanted: AddressTypes, skip: UInt64,
-                               route: MDNSRules.Route, interfaceIndex iface: UInt32, ipv6 v6: Bool, isProbe: Bool,
+                               skipNSEC: Bool = false, route: MDNSRules.Route, interfaceIndex iface: UInt32, ipv6 v6: Bool, isProbe: Bool,
                                now: Int64, _ tally: inout Tally) throws(NostrError) -> (Int, Bool) {
         var asked = AddressTypes.none
         var sent = AddressTypes.none
@@ -914,7 +938,9 @@ extension MDNSResponder {
         try wanted.forEach { (t) throws(NostrError) in if Self.has(addresses, t) { missing = false } }
         if (missing && !asked.isEmpty) || wanted.isEmpty {
             let nsecKey = MDNSRateLimit.Key(owner: owner, type: DNSType.nsec, interfaceIndex: iface, ipv6: v6)
-            if wanted.isEmpty && route == .multicast && !rateLimit.allows(nsecKey, now: now) && !isProbe {
+            if skipNSEC {
+                tally.known = true
+            } else if wanted.isEmpty && route == .multicast && !rateLimit.allows(nsecKey, now: now) && !isProbe {
                 tally.limited = true
             } else {
                 try name.withBytes { (nm) throws(NostrError) in

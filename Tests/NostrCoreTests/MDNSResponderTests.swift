@@ -455,6 +455,52 @@ import Testing
         #expect(!items.contains { $0.4 == [203, 0, 113, 8] } && items.contains { $0.4 == [203, 0, 113, 9] })
     }
 
+    /// A response with one NSEC record for `key`'s name (next name: `next`'s).
+    static func nsecResponse(_ key: Bytes32, next: Bytes32? = nil, types: [UInt16], ttl: UInt32) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { b -> Int in
+            var w = DNSMessageWriter(buffer: b, limit: 512)
+            w.header.isResponse = true
+            let owner = DNSFixtures.flat(name(key)), nextName = DNSFixtures.flat(name(next ?? key))
+            owner.withUnsafeBytes { f in
+                try! w.beginRecord(.answer, name: f, type: DNSType.nsec, rawClass: DNSClass.in, ttl: ttl)
+                nextName.withUnsafeBytes { try! w.appendName($0, compress: false) }
+                let bitmap = DNSTypeBitmap(types)
+                try! w.appendUInt8(0)
+                try! w.appendUInt8(UInt8(bitmap.length))
+                withUnsafeBytes(of: bitmap.bits) { try! w.appendBytes(UnsafeRawBufferPointer(rebasing: $0[0..<bitmap.length])) }
+                w.endRecord()
+            }
+            return w.finish()
+        }
+        return Array(buffer[0..<n])
+    }
+
+    @Test func anotherRespondersSameNSECSuppressesTheWaitingOne() throws {
+        // §7.4 for §6.1's NSEC: an AAAA question for a name with only A waits to send an NSEC.
+        func waiting() throws -> MDNSResponder {
+            var (r, _) = Self.claimed()
+            let (o, now) = Self.handle(&r, Self.query(Self.otherKey, type: DNSType.aaaa), now: 10_000, lookup: Self.cached)
+            #expect(now.isEmpty && o.delayedUntil != nil)
+            return r
+        }
+        var r = try waiting()
+        _ = Self.handle(&r, Self.nsecResponse(Self.otherKey, types: [DNSType.a], ttl: 300), now: 10_010)
+        #expect(Self.tick(&r, now: 10_200).isEmpty)
+        // A lower TTL, other types, another next name, or another owner: ours is sent.
+        for packet in [Self.nsecResponse(Self.otherKey, types: [DNSType.a], ttl: 299),
+                       Self.nsecResponse(Self.otherKey, types: [DNSType.a, DNSType.aaaa], ttl: 300),
+                       Self.nsecResponse(Self.otherKey, next: Self.thirdKey, types: [DNSType.a], ttl: 300),
+                       Self.nsecResponse(Self.thirdKey, types: [DNSType.a], ttl: 300)] {
+            var r2 = try waiting()
+            _ = Self.handle(&r2, packet, now: 10_010)
+            let sent = Self.tick(&r2, now: 10_200)
+            #expect(sent.count == 1)
+            let items = try Self.records(try #require(sent.first).bytes).1
+            #expect(items.contains { $0.0 == .answer && $0.2 == DNSType.nsec })
+        }
+    }
+
     @Test func aTruncatedQueryWaitsForItsKnownAnswers() throws {
         // §7.2: TC set: 400–500 ms, even for the own (unique) records.
         for seed in UInt64(1)...20 {
