@@ -36,6 +36,11 @@ public struct RelayPoolOptions: Sendable {
     /// Unsent bytes allowed for one relay (pongs, REQs, EVENTs): a relay
     /// that sends pings but does not read the pongs is dropped beyond this.
     public var maxUnsentBytes = 2 << 20
+    /// A connection that kept sending well-formed NIP-01 for this long
+    /// before it failed starts the backoff over (the next attempt within
+    /// `backoff.baseMilliseconds`); one that failed sooner, even after a
+    /// valid message, is retried later and later.
+    public var stableMilliseconds: Int64 = 30_000
     /// nil: look each relay's host name up (getaddrinfo, which blocks the
     /// poll loop while DNS answers) on every connect. Else keep the
     /// addresses found for this long and reconnect to them without a
@@ -341,16 +346,17 @@ public final class RelayPool {
             guard let event = try next?.get() else { return }
             switch event {
             case .open:
-                // The backoff starts again only once the relay has sent a
-                // well-formed NIP-01 message (receiveText): one that accepts
-                // the upgrade and then breaks the protocol is retried later
-                // and later, not every half second.
+                // The backoff starts over only for a connection that served
+                // well-formed NIP-01 for `stableMilliseconds` (fail): one
+                // that accepts the upgrade, or sends one valid message, and
+                // then breaks the protocol is retried later and later, not
+                // every half second.
                 links[i].phase = .open
                 for s in subscriptions { send(i, .req(subscriptionId: s.id, filters: s.filters)) }
                 for e in links[i].unacknowledged { send(i, .event(e)) }
                 events.append(.connected(relay: i))
             case .text:
-                receiveText(i)
+                receiveText(i, now: now)
             case .binary:
                 links[i].ignored += 1
                 if links[i].ignored == 1 { events.append(.ignored(relay: i, reason: "binary WebSocket message")) }
@@ -362,12 +368,12 @@ public final class RelayPool {
         }
     }
 
-    func receiveText(_ i: Int) {
+    func receiveText(_ i: Int, now: Int64) {
         guard let text = links[i].socket?.message else { return }
         do throws(NostrError) {
             let message = try RelayMessage(json: text, reader: &reader)
             if case .ok(let id, _, _) = message { links[i].unacknowledged.removeAll { $0.id == id } }
-            links[i].attempt = 0
+            if links[i].servingSince == nil { links[i].servingSince = now }
             events.append(.message(relay: i, message))
         } catch {
             links[i].ignored += 1
@@ -431,6 +437,8 @@ public final class RelayPool {
         links[i].slot = -1
         links[i].moreInput = false
         links[i].lastError = message
+        if let since = links[i].servingSince, now &- since >= options.stableMilliseconds { links[i].attempt = 0 }
+        links[i].servingSince = nil
         if options.reconnect && !permanent {
             let random = (try? Entropy.bytes32())?.storage.0 ?? 0
             links[i].deadline = now &+ Int64(options.backoff.delay(attempt: links[i].attempt, random: UInt32(truncatingIfNeeded: random)))
@@ -471,6 +479,8 @@ struct RelayLink {
     /// For `.waiting`: when to connect; for `.connecting`: when to give up.
     var deadline: Int64 = 0
     var attempt = 0
+    /// When the current connection sent its first well-formed NIP-01 message.
+    var servingSince: Int64?
     var lastReceive: Int64 = 0
     var pinged = false
     var slot = -1

@@ -7,7 +7,7 @@ import Testing
 
 /// The relay pool against a misbehaving relay played by a raw socket in the
 /// test's own loop: the backoff grows for a relay that accepts the upgrade
-/// and then breaks the protocol, and a relay that sends without pause is
+/// (and perhaps sends one valid message) and then breaks the protocol, and a relay that sends without pause is
 /// read a bounded amount per turn (the rest on the next turns).
 @Suite struct RelayPoolFaultTests {
     /// The server side of one connection, driven from the test's loop.
@@ -54,11 +54,14 @@ import Testing
         }
     }
 
-    @Test func aRelayThatBreaksTheProtocolAfterTheUpgradeIsRetriedLaterEachTime() throws {
+    /// The delays before four retries of a relay that sends `first` after
+    /// each upgrade, then a frame with a reserved opcode (RFC 6455 §5.2).
+    static func retryDelays(sendingFirst first: [UInt8], stableMilliseconds: Int64) throws -> [Int64] {
         let listener = try TestListener(address: "127.0.0.1")
         var options = RelayPoolOptions()
         options.reconnect = true
         options.backoff = Backoff(baseMilliseconds: 100, maxMilliseconds: 10_000)
+        options.stableMilliseconds = stableMilliseconds
         let pool = RelayPool(urls: [try RelayURL(parsing: "ws://127.0.0.1:" + String(listener.port))], tls: nil, options: options)
         pool.start(now: Clock.monotonicMilliseconds())
         var delays: [Int64] = []
@@ -72,7 +75,7 @@ import Testing
             _ = try poll.wait(timeoutMilliseconds: 20)
             if let fd = listener.accept() { accepted.append(Peer(fd)) }
             for peer in accepted where try peer.serve() {
-                try Self.writeAll(peer.fd, [0x83, 0x00])  // a reserved opcode (§5.2)
+                try Self.writeAll(peer.fd, first + [0x83, 0x00])
             }
             let now = Clock.monotonicMilliseconds()
             pool.handle(poll, now: now)
@@ -83,13 +86,32 @@ import Testing
             }
         }
         pool.shutdown()
+        #expect(accepted.count >= 4)
+        return delays
+    }
+
+    /// A text frame holding `["NOTICE","welcome"]` (well-formed NIP-01).
+    static let notice: [UInt8] = { let text = Array(#"["NOTICE","welcome"]"#.utf8); return [0x81, UInt8(text.count)] + text }()
+
+    @Test func aRelayThatBreaksTheProtocolAfterTheUpgradeIsRetriedLaterEachTime() throws {
         // Retry n waits between half and all of 100 ms * 2^n: 50-100, 100-200,
         // 200-400, 400-800 ms. Had the upgrade reset the backoff, every retry
         // would come after 50-100 ms.
+        let delays = try Self.retryDelays(sendingFirst: [], stableMilliseconds: 30_000)
         #expect(delays.count == 4)
-        #expect(accepted.count >= 4)
         #expect(delays.first.map { $0 <= 100 } ?? false)
         #expect(delays.last.map { $0 >= 400 } ?? false, "delays \(delays)")
+    }
+
+    @Test func oneValidMessageBeforeBreakingTheProtocolDoesNotResetTheBackoff() throws {
+        let delays = try Self.retryDelays(sendingFirst: Self.notice, stableMilliseconds: 30_000)
+        #expect(delays.count == 4)
+        #expect(delays.last.map { $0 >= 400 } ?? false, "delays \(delays)")
+        // A connection that served valid NIP-01 for `stableMilliseconds` (here
+        // 0) does start the backoff over: every retry within 100 ms.
+        let reset = try Self.retryDelays(sendingFirst: Self.notice, stableMilliseconds: 0)
+        #expect(reset.count == 4)
+        #expect(reset.allSatisfy { $0 <= 100 }, "delays \(reset)")
     }
 
     @Test func aRelayThatSendsWithoutPauseIsReadABoundedAmountPerTurn() throws {

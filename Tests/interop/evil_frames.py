@@ -24,6 +24,7 @@ frames the client must refuse (it must close and reconnect later):
     short-close     a close frame with a 1-byte body
     big-ping        a ping with 126 bytes of payload (control frames: at most 125)
     fragment-1mb    a text message in 64 KB fragments that never ends (over the 1 MB limit)
+    notice-then-bad-opcode  a well-formed NIP-01 NOTICE, then a frame with opcode 0x3
 text the client must ignore (the connection may stay):
     not-json        text that is not JSON, then silence
     wrong-shape     JSON of the wrong shape (objects, short arrays, bad EVENTs), then silence
@@ -124,6 +125,10 @@ def attack(mode: str, conn: socket.socket) -> str:
     while GO_FILE and not os.path.exists(GO_FILE):
         time.sleep(0.05)
     if mode == "bad-opcode":
+        conn.sendall(frame(0x3, b"x"))
+    elif mode == "notice-then-bad-opcode":
+        conn.sendall(frame(0x1, b'["NOTICE","welcome"]'))
+        time.sleep(0.05)
         conn.sendall(frame(0x3, b"x"))
     elif mode == "rsv-bits":
         conn.sendall(frame(0x1, b"[]", rsv=0b110))
