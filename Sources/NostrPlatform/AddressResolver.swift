@@ -45,6 +45,12 @@ enum AddressResolver {
         return Result(addresses: try lookup(bare, port: port, datagram: datagram, numericOnly: false), isLiteral: false)
     }
 
+    /// Whether `host` (without brackets) is an IP literal as getaddrinfo
+    /// reads one (AI_NUMERICHOST: no DNS query, never blocks).
+    static func isLiteral(_ host: String) -> Bool {
+        !host.isEmpty && (try? lookup(host, port: 0, datagram: false, numericOnly: true)) != nil
+    }
+
     private static func lookup(_ host: String, port: UInt16, datagram: Bool, numericOnly: Bool) throws(PlatformError) -> [SocketAddress] {
         var list: UnsafeMutablePointer<addrinfo>? = nil
         var systemErrno: Int32 = 0

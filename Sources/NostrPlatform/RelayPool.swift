@@ -41,13 +41,19 @@ public struct RelayPoolOptions: Sendable {
     /// `backoff.baseMilliseconds`); one that failed sooner, even after a
     /// valid message, is retried later and later.
     public var stableMilliseconds: Int64 = 30_000
-    /// nil: look each relay's host name up (getaddrinfo, which blocks the
-    /// poll loop while DNS answers) on every connect. Else keep the
+    /// nil: look each relay's host name up on every connect. Else keep the
     /// addresses found for this long and reconnect to them without a
-    /// lookup; a failed lookup falls back to the addresses known. For
-    /// servers (`nostr-dns dns`), whose loop must not stall on every
-    /// reconnect while the upstream DNS is down.
+    /// lookup; a failed lookup falls back to the addresses known (so that
+    /// relays stay reachable while the upstream DNS is down).
     public var addressLifetimeMilliseconds: Int64? = nil
+    /// Look relay host names up without blocking (`HostLookupSocket`:
+    /// /etc/hosts, then DNS over UDP to the servers of /etc/resolv.conf,
+    /// driven by the caller's poll loop) instead of with getaddrinfo(3),
+    /// which blocks the whole loop until DNS answers or times out. For
+    /// servers (`nostr-dns dns`, the mDNS responder), which must keep
+    /// answering while a relay's name is being looked up. IP literals
+    /// never wait either way.
+    public var nonBlockingLookup = false
 
     public init() {}
 }
@@ -89,7 +95,7 @@ public final class RelayPool {
     /// Whether relay `i` is connected or trying to connect now (not dead,
     /// not waiting out a backoff delay): a lookup can hope for its answer.
     public func isConnectedOrConnecting(_ i: Int) -> Bool {
-        links[i].phase == .open || links[i].phase == .connecting
+        links[i].phase == .open || links[i].phase == .connecting || links[i].phase == .resolving
     }
     /// The last failure of relay `i`, or nil.
     public func lastError(_ i: Int) -> String? { links[i].lastError }
@@ -137,6 +143,8 @@ public final class RelayPool {
             links[i].stream?.close()
             links[i].stream = nil
             links[i].socket = nil
+            links[i].lookup?.cancel()
+            links[i].lookup = nil
             links[i].phase = .dead
         }
     }
@@ -156,6 +164,7 @@ public final class RelayPool {
     public func register(in poll: inout PollSet) {
         for i in links.indices {
             links[i].slot = -1
+            links[i].lookup?.register(in: &poll)
             guard let stream = links[i].stream else { continue }
             // The stream says what connect and TLS need (including unsent TLS
             // records); add write while WebSocket bytes wait.
@@ -168,6 +177,10 @@ public final class RelayPool {
     /// Serves the relays whose descriptors poll(2) reported ready, and
     /// those left with input to read last turn (`maxReadBytesPerTurn`).
     public func handle(_ poll: PollSet, now: Int64) {
+        for i in links.indices where links[i].lookup != nil {
+            links[i].lookup?.handle(poll, now: now)
+            lookupProgressed(i, now: now)
+        }
         for i in links.indices where links[i].slot >= 0 {
             if poll.ready(links[i].slot).isEmpty && !links[i].moreInput { continue }
             drive(i, now: now)
@@ -180,6 +193,9 @@ public final class RelayPool {
             switch links[i].phase {
             case .waiting where now >= links[i].deadline:
                 connect(i, now: now)
+            case .resolving:
+                links[i].lookup?.tick(now: now)
+                lookupProgressed(i, now: now)
             case .connecting where now >= links[i].deadline:
                 fail(i, "timed out after " + Self.seconds(options.connectTimeoutMilliseconds) + " connecting", now: now)
             case .open where options.reconnect:
@@ -210,6 +226,7 @@ public final class RelayPool {
             var t: Int64? = nil
             switch link.phase {
             case .waiting, .connecting: t = link.deadline
+            case .resolving: t = link.lookup?.deadline
             case .open where options.reconnect:
                 t = link.lastReceive &+ (link.pinged ? 2 : 1) * options.keepaliveMilliseconds
             default: break
@@ -244,6 +261,18 @@ public final class RelayPool {
             fail(i, "no TLS configuration for a wss:// relay", now: now, permanent: true)
             return
         }
+        let fresh = !links[i].addresses.isEmpty && options.addressLifetimeMilliseconds.map { now &- links[i].addressesAt < $0 } == true
+        if options.nonBlockingLookup && !fresh {
+            let bare = AddressResolver.bareHost(url.host)
+            if !AddressResolver.isLiteral(bare) {
+                // The link waits in `.resolving`; `lookupProgressed` opens the connection.
+                links[i].phase = .resolving
+                links[i].noise = noise
+                links[i].lookup = HostLookupSocket(host: bare, port: url.port, now: now)
+                lookupProgressed(i, now: now)
+                return
+            }
+        }
         do throws(PlatformError) {
             if let lifetime = options.addressLifetimeMilliseconds {
                 if links[i].addresses.isEmpty || now &- links[i].addressesAt >= lifetime {
@@ -268,12 +297,49 @@ public final class RelayPool {
             fail(i, error.message, now: now)
             return
         }
+        startWebSocket(i, now: now)
+    }
+
+    func startWebSocket(_ i: Int, now: Int64) {
+        let url = links[i].url
         let seed: Bytes32
         do throws(NostrError) { seed = try Entropy.bytes32() } catch {
             fail(i, error.reason, now: now, permanent: true)
             return
         }
         links[i].socket = WebSocketClient(hostHeader: url.hostHeader, path: url.path, seed: seed, limits: options.limits)
+    }
+
+    /// Relay `i` in `.resolving`: once its lookup is done, connects to the
+    /// addresses found (or, when it failed, to those known from before);
+    /// with none, the relay fails and waits out its backoff.
+    func lookupProgressed(_ i: Int, now: Int64) {
+        guard links[i].phase == .resolving, let lookup = links[i].lookup, let outcome = lookup.outcome else { return }
+        links[i].lookup = nil
+        let url = links[i].url
+        switch outcome {
+        case .addresses(let found):
+            links[i].addresses = found
+            links[i].addressesLiteral = false
+            links[i].addressesAt = now
+        case .failed(let reason):
+            guard !links[i].addresses.isEmpty else {
+                fail(i, lookup.host + ": lookup failed: " + reason, now: now)
+                return
+            }
+            links[i].addressesAt = now  // keep the old ones; ask again after `addressLifetimeMilliseconds`
+        }
+        links[i].phase = .connecting
+        links[i].deadline = now &+ options.connectTimeoutMilliseconds
+        links[i].lastReceive = now
+        do throws(PlatformError) {
+            links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil,
+                                                   addresses: links[i].addresses, isLiteral: false, noise: links[i].noise)
+        } catch {
+            fail(i, error.message, now: now)
+            return
+        }
+        startWebSocket(i, now: now)
     }
 
     func drive(_ i: Int, now: Int64) {
@@ -430,6 +496,8 @@ public final class RelayPool {
         // kernel once they are freed, so resident memory does not keep the
         // high-water mark an attacker set. Failures are spaced by the backoff.
         let large = (links[i].socket?.bufferCapacity ?? 0) >= 256 * 1024
+        links[i].lookup?.cancel()
+        links[i].lookup = nil
         links[i].stream?.close()
         links[i].stream = nil
         links[i].socket = nil
@@ -470,7 +538,8 @@ public final class RelayPool {
 
 /// The state of one relay in a pool.
 struct RelayLink {
-    enum Phase: Equatable { case waiting, connecting, open, dead }
+    /// `.resolving`: the host name is being looked up (`nonBlockingLookup`).
+    enum Phase: Equatable { case waiting, resolving, connecting, open, dead }
 
     let url: RelayURL
     var phase: Phase = .waiting
@@ -495,6 +564,10 @@ struct RelayLink {
     var addresses: [SocketAddress] = []
     var addressesLiteral = false
     var addressesAt: Int64 = 0
+    /// In `.resolving`: the lookup under way, and the `wsn://` channel's
+    /// settings to connect with once it is done.
+    var lookup: HostLookupSocket?
+    var noise: NoiseConfig?
 
     init(url: RelayURL) { self.url = url }
 }

@@ -58,7 +58,8 @@ public final class StreamConnection {
 
     /// As `init(host:port:tls:...)` with the addresses of `host` already
     /// known (no getaddrinfo call): for a caller that keeps them between
-    /// reconnects (`RelayPoolOptions.addressLifetimeMilliseconds`). `host`
+    /// reconnects (`RelayPoolOptions.addressLifetimeMilliseconds`) or
+    /// looked them up itself without blocking (`HostLookupSocket`). `host`
     /// is still the TLS server name.
     init(host: String, port: UInt16, tls: TLSClientConfig?, addresses: [SocketAddress], isLiteral: Bool,
          serverName: String? = nil, pins: [Bytes32] = [], noise: NoiseConfig? = nil) throws(PlatformError) {

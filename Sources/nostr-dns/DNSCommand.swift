@@ -53,10 +53,11 @@ enum DNSCommand {
 
         let setup = try RelaySetup(globals)
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: 10_000)
-        // Relay host names are looked up with getaddrinfo, which blocks the
-        // loop while DNS answers: once per relay, then at most every 30
-        // minutes; reconnects in between reuse the addresses (README, "The
-        // DNS server").
+        // Relay host names are looked up without blocking the loop
+        // (`nonBlockingLookup`, set by `pool(reconnect: true)`): once per
+        // relay, then at most every 30 minutes; reconnects in between reuse
+        // the addresses, which are kept when a later lookup fails (README,
+        // "The DNS server").
         pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
         let resolver = CachedResolver(pool: pool, context: try Common.context(), capacity: Int(cacheSize))
         resolver.lookupTimeoutMilliseconds = timeout

@@ -59,6 +59,10 @@ struct RelaySetup {
     }
 
     /// A pool over the relays; TLS is set up only when a URL needs it.
+    /// Long-lived loops (`reconnect`: `dns`, `mdns`, `resolve --follow`,
+    /// `publish-ip --watch`, `https-demo`) look relay host names up without
+    /// blocking (`RelayPoolOptions.nonBlockingLookup`), so a slow or dead
+    /// upstream DNS never stalls them; one-shot commands use getaddrinfo.
     func pool(reconnect: Bool, timeoutMilliseconds: Int64) throws(CommandFailure) -> RelayPool {
         var tls: TLSClientConfig? = nil
         if urls.contains(where: { $0.usesTLS }) {
@@ -66,6 +70,7 @@ struct RelaySetup {
         }
         var options = RelayPoolOptions()
         options.reconnect = reconnect
+        options.nonBlockingLookup = reconnect
         options.connectTimeoutMilliseconds = timeoutMilliseconds
         var resolved = urls
         if WSNResolution.needed(urls) {

@@ -1,0 +1,184 @@
+"""Relay host names are looked up without blocking the server's loop
+(`RelayPoolOptions.nonBlockingLookup`, README "The DNS server").
+
+Each test runs in its own network namespace, inside a private mount
+namespace where /etc/resolv.conf (and /etc/hosts) are bind-mounted from
+files of the test (`unshare -m --propagation private`): the real files are
+never touched. Name servers there: a black hole (a UDP socket that reads
+and never answers) and dnsmasq; nostr-relay runs in the namespace too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import peers
+from cli import new_host, relay_args, show
+
+DIG = shutil.which("dig") or "/usr/bin/dig"
+DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+
+# Binds 127.0.0.53:53 and reads whatever comes, answering nothing.
+BLACK_HOLE = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.53", 53))
+print("ready", flush=True)
+n = 0
+while True:
+    s.recvfrom(4096)
+    n += 1
+    print("query", n, flush=True)
+"""
+
+# Asks `nostr.` SOA every `interval` seconds for `duration` seconds; prints
+# one JSON list of answer times in seconds (None for no answer in 2 s).
+SOA_PROBE = """
+import json, sys, time
+import dns.message, dns.query, dns.rcode
+port, duration, interval = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+times = []
+end = time.monotonic() + duration
+while time.monotonic() < end:
+    q = dns.message.make_query("nostr.", "SOA")
+    t = time.monotonic()
+    try:
+        r = dns.query.udp(q, "127.0.0.1", port=port, timeout=2)
+        times.append(time.monotonic() - t if r.rcode() == dns.rcode.NOERROR and r.answer else None)
+    except Exception:
+        times.append(None)
+    time.sleep(interval)
+print(json.dumps(times))
+"""
+
+
+def private_etc(netns: peers.Netns, resolv: Path, hosts: Path | None, argv: list) -> list[str]:
+    """argv run in `netns` with `resolv` (and `hosts`) bind-mounted over the
+    /etc files in a private mount namespace of its own."""
+    script = 'mount --bind "$0" /etc/resolv.conf || exit 97; '
+    extra = []
+    if hosts is not None:
+        script += 'mount --bind "$1" /etc/hosts || exit 97; shift; '
+        extra = [str(hosts)]
+    script += 'exec "$@"'
+    return netns.exec_argv(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                            str(resolv), *extra, *[str(a) for a in argv]])
+
+
+def start_dns(nostr_dns, netns, tmp_path: Path, relay_url: str, resolv: Path, hosts: Path | None = None,
+              name: str = "dns") -> tuple[peers.Proc, int]:
+    port = peers.free_port()
+    argv = nostr_dns.argv([*relay_args(relay_url), "-v", "dns", "--listen", f"127.0.0.1:{port}",
+                           "--no-cache", "--timeout", "3"])
+    proc = peers.Proc(f"nostr-dns-{name}", private_etc(netns, resolv, hosts, argv), tmp_path / f"{name}.log",
+                      env=nostr_dns.full_env())
+
+    def ready():
+        r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), "nostr.", "SOA", "+short",
+                                            "+time=1", "+tries=1"]), capture_output=True, text=True)
+        return r.returncode == 0 and "hostmaster.nostr." in r.stdout
+
+    peers.wait_until(ready, 15, "nostr-dns dns in the namespace", proc, interval=0.2)
+    return proc, port
+
+
+def test_black_hole_name_server_never_stalls_the_dns_server(nostr_dns, netns, tmp_path):
+    resolv = tmp_path / "resolv.conf"
+    # Two rounds of 2 s: a lookup gives up after 6 s (glibc's res_send timers).
+    resolv.write_text("nameserver 127.0.0.53\noptions timeout:2 attempts:2\n")
+    hole = peers.Proc("black-hole", netns.exec_argv([peers.PYTHON, "-c", BLACK_HOLE]), tmp_path / "hole.log")
+    try:
+        peers.wait_until(lambda: "ready" in hole.log_text(), 10, "the black-hole name server", hole)
+        proc, port = start_dns(nostr_dns, netns, tmp_path, "ws://relay.example.com:7777", resolv)
+        try:
+            probe = subprocess.run(netns.exec_argv([peers.PYTHON, "-c", SOA_PROBE, str(port), "15", "0.25"]),
+                                   capture_output=True, text=True, timeout=60)
+            assert probe.returncode == 0, probe.stderr
+            times = json.loads(probe.stdout)
+            slow = [t for t in times if t is None or t > 0.2]
+            assert not slow, f"{len(slow)} of {len(times)} SOA queries took over 200 ms: {times}\n" + proc.log_tail()
+            assert len(times) >= 40, times
+            log = proc.log_text()
+            assert "relay.example.com: lookup failed: no answer from 127.0.0.53" in log, proc.log_tail()
+            assert proc.alive(), proc.log_tail()
+        finally:
+            proc.stop()
+        # The lookups did reach the name server of the bind-mounted resolv.conf (A and AAAA, retried).
+        assert hole.log_text().count("query") >= 4, hole.log_text()
+    finally:
+        hole.stop()
+
+
+def test_relay_name_answered_by_dnsmasq_resolves_published_records(nostr_dns, netns, relay_factory, tmp_path):
+    relay = relay_factory(netns=netns)
+    host = new_host(tmp_path)
+    published = nostr_dns.run("--key", host.key_path, *relay_args(relay.url), "publish-ip", "--ip", "192.0.2.61",
+                              "--ip", "2001:db8::61", prefix=netns.exec_argv([]), timeout=60)
+    assert published.returncode == 0, show(published)
+
+    dnsmasq_log = tmp_path / "dnsmasq.log"
+    dnsmasq = peers.Proc("dnsmasq", netns.exec_argv([
+        DNSMASQ, "--no-daemon", "--no-resolv", "--no-hosts", "--address=/relay.test/127.0.0.1",
+        "--listen-address=127.0.0.53", "--bind-interfaces", "--port", "53", "--log-queries",
+        "--log-facility=-", f"--pid-file={tmp_path / 'dnsmasq.pid'}", "--user=root", "--group=root"]), dnsmasq_log)
+    try:
+        def dnsmasq_ready():
+            r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.53", "relay.test", "A", "+short", "+time=1",
+                                                "+tries=1"]), capture_output=True, text=True)
+            return r.stdout.split() == ["127.0.0.1"]
+
+        peers.wait_until(dnsmasq_ready, 15, "dnsmasq in the namespace", dnsmasq, interval=0.2)
+        resolv = tmp_path / "resolv.conf"
+        resolv.write_text("# written by the test\nsearch example.org\nnameserver 127.0.0.53\n")
+        # /etc/hosts without the name: the answer must come from DNS.
+        hosts = tmp_path / "hosts"
+        hosts.write_text("127.0.0.1 localhost\n")
+        proc, port = start_dns(nostr_dns, netns, tmp_path, f"ws://relay.test:{relay.port}", resolv, hosts)
+        try:
+            def resolved():
+                r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), host.name, "A", "+short",
+                                                    "+time=4", "+tries=1"]), capture_output=True, text=True)
+                return r.stdout.split() == ["192.0.2.61"]
+
+            peers.wait_until(resolved, 20, f"{host.name} A through ws://relay.test", proc, interval=0.5)
+            r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), host.name, "AAAA", "+short"]),
+                               capture_output=True, text=True)
+            assert r.stdout.split() == ["2001:db8::61"], r.stdout + proc.log_tail()
+            assert "lookup failed" not in proc.log_text(), proc.log_tail()
+        finally:
+            proc.stop()
+        # Absolute name: asked as relay.test, never with the search domain appended.
+        text = dnsmasq_log.read_text()
+        assert "query[A] relay.test from 127.0.0.1" in text, text
+        assert "query[AAAA] relay.test from 127.0.0.1" in text, text
+        assert "example.org" not in text, text
+    finally:
+        dnsmasq.stop()
+
+
+def test_relay_name_from_etc_hosts_needs_no_name_server(nostr_dns, netns, relay_factory, tmp_path):
+    relay = relay_factory(netns=netns)
+    host = new_host(tmp_path)
+    published = nostr_dns.run("--key", host.key_path, *relay_args(relay.url), "publish-ip", "--ip", "192.0.2.62",
+                              prefix=netns.exec_argv([]), timeout=60)
+    assert published.returncode == 0, show(published)
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.53\n")  # nothing listens there
+    hosts = tmp_path / "hosts"
+    hosts.write_text("# test\n127.0.0.1 localhost\n127.0.0.1\tnas.lan Relay.Hosts.Test  # the relay\n")
+    proc, port = start_dns(nostr_dns, netns, tmp_path, f"ws://relay.hosts.test:{relay.port}", resolv, hosts)
+    try:
+        def resolved():
+            r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), host.name, "A", "+short",
+                                                "+time=4", "+tries=1"]), capture_output=True, text=True)
+            return r.stdout.split() == ["192.0.2.62"]
+
+        peers.wait_until(resolved, 20, f"{host.name} A through ws://relay.hosts.test", proc, interval=0.5)
+    finally:
+        proc.stop()
