@@ -61,17 +61,7 @@ enum DNSCommand {
         pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
         let resolver = CachedResolver(pool: pool, context: try Common.context(), capacity: Int(cacheSize))
         resolver.lookupTimeoutMilliseconds = timeout
-        if let path = settings.cachePath {
-            do throws(PlatformError) {
-                let (taken, refused) = try resolver.load(path: path)
-                if globals.verbose || refused > 0 {
-                    if !settings.quiet { Output.stderr("nostr-dns dns: cache " + path + ": " + String(taken) + " records loaded"
-                        + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n") }
-                }
-            } catch {
-                throw CommandFailure("cache file: " + error.message)
-            }
-        }
+        if let path = settings.cachePath { try resolver.loadCacheFile(path, command: "dns", globals: globals) }
 
         settings.ipv6Optional = !explicit
         let server: DNSServer

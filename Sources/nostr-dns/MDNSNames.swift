@@ -25,17 +25,7 @@ struct NameSource {
         self.globals = globals
         self.cachePath = cachePath
         resolver = CachedResolver(pool: try setup.pool(reconnect: true, timeoutMilliseconds: 10_000), context: context)
-        if let cachePath {
-            do throws(PlatformError) {
-                let (taken, refused) = try resolver.load(path: cachePath)
-                if !globals.quiet && (globals.verbose || refused > 0) {
-                    Output.stderr("nostr-dns mdns: cache " + cachePath + ": " + String(taken) + " records loaded"
-                                  + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n")
-                }
-            } catch {
-                throw CommandFailure("cache file: " + error.message)
-            }
-        }
+        if let cachePath { try resolver.loadCacheFile(cachePath, command: "mdns", globals: globals) }
         resolver.start(now: Clock.monotonicMilliseconds())
     }
 
