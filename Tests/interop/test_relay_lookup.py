@@ -71,6 +71,29 @@ def private_etc(netns: peers.Netns, resolv: Path, hosts: Path | None, argv: list
                             str(resolv), *extra, *[str(a) for a in argv]])
 
 
+def dig_short(netns, port: int, name: str, rtype: str) -> list[str]:
+    """`dig +short` against the server on 127.0.0.1:PORT inside `netns`."""
+    r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), name, rtype, "+short", "+time=4",
+                                        "+tries=1"]), capture_output=True, text=True)
+    return r.stdout.split()
+
+
+def resolves_to(netns, port: int, name: str, address: str, proc: peers.Proc):
+    """Waits until `name` A is answered with `address` (the relay read through its host name)."""
+    peers.wait_until(lambda: dig_short(netns, port, name, "A") == [address], 20, f"{name} A", proc, interval=0.5)
+
+
+def publish_in(nostr_dns, netns, relay_factory, tmp_path: Path, *addresses: str):
+    """A nostr-relay inside `netns` and a new host that published `addresses` there."""
+    relay = relay_factory(netns=netns)
+    host = new_host(tmp_path)
+    ips = [arg for a in addresses for arg in ("--ip", a)]
+    published = nostr_dns.run("--key", host.key_path, *relay_args(relay.url), "publish-ip", *ips,
+                              prefix=netns.exec_argv([]), timeout=60)
+    assert published.returncode == 0, show(published)
+    return relay, host
+
+
 def start_dns(nostr_dns, netns, tmp_path: Path, relay_url: str, resolv: Path, hosts: Path | None = None,
               name: str = "dns") -> tuple[peers.Proc, int]:
     port = peers.free_port()
@@ -116,11 +139,7 @@ def test_black_hole_name_server_never_stalls_the_dns_server(nostr_dns, netns, tm
 
 
 def test_relay_name_answered_by_dnsmasq_resolves_published_records(nostr_dns, netns, relay_factory, tmp_path):
-    relay = relay_factory(netns=netns)
-    host = new_host(tmp_path)
-    published = nostr_dns.run("--key", host.key_path, *relay_args(relay.url), "publish-ip", "--ip", "192.0.2.61",
-                              "--ip", "2001:db8::61", prefix=netns.exec_argv([]), timeout=60)
-    assert published.returncode == 0, show(published)
+    relay, host = publish_in(nostr_dns, netns, relay_factory, tmp_path, "192.0.2.61", "2001:db8::61")
 
     dnsmasq_log = tmp_path / "dnsmasq.log"
     dnsmasq = peers.Proc("dnsmasq", netns.exec_argv([
@@ -141,15 +160,8 @@ def test_relay_name_answered_by_dnsmasq_resolves_published_records(nostr_dns, ne
         hosts.write_text("127.0.0.1 localhost\n")
         proc, port = start_dns(nostr_dns, netns, tmp_path, f"ws://relay.test:{relay.port}", resolv, hosts)
         try:
-            def resolved():
-                r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), host.name, "A", "+short",
-                                                    "+time=4", "+tries=1"]), capture_output=True, text=True)
-                return r.stdout.split() == ["192.0.2.61"]
-
-            peers.wait_until(resolved, 20, f"{host.name} A through ws://relay.test", proc, interval=0.5)
-            r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), host.name, "AAAA", "+short"]),
-                               capture_output=True, text=True)
-            assert r.stdout.split() == ["2001:db8::61"], r.stdout + proc.log_tail()
+            resolves_to(netns, port, host.name, "192.0.2.61", proc)
+            assert dig_short(netns, port, host.name, "AAAA") == ["2001:db8::61"], proc.log_tail()
             assert "lookup failed" not in proc.log_text(), proc.log_tail()
         finally:
             proc.stop()
@@ -163,22 +175,13 @@ def test_relay_name_answered_by_dnsmasq_resolves_published_records(nostr_dns, ne
 
 
 def test_relay_name_from_etc_hosts_needs_no_name_server(nostr_dns, netns, relay_factory, tmp_path):
-    relay = relay_factory(netns=netns)
-    host = new_host(tmp_path)
-    published = nostr_dns.run("--key", host.key_path, *relay_args(relay.url), "publish-ip", "--ip", "192.0.2.62",
-                              prefix=netns.exec_argv([]), timeout=60)
-    assert published.returncode == 0, show(published)
+    relay, host = publish_in(nostr_dns, netns, relay_factory, tmp_path, "192.0.2.62")
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("nameserver 127.0.0.53\n")  # nothing listens there
     hosts = tmp_path / "hosts"
     hosts.write_text("# test\n127.0.0.1 localhost\n127.0.0.1\tnas.lan Relay.Hosts.Test  # the relay\n")
     proc, port = start_dns(nostr_dns, netns, tmp_path, f"ws://relay.hosts.test:{relay.port}", resolv, hosts)
     try:
-        def resolved():
-            r = subprocess.run(netns.exec_argv([DIG, "@127.0.0.1", "-p", str(port), host.name, "A", "+short",
-                                                "+time=4", "+tries=1"]), capture_output=True, text=True)
-            return r.stdout.split() == ["192.0.2.62"]
-
-        peers.wait_until(resolved, 20, f"{host.name} A through ws://relay.hosts.test", proc, interval=0.5)
+        resolves_to(netns, port, host.name, "192.0.2.62", proc)
     finally:
         proc.stop()
