@@ -238,11 +238,11 @@ public final class RelayPool {
 
     // MARK: One relay
 
+    /// Starts relay `i`'s connection: its host looked up (in the poll loop
+    /// with `nonBlockingLookup`, else by getaddrinfo) unless its addresses
+    /// are still fresh, then `open`.
     func connect(_ i: Int, now: Int64) {
         let url = links[i].url
-        links[i].phase = .connecting
-        links[i].deadline = now &+ options.connectTimeoutMilliseconds
-        links[i].lastReceive = now
         links[i].pinged = false
         links[i].moreInput = false
         links[i].ignored = 0
@@ -261,53 +261,31 @@ public final class RelayPool {
             fail(i, "no TLS configuration for a wss:// relay", now: now, permanent: true)
             return
         }
+        links[i].noise = noise
+        let bare = AddressResolver.bareHost(url.host)
         let fresh = !links[i].addresses.isEmpty && options.addressLifetimeMilliseconds.map { now &- links[i].addressesAt < $0 } == true
-        if options.nonBlockingLookup && !fresh {
-            let bare = AddressResolver.bareHost(url.host)
-            if !AddressResolver.isLiteral(bare) {
-                // The link waits in `.resolving`; `lookupProgressed` opens the connection.
-                links[i].phase = .resolving
-                links[i].noise = noise
-                links[i].lookup = HostLookupSocket(host: bare, port: url.port, now: now)
-                lookupProgressed(i, now: now)
-                return
-            }
+        if options.nonBlockingLookup && !fresh && !AddressResolver.isLiteral(bare) {
+            // The link waits in `.resolving`; `lookupProgressed` opens the connection.
+            links[i].phase = .resolving
+            links[i].lookup = HostLookupSocket(host: bare, port: url.port, now: now)
+            lookupProgressed(i, now: now)
+            return
         }
-        do throws(PlatformError) {
-            if let lifetime = options.addressLifetimeMilliseconds {
-                if links[i].addresses.isEmpty || now &- links[i].addressesAt >= lifetime {
-                    do throws(PlatformError) {
-                        let bare = AddressResolver.bareHost(url.host)
-                        let found = try AddressResolver.resolve(bare, port: url.port, datagram: false)
-                        links[i].addresses = found.addresses
-                        links[i].addressesLiteral = found.isLiteral
-                        links[i].addressesAt = now
-                    } catch {
-                        if links[i].addresses.isEmpty { throw error }
-                        links[i].addressesAt = now  // keep the old ones; ask again after `lifetime`
-                    }
+        if options.addressLifetimeMilliseconds != nil && !fresh {
+            // getaddrinfo (blocking; instant for an IP literal).
+            do throws(PlatformError) {
+                let found = try AddressResolver.resolve(bare, port: url.port, datagram: false)
+                links[i].addresses = found.addresses
+                links[i].addressesLiteral = found.isLiteral
+                links[i].addressesAt = now
+            } catch {
+                guard keepKnownAddresses(i, now: now) else {
+                    fail(i, error.message, now: now)
+                    return
                 }
-                links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil,
-                                                       addresses: links[i].addresses, isLiteral: links[i].addressesLiteral,
-                                                       noise: noise)
-            } else {
-                links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil, noise: noise)
             }
-        } catch {
-            fail(i, error.message, now: now)
-            return
         }
-        startWebSocket(i, now: now)
-    }
-
-    func startWebSocket(_ i: Int, now: Int64) {
-        let url = links[i].url
-        let seed: Bytes32
-        do throws(NostrError) { seed = try Entropy.bytes32() } catch {
-            fail(i, error.reason, now: now, permanent: true)
-            return
-        }
-        links[i].socket = WebSocketClient(hostHeader: url.hostHeader, path: url.path, seed: seed, limits: options.limits)
+        open(i, now: now)
     }
 
     /// Relay `i` in `.resolving`: once its lookup is done, connects to the
@@ -316,30 +294,51 @@ public final class RelayPool {
     func lookupProgressed(_ i: Int, now: Int64) {
         guard links[i].phase == .resolving, let lookup = links[i].lookup, let outcome = lookup.outcome else { return }
         links[i].lookup = nil
-        let url = links[i].url
         switch outcome {
         case .addresses(let found):
             links[i].addresses = found
             links[i].addressesLiteral = false
             links[i].addressesAt = now
         case .failed(let reason):
-            guard !links[i].addresses.isEmpty else {
+            guard keepKnownAddresses(i, now: now) else {
                 fail(i, lookup.host + ": lookup failed: " + reason, now: now)
                 return
             }
-            links[i].addressesAt = now  // keep the old ones; ask again after `addressLifetimeMilliseconds`
         }
+        open(i, now: now)
+    }
+
+    /// A lookup failed: relay `i` keeps the addresses it knows, if any, and
+    /// they are asked for again after `addressLifetimeMilliseconds`.
+    func keepKnownAddresses(_ i: Int, now: Int64) -> Bool {
+        guard !links[i].addresses.isEmpty else { return false }
+        links[i].addressesAt = now
+        return true
+    }
+
+    /// Opens relay `i`'s connection: to the addresses looked up for it, else
+    /// by host name (getaddrinfo in `StreamConnection`); then its WebSocket.
+    func open(_ i: Int, now: Int64) {
+        let url = links[i].url
         links[i].phase = .connecting
         links[i].deadline = now &+ options.connectTimeoutMilliseconds
         links[i].lastReceive = now
+        let tls = url.usesTLS ? tls : nil
         do throws(PlatformError) {
-            links[i].stream = try StreamConnection(host: url.host, port: url.port, tls: url.usesTLS ? tls : nil,
-                                                   addresses: links[i].addresses, isLiteral: false, noise: links[i].noise)
+            links[i].stream = links[i].addresses.isEmpty
+                ? try StreamConnection(host: url.host, port: url.port, tls: tls, noise: links[i].noise)
+                : try StreamConnection(host: url.host, port: url.port, tls: tls, addresses: links[i].addresses,
+                                       isLiteral: links[i].addressesLiteral, noise: links[i].noise)
         } catch {
             fail(i, error.message, now: now)
             return
         }
-        startWebSocket(i, now: now)
+        let seed: Bytes32
+        do throws(NostrError) { seed = try Entropy.bytes32() } catch {
+            fail(i, error.reason, now: now, permanent: true)
+            return
+        }
+        links[i].socket = WebSocketClient(hostHeader: url.hostHeader, path: url.path, seed: seed, limits: options.limits)
     }
 
     func drive(_ i: Int, now: Int64) {
@@ -560,12 +559,14 @@ struct RelayLink {
     var lastError: String?
     /// Events sent (or to send) that this relay has not answered OK for yet.
     var unacknowledged: [Event] = []
-    /// With `addressLifetimeMilliseconds`: the host's addresses and when they were looked up.
+    /// The host's addresses and when they were looked up (with
+    /// `addressLifetimeMilliseconds` or `nonBlockingLookup`; else empty, and
+    /// `StreamConnection` looks the host up itself).
     var addresses: [SocketAddress] = []
     var addressesLiteral = false
     var addressesAt: Int64 = 0
-    /// In `.resolving`: the lookup under way, and the `wsn://` channel's
-    /// settings to connect with once it is done.
+    /// In `.resolving`: the lookup under way. The `wsn://` channel's
+    /// settings for the connection `open` makes.
     var lookup: HostLookupSocket?
     var noise: NoiseConfig?
 
