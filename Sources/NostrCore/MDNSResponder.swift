@@ -364,19 +364,14 @@ public struct MDNSResponder {
                                _ outcome: inout MDNSOutcome) throws(NostrError) {
         var conflict = false
         while let r = try reader.nextRecord() {
-            if r.type == DNSType.nsec, r.dnsClass == DNSClass.in, r.ttl > 0, !pending.isEmpty,
-                r.section == .answer || r.section == .additional {
-                try suppressDuplicateNSEC(reader, r, interfaceIndex: interfaces[i].index, ipv6: ipv6)
-                continue
-            }
-            guard r.type == DNSType.a || r.type == DNSType.aaaa, r.dnsClass == DNSClass.in, r.ttl > 0 else {
+            guard r.type == DNSType.a || r.type == DNSType.aaaa || r.type == DNSType.nsec, r.dnsClass == DNSClass.in,
+                  r.ttl > 0 else {
                 continue
             }
             if !pending.isEmpty && (r.section == .answer || r.section == .additional) {
-                suppressDuplicate(reader, r.name, address: try IPAddress(bytes: reader.rdata(of: r)), ttl: r.ttl,
-                                  interfaceIndex: interfaces[i].index, ipv6: ipv6)
+                try suppressDuplicate(reader, r, interfaceIndex: interfaces[i].index, ipv6: ipv6)
             }
-            guard r.cacheFlush else { continue }
+            guard r.cacheFlush, r.type != DNSType.nsec else { continue }
             let isOwn = ownName.withUnsafeBytes { reader.name(r.name, equals: $0) }
             guard isOwn else { continue }
             let address = try IPAddress(bytes: reader.rdata(of: r))
@@ -811,32 +806,29 @@ extension MDNSResponder {
     }
 
     /// §7.4 duplicate answer suppression: another responder multicast
-    /// `address` for `name` on this interface and family with a TTL not
-    /// less than the one a waiting answer would give: that address is not
-    /// sent again.
-    mutating func suppressDuplicate(_ reader: DNSMessageReader, _ name: DNSName, address: IPAddress, ttl: UInt32,
-                                    interfaceIndex: UInt32, ipv6: Bool) {
+    /// `record` on this interface and family with a TTL not less than the
+    /// one a waiting answer would give: an address record (A or AAAA) with
+    /// one of its addresses drops that address; an NSEC identical to the
+    /// one it would send (§6.1: owner and next name its name, the same
+    /// types) drops the NSEC. A malformed record drops the packet, as
+    /// everywhere else.
+    mutating func suppressDuplicate(_ reader: DNSMessageReader, _ record: DNSRecord, interfaceIndex: UInt32,
+                                    ipv6: Bool) throws(NostrError) {
+        let isNSEC = record.type == DNSType.nsec
+        let address = isNSEC ? nil : try IPAddress(bytes: reader.rdata(of: record))
+        let nsec = isNSEC ? try reader.nsec(record) : nil
         for k in pending.indices where pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6
-            && ttl >= pending[k].ttl {
-            let same = pending[k].name.withUnsafeBytes { reader.name(name, equals: $0) }
+            && record.ttl >= pending[k].ttl {
+            let same = pending[k].name.withUnsafeBytes { reader.name(record.name, equals: $0) }
             guard same else { continue }
-            for j in pending[k].addresses.indices where j < 64 && pending[k].addresses[j] == address {
-                pending[k].skip |= 1 << UInt64(j)
+            if let address {
+                for j in pending[k].addresses.indices where j < 64 && pending[k].addresses[j] == address {
+                    pending[k].skip |= 1 << UInt64(j)
+                }
+            } else if let nsec, nsec.types == Self.types(pending[k].addresses),
+                      pending[k].name.withUnsafeBytes({ reader.name(nsec.next, equals: $0) }) {
+                pending[k].skipNSEC = true
             }
-        }
-    }
-
-    /// §7.4 for the NSEC of a waiting answer (§6.1): another responder
-    /// multicast the same record (owner and next name the waiting answer's
-    /// name, the same types) with a TTL not less than ours. A malformed NSEC
-    /// drops the packet, as any malformed record does.
-    mutating func suppressDuplicateNSEC(_ reader: DNSMessageReader, _ record: DNSRecord, interfaceIndex: UInt32,
-                                        ipv6: Bool) throws(NostrError) {
-        let (next, types) = try reader.nsec(record)
-        for k in pending.indices where pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6
-            && record.ttl >= pending[k].ttl && types == Self.types(pending[k].addresses) {
-            let same = pending[k].name.withUnsafeBytes { reader.name(record.name, equals: $0) && reader.name(next, equals: $0) }
-            if same { pending[k].skipNSEC = true }
         }
     }
 
