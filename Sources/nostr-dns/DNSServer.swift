@@ -29,7 +29,7 @@ final class DNSServer {
         var forwardTimeoutMilliseconds: Int64 = 4_000
         var maxForwards = 256
         var maxWaiting = 1024
-        var saveIntervalMilliseconds: Int64 = 300_000
+        var saveIntervalMilliseconds = CachedResolver.saveIntervalMilliseconds
         /// Skip (with a warning) IPv6 addresses that cannot be bound: for
         /// the default [::1] on a host without IPv6.
         var ipv6Optional = false
@@ -202,8 +202,7 @@ final class DNSServer {
     }
 
     func saveIfChanged() {
-        guard let path = settings.cachePath, resolver.changed else { return }
-        do throws(PlatformError) { try resolver.save(path: path) } catch { log("cannot save the cache: " + error.message) }
+        if let why = resolver.saveCacheFileIfChanged(settings.cachePath) { log(why) }
     }
 
     deinit { lastName.deallocate() }

@@ -63,7 +63,7 @@ enum MDNSCommand {
         server.logServing()
         var poll = PollSet()
         var nextRefresh = Clock.monotonicMilliseconds() + refreshMilliseconds
-        var nextSave = Clock.monotonicMilliseconds() + NameSource.saveIntervalMilliseconds
+        var nextSave = Clock.monotonicMilliseconds() + CachedResolver.saveIntervalMilliseconds
         while !StopSignal.requested {
             let now = Clock.monotonicMilliseconds()
             server.tick(now: now)
@@ -72,7 +72,7 @@ enum MDNSCommand {
                 if let fresh = try? select(names) { server.update(fresh, now: now) }
             }
             if now >= nextSave {
-                nextSave = now + NameSource.saveIntervalMilliseconds
+                nextSave = now + CachedResolver.saveIntervalMilliseconds
                 names_.saveIfChanged()
             }
             names_.takeEvents()

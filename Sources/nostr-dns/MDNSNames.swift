@@ -16,7 +16,6 @@ struct NameSource {
     let resolver: CachedResolver
     let globals: GlobalOptions
     let cachePath: String?
-    static let saveIntervalMilliseconds: Int64 = 300_000
     /// mDNS record TTLs are capped at the host-record TTL (RFC 6762 §10:
     /// 120 s), so that queriers come back while the cache refreshes.
     static let maxTTL: UInt32 = MDNSRules.hostRecordTTL
@@ -31,10 +30,7 @@ struct NameSource {
 
     /// Writes the cache file if anything changed since the last save.
     func saveIfChanged() {
-        guard let cachePath, resolver.changed else { return }
-        do throws(PlatformError) { try resolver.save(path: cachePath) } catch {
-            if !globals.quiet { Output.stderr("nostr-dns mdns: cannot save the cache: " + error.message + "\n") }
-        }
+        if let why = resolver.saveCacheFileIfChanged(cachePath), !globals.quiet { Output.stderr("nostr-dns mdns: " + why + "\n") }
     }
 
     /// The cache's state for the address record of `<npub>.local` (label "").

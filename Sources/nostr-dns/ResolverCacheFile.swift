@@ -1,10 +1,17 @@
 import NostrPlatform
 
+/// The cache file of the two servers (`dns`, `mdns`): loaded and verified
+/// on start, saved every `saveIntervalMilliseconds` when it changed and on
+/// exit, so that a router that reboots without internet still answers.
 extension CachedResolver {
-    /// Loads the cache file of the `command` server (`dns`, `mdns`) at
-    /// `path`: every event verified as if a relay had sent it (a missing
-    /// file is an empty cache). Says how many records were taken (at -v)
-    /// and how many lines were refused (unless -q).
+    /// How often a changed cache is written (5 minutes: a little flash wear
+    /// for at most 5 minutes of names lost to a power cut).
+    static let saveIntervalMilliseconds: Int64 = 300_000
+
+    /// Loads the cache file of the `command` server at `path`: every event
+    /// verified as if a relay had sent it (a missing file is an empty
+    /// cache). Says how many records were taken (at -v) and how many lines
+    /// were refused (unless -q).
     func loadCacheFile(_ path: String, command: String, globals: GlobalOptions) throws(CommandFailure) {
         do throws(PlatformError) {
             let (taken, refused) = try load(path: path)
@@ -15,5 +22,13 @@ extension CachedResolver {
         } catch {
             throw CommandFailure("cache file: " + error.message)
         }
+    }
+
+    /// Writes the cache file at `path` (none: nothing) if the cache changed
+    /// since the last save. Returns why it could not be written.
+    func saveCacheFileIfChanged(_ path: String?) -> String? {
+        guard let path, changed else { return nil }
+        do throws(PlatformError) { try save(path: path) } catch { return "cannot save the cache: " + error.message }
+        return nil
     }
 }
