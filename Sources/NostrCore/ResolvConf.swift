@@ -42,9 +42,13 @@ public struct ResolvConf: Equatable, Sendable {
     public var attempts: Int
     public var rotate: Bool
 
+    /// resolv.conf(5): with no nameserver line, "the name server on the
+    /// local machine".
+    static let localServer = Server(address: .v4(0x7F00_0001))
+
     /// No file (or an empty one): the local name server, glibc's defaults.
     public init() {
-        servers = [Server(address: .v4(0x7F00_0001))]
+        servers = [Self.localServer]
         timeoutSeconds = Self.defaultTimeoutSeconds
         attempts = Self.defaultAttempts
         rotate = false
@@ -75,7 +79,7 @@ public struct ResolvConf: Equatable, Sendable {
                 }
             }
         }
-        if servers.isEmpty { servers = [Server(address: .v4(0x7F00_0001))] }
+        if servers.isEmpty { servers = [Self.localServer] }
     }
 
     static func equal(_ word: some Collection<UInt8>, _ text: String) -> Bool {

@@ -33,6 +33,17 @@ import NostrCore
         return Clock.monotonicMilliseconds() - start
     }
 
+    /// Runs the lookup (`run`) and returns why it failed and how long that
+    /// took, or nil (an issue recorded) when it did not fail.
+    func failure(of lookup: HostLookupSocket, limit: Int64) throws -> (why: String, took: Int64)? {
+        let took = try run(lookup, limit: limit)
+        guard case .failed(let why) = lookup.outcome else {
+            Issue.record("expected a failure, got \(String(describing: lookup.outcome))")
+            return nil
+        }
+        return (why, took)
+    }
+
     @Test func hostsFileAnswersWithoutAQuery() throws {
         let (tmp, resolv, hosts) = try files(resolv: "nameserver 127.0.0.254\n",
                                              hosts: "127.0.0.1 localhost\n::1 relay.hosts.test\n127.0.0.9 Relay.Hosts.Test\n")
@@ -51,11 +62,7 @@ import NostrCore
                                              hosts: "127.0.0.1 localhost\n")
         let lookup = HostLookupSocket(host: "relay.example.com", port: 7777, now: Clock.monotonicMilliseconds(),
                                       resolvConfPath: resolv, hostsPath: hosts)
-        let took = try run(lookup, limit: 4000)
-        guard case .failed(let why) = lookup.outcome else {
-            Issue.record("expected a failure")
-            return
-        }
+        guard let (why, took) = try failure(of: lookup, limit: 4000) else { return }
         #expect(why.contains("127.0.0.253") && why.contains("unreachable"), "\(why)")
         #expect(took < 2000)
         _ = tmp
@@ -127,11 +134,7 @@ import NostrCore
         let (tmp, resolv, hosts) = try files(resolv: "nameserver 127.0.0.252\noptions timeout:1 attempts:1\n", hosts: "")
         let lookup = HostLookupSocket(host: "relay.example.com", port: 443, now: Clock.monotonicMilliseconds(),
                                       resolvConfPath: resolv, hostsPath: hosts)
-        let took = try run(lookup, limit: 4000)
-        guard case .failed(let why) = lookup.outcome else {
-            Issue.record("expected a failure")
-            return
-        }
+        guard let (why, took) = try failure(of: lookup, limit: 4000) else { return }
         #expect(why == "no answer from 127.0.0.252")
         #expect(took >= 900 && took < 2000, "took \(took) ms")
         _ = tmp

@@ -544,11 +544,10 @@ def test_mdns_responder_survives_a_flood_of_malformed_and_valid_packets(nostr_dn
             # During the flood, a legacy unicast query (its answer comes back
             # by unicast to the asker's own port): python-zeroconf listens on
             # 5353 and gets the multicast half of the flood itself, which a
-            # loaded machine's Python cannot always keep up with.
-            # The flood can fill the socket's receive queue (it sends up to
-            # 230k packets/s), so a query may be dropped by the kernel before
-            # the responder sees it: asked until one is answered or the
-            # flood ends.
+            # loaded machine's Python cannot always keep up with. The flood
+            # can fill the responder's receive queue (up to 230k packets/s),
+            # so a query may be dropped by the kernel: it is asked until one
+            # is answered or the flood ends.
             def answered_during():
                 got = mdns_rig.tool(ns, "query", "127.0.0.1", name + ".", "A", "--id", "4242", "--wait", "0.5")
                 return [a["addr"] for r in got["replies"] if r["id"] == 4242 for a in r["answers"] if "addr" in a]
