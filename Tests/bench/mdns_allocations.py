@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,6 +120,7 @@ def main():
         if relay:
             relay.stop()
         ns.delete()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

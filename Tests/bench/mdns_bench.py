@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import statistics
@@ -253,6 +254,7 @@ def main():
             p.stop()
         for ns in (*hosts, b):
             ns.delete()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -446,15 +446,20 @@ def test_udp_query_flood_and_garbage_datagrams_leave_the_cached_name_answered(ca
     t = threading.Thread(target=lambda: junk.setdefault("sent", garbage_datagrams(s.port, seconds - 1)), daemon=True)
     t.start()
     time.sleep(1.5)
-    during = []
+    during, retries = [], 0
     while perf.poll() is None and len(during) < 5:
+        # A flooded UDP socket drops datagrams, dig's among them: like any stub
+        # resolver it retries (";; communications error ... timed out" lines),
+        # and what counts is that a retry gets the cached answer.
         r = dig("@127.0.0.1", "-p", str(s.port), name, "A", "+short", "+notcp", "+time=2", "+tries=3")
-        during.append(r.stdout.split())
+        during.append([line for line in r.stdout.splitlines() if line and not line.startswith(";;")])
+        retries += r.stdout.count("timed out")
         time.sleep(0.5)
     out, _ = perf.communicate(timeout=60)
     t.join(30)
     print(out[out.find("Statistics:"):].strip())
-    print(f"garbage datagrams sent: {junk.get('sent')}; dig during the flood: {during}")
+    print(f"garbage datagrams sent: {junk.get('sent')}; dig during the flood: {during}, "
+          f"after {retries} timed-out tries")
     assert "Queries completed" in out
     assert during and (SANITIZED or all(d == ["192.0.2.70"] for d in during)), during
     r = dig("@127.0.0.1", "-p", str(s.port), name, "A", "+short", "+notcp")
