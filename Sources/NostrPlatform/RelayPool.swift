@@ -75,6 +75,12 @@ public final class RelayPool {
     var events: [RelayPoolEvent] = []
     var reader = JSONReader()
     var writer = JSONWriter(capacity: 1024)
+    /// With `reconnect`: where the `wsn://<npub>` relays without an address
+    /// are, from their records on the other relays; `locatedLinks[k]` is the
+    /// link of key `k`.
+    var locator: WSNLocator?
+    var locatedLinks: [Int] = []
+    var locatorContext: Secp256k1Context?
     var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
 
     /// `tls` is needed only when a URL is `wss://`.
@@ -85,8 +91,17 @@ public final class RelayPool {
         self.links = urls.map { RelayLink(url: $0) }
     }
 
-    /// Starts connecting every relay.
+    /// Starts connecting every relay. With `reconnect`, a `wsn://<npub>`
+    /// relay given without an address waits for its `wsn` address record,
+    /// which the other relays are asked for (and kept asked for: a relay
+    /// that moves is followed), instead of failing for good.
     public func start(now: Int64) {
+        locatedLinks = links.indices.filter { links[$0].awaitsAddress }
+        if options.reconnect && !locatedLinks.isEmpty {
+            let l = WSNLocator(keys: locatedLinks.map { links[$0].url.relayKey! })
+            locator = l
+            subscriptions.append((WSNLocator.subscriptionID, l.filters))
+        }
         for i in links.indices { connect(i, now: now) }
     }
 
@@ -125,7 +140,7 @@ public final class RelayPool {
     /// Sends `event` to every relay (NIP-01 EVENT), keeping it queued for
     /// each relay until that relay answers OK for its id.
     public func publish(_ event: Event) {
-        for i in links.indices where links[i].phase != .dead {
+        for i in links.indices where links[i].phase != .dead || (locator != nil && links[i].awaitsAddress) {
             links[i].unacknowledged.removeAll { $0.id == event.id }
             links[i].unacknowledged.append(event)
             if links[i].phase == .open { send(i, .event(event)) }
@@ -249,7 +264,9 @@ public final class RelayPool {
         var noise: NoiseConfig? = nil
         if url.scheme == .wsn {
             guard !url.host.isEmpty else {
-                fail(i, "no address for wsn://<npub>: its wsn address record was not found on the other relays", now: now, permanent: true)
+                fail(i, locator == nil ? "no address for wsn://<npub>: its wsn address record was not found on the other relays"
+                                       : "no address yet: waiting for its wsn address record from the other relays",
+                     now: now, permanent: true)
                 return
             }
             do throws(NostrError) { noise = try Self.noiseConfig(for: url) } catch {
@@ -439,11 +456,51 @@ public final class RelayPool {
             let message = try RelayMessage(json: text, reader: &reader)
             if case .ok(let id, _, _) = message { links[i].unacknowledged.removeAll { $0.id == id } }
             if links[i].servingSince == nil { links[i].servingSince = now }
+            if locator != nil, Self.isLocatorMessage(message) {
+                if case .event(_, let event) = message { locate(event, now: now) }
+                return
+            }
             events.append(.message(relay: i, message))
         } catch {
             links[i].ignored += 1
             if links[i].ignored == 1 { events.append(.ignored(relay: i, reason: error.reason)) }
         }
+    }
+
+    // MARK: wsn://<npub> relays without an address
+
+    static func isLocatorMessage(_ message: RelayMessage) -> Bool {
+        switch message {
+        case .event(let sub, _), .eose(let sub), .closed(let sub, _):
+            return sub.utf8.elementsEqual(WSNLocator.subscriptionID.utf8)
+        default:
+            return false
+        }
+    }
+
+    /// A `wsn` address record from some relay: when it is valid, newer and
+    /// names another endpoint, its relay gets that host and port and, unless
+    /// its connection is open (a relay that moved closes it soon enough), is
+    /// connected to there at once.
+    func locate(_ event: Event, now: Int64) {
+        if locatorContext == nil {
+            locatorContext = try? Secp256k1Context(randomSeed: try Entropy.bytes32())
+        }
+        guard let context = locatorContext,
+              let (k, endpoint) = locator?.offer(event, now: Clock.unixTime(), context: context) else { return }
+        let i = locatedLinks[k]
+        links[i].url.host = endpoint.host
+        links[i].url.port = endpoint.port
+        links[i].addresses = []
+        guard links[i].phase != .open else { return }
+        links[i].lookup?.cancel()
+        links[i].lookup = nil
+        links[i].stream?.close()
+        links[i].stream = nil
+        links[i].socket = nil
+        links[i].slot = -1
+        links[i].attempt = 0
+        connect(i, now: now)
     }
 
     /// Queues `message` on relay `i`'s WebSocket and writes what it can.
@@ -540,7 +597,9 @@ struct RelayLink {
     /// `.resolving`: the host name is being looked up (`nonBlockingLookup`).
     enum Phase: Equatable { case waiting, resolving, connecting, open, dead }
 
-    let url: RelayURL
+    /// The relay's URL; a `wsn://<npub>` without an address gets the host
+    /// and port of its record once found (`RelayPool.locate`).
+    var url: RelayURL
     var phase: Phase = .waiting
     var stream: StreamConnection?
     var socket: WebSocketClient?
@@ -570,5 +629,11 @@ struct RelayLink {
     var lookup: HostLookupSocket?
     var noise: NoiseConfig?
 
-    init(url: RelayURL) { self.url = url }
+    init(url: RelayURL) {
+        self.url = url
+        awaitsAddress = url.scheme == .wsn && url.host.isEmpty
+    }
+
+    /// Named `wsn://<npub>` without an address.
+    let awaitsAddress: Bool
 }

@@ -62,7 +62,9 @@ struct RelaySetup {
     /// Long-lived loops (`reconnect`: `dns`, `mdns`, `resolve --follow`,
     /// `publish-ip --watch`, `https-demo`) look relay host names up without
     /// blocking (`RelayPoolOptions.nonBlockingLookup`), so a slow or dead
-    /// upstream DNS never stalls them; one-shot commands use getaddrinfo.
+    /// upstream DNS never stalls them, and follow the `wsn` address records
+    /// of `wsn://<npub>` relays (`WSNLocator`); one-shot commands use
+    /// getaddrinfo and look those records up once, before they start.
     func pool(reconnect: Bool, timeoutMilliseconds: Int64) throws(CommandFailure) -> RelayPool {
         var tls: TLSClientConfig? = nil
         if urls.contains(where: { $0.usesTLS }) {
@@ -73,8 +75,9 @@ struct RelaySetup {
         options.nonBlockingLookup = reconnect
         options.connectTimeoutMilliseconds = timeoutMilliseconds
         var resolved = urls
-        if WSNResolution.needed(urls) {
-            // `wsn://<npub>` alone: its address record first (README, "wsn:// relays").
+        if !reconnect && WSNResolution.needed(urls) {
+            // `wsn://<npub>` alone: its address record first (README, "wsn://
+            // relays"). A long-lived pool finds and follows it itself.
             resolved = try checked { () throws(PlatformError) in
                 try WSNResolution.resolve(urls, tls: tls, timeoutMilliseconds: timeoutMilliseconds).urls
             }

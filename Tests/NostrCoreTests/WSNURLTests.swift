@@ -67,4 +67,44 @@ import Testing
                                  secret: secret, context: context, auxRand: .zero)
         #expect(WSNAddressRecord.endpoint(of: own) == nil)
     }
+
+    /// `WSNLocator`: the newest valid record of each relay key gives its
+    /// endpoint, once per change; forged, foreign, older and other-label
+    /// records move nothing.
+    @Test func locatorFollowsTheNewestValidRecordOfEachRelayAndNothingElse() throws {
+        let a = SecretKey(bytes: try Hex.decode32(String(repeating: "07", count: 32)))
+        let b = SecretKey(bytes: try Hex.decode32(String(repeating: "08", count: 32)))
+        let stranger = SecretKey(bytes: try Hex.decode32(String(repeating: "09", count: 32)))
+        let keys = [try context.publicKey(of: a), try context.publicKey(of: b)]
+        var locator = WSNLocator(keys: keys)
+        #expect(locator.filters == [Filter(authors: keys, kinds: [30053], tagQueries: [Filter.TagQuery(letter: 0x64, values: ["wsn"])])])
+        let now: Int64 = 1_700_000_100
+        func record(_ key: SecretKey, _ address: String, _ port: UInt16, at t: Int64) throws -> Event {
+            try Event.sign(WSNAddressRecord.template(addresses: [try IPAddress(parsing: address)], port: port, createdAt: t),
+                           secret: key, context: context, auxRand: .zero)
+        }
+        let first = try record(b, "192.0.2.1", 7447, at: now - 50)
+        #expect(locator.offer(first, now: now, context: context)! == (1, WSNLocator.Endpoint(host: "192.0.2.1", port: 7447)))
+        // The same record from a second relay, an older one, the same endpoint signed again: no change.
+        #expect(locator.offer(first, now: now, context: context) == nil)
+        #expect(locator.offer(try record(b, "192.0.2.9", 1, at: now - 60), now: now, context: context) == nil)
+        #expect(locator.offer(try record(b, "192.0.2.1", 7447, at: now - 40), now: now, context: context) == nil)
+        // Moved: a newer record with another port.
+        #expect(locator.offer(try record(b, "192.0.2.1", 7448, at: now - 30), now: now, context: context)! ==
+                (1, WSNLocator.Endpoint(host: "192.0.2.1", port: 7448)))
+        // A stranger's record, a forged one (b's record re-signed by the stranger under b's pubkey),
+        // the relay's own host record (label ""), one from the future: nothing.
+        #expect(locator.offer(try record(stranger, "192.0.2.66", 1, at: now), now: now, context: context) == nil)
+        var forged = try record(stranger, "192.0.2.66", 1, at: now)
+        forged.pubkey = keys[1]
+        #expect(locator.offer(forged, now: now, context: context) == nil)
+        let own = try Event.sign(AddressRecord(label: "", addresses: [try IPAddress(parsing: "192.0.2.67")]).template(createdAt: now),
+                                 secret: b, context: context, auxRand: .zero)
+        #expect(locator.offer(own, now: now, context: context) == nil)
+        #expect(locator.offer(try record(b, "192.0.2.68", 1, at: now + 3600), now: now, context: context) == nil)
+        // The first key, IPv6.
+        #expect(locator.offer(try record(a, "2001:db8::7", 443, at: now), now: now, context: context)! ==
+                (0, WSNLocator.Endpoint(host: "2001:db8::7", port: 443)))
+        #expect(locator.selections[1].best?.createdAt == now - 30)
+    }
 }

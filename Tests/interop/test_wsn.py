@@ -11,11 +11,13 @@ import socket
 import subprocess
 import time
 
+import dns.rdatatype
 import pytest
 
 import bolt8
 import peers
 from cli import new_host, out, parse_publish, relay_args, show
+from test_dns import DnsServer, answers, query
 
 VECTOR_RS = bytes.fromhex("028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7")
 
@@ -317,3 +319,51 @@ def test_gateway_stops_cleanly_on_signal_with_connections_open(nostr_dns, relay,
     assert g.proc.wait(10) == 0
     assert closed_by_peer(ch.sock)
     ch.close()
+
+
+def test_dns_server_finds_a_wsn_relay_published_after_it_started_and_follows_it_when_it_moves(
+        nostr_dns, relay, relay_factory, tmp_path):
+    """`nostr-dns dns --relay ws://R1 --relay wsn://<gateway npub>` started
+    before the gateway had said where it is (a router that booted before its
+    uplink): the wsn relay waits for its record instead of failing for good,
+    is connected to once the gateway publishes its `wsn` address record to
+    R1, and is followed to the new port when the gateway moves. The host's
+    record is only on R2, behind the gateway, so every answer came through
+    the wsn:// channel."""
+    behind = relay_factory()
+    gw_host = new_host(tmp_path, "-gw")
+    host = new_host(tmp_path)
+    proc = publish_ip(nostr_dns, host, [behind.url], "--ip", "192.0.2.21")
+    assert proc.returncode == 0, show(proc)
+    bare = f"wsn://{gw_host.npub}"
+    s = DnsServer(nostr_dns, tmp_path / "dns", [relay.url, bare])
+
+    def wsn_connections() -> int:
+        return s.proc.log_text().count(f"relay {bare}: connected")
+
+    try:
+        peers.wait_until(lambda: f"relay {bare}: no address yet: waiting for its wsn address record" in s.proc.log_text(),
+                         10, "the wsn relay waiting for its record", s.proc)
+        g = Gateway(nostr_dns, gw_host, behind.url, "--relay", relay.url, "--publish")
+        try:
+            peers.wait_until(lambda: wsn_connections() == 1, 15, "the server connected to the gateway", s.proc)
+            assert dns_a(s.port, host.name) == ["192.0.2.21"]
+        finally:
+            assert g.stop() == 0
+        time.sleep(1.1)  # the moved gateway's record must be newer (created_at counts whole seconds)
+        moved = Gateway(nostr_dns, gw_host, behind.url, "--relay", relay.url, "--publish")
+        try:
+            assert moved.port != g.port
+            peers.wait_until(lambda: wsn_connections() == 2, 20, "the server connected to the moved gateway", s.proc)
+            proc = publish_ip(nostr_dns, host, [behind.url], "--ip", "192.0.2.22")
+            assert proc.returncode == 0, show(proc)
+            # The update reaches the server through its subscription over the new channel.
+            peers.wait_until(lambda: dns_a(s.port, host.name) == ["192.0.2.22"], 15, "the update", s.proc)
+        finally:
+            assert moved.stop() == 0
+    finally:
+        s.stop()
+
+
+def dns_a(port: int, name: str) -> list[str]:
+    return answers(query(name, "A", port, timeout=5), dns.rdatatype.A)
