@@ -10,6 +10,10 @@ public struct WSNGatewayOptions: Sendable {
     /// Time a client has to complete the BOLT 8 handshake, and the relay
     /// to accept the upstream connection.
     public var handshakeTimeoutMilliseconds: Int64 = 10_000
+    /// How long the relay's addresses, when `--upstream` names it by host
+    /// name, are used before they are looked up again; a failed lookup
+    /// keeps the addresses known.
+    public var upstreamAddressLifetimeMilliseconds: Int64 = 30 * 60 * 1000
 
     public init() {}
 }
@@ -20,7 +24,10 @@ public struct WSNGatewayOptions: Sendable {
 /// bytes, upgrade request included) to the relay over plain TCP and the
 /// relay's bytes back through the channel. Driven by the caller's poll
 /// loop like `RelayPool`: `register(in:)`, `handle(_:now:)`, `tick(now:)`.
-/// A connection that fails is closed alone; the others go on.
+/// A connection that fails is closed alone; the others go on. A relay named
+/// by host name is looked up in the loop (`HostLookupSocket`), never with
+/// getaddrinfo(3), so a slow or dead DNS server stalls no connection:
+/// channels that are up wait for the lookup, the others go on.
 public final class WSNGateway {
     final class Pair {
         let client: StreamConnection
@@ -45,6 +52,11 @@ public final class WSNGateway {
     let config: NoiseConfig
     var pairs: [Pair] = []
     var listenerSlot = -1
+    /// The relay's addresses when `upstreamHost` is a name (an IP literal
+    /// needs none), when they were found, and the lookup under way.
+    var upstreamAddresses: [SocketAddress] = []
+    var upstreamAddressesAt: Int64 = 0
+    var upstreamLookup: HostLookupSocket?
     var scratch = [UInt8](repeating: 0, count: 16 * 1024)
     /// What happened, for -v: one line per opened, refused or closed connection.
     public private(set) var log: [String] = []
@@ -68,6 +80,7 @@ public final class WSNGateway {
 
     public func register(in poll: inout PollSet) {
         listenerSlot = poll.add(fd: listener.fd, interest: .read)
+        upstreamLookup?.register(in: &poll)
         for p in pairs {
             var interest = p.client.interest
             if p.client.isEstablished {
@@ -93,6 +106,8 @@ public final class WSNGateway {
 
     public func handle(_ poll: PollSet, now: Int64) {
         if listenerSlot >= 0 && !poll.ready(listenerSlot).isEmpty { acceptAll(now: now) }
+        upstreamLookup?.handle(poll, now: now)
+        upstreamLookupProgressed(now: now)
         var i = 0
         while i < pairs.count {
             let p = pairs[i]
@@ -108,6 +123,8 @@ public final class WSNGateway {
 
     /// Drops connections whose handshake or upstream connect is overdue.
     public func tick(now: Int64) {
+        upstreamLookup?.tick(now: now)
+        upstreamLookupProgressed(now: now)
         var i = 0
         while i < pairs.count {
             let p = pairs[i]
@@ -121,7 +138,7 @@ public final class WSNGateway {
     }
 
     public func nextDeadline() -> Int64? {
-        var next: Int64? = nil
+        var next: Int64? = upstreamLookup?.deadline
         for p in pairs where !(p.client.isEstablished && p.upstream?.isEstablished == true) {
             next = min(next ?? p.deadline, p.deadline)
         }
@@ -135,6 +152,8 @@ public final class WSNGateway {
             p.upstream?.close()
         }
         pairs.removeAll()
+        upstreamLookup?.cancel()
+        upstreamLookup = nil
         listener.close()
     }
 
@@ -168,7 +187,8 @@ public final class WSNGateway {
         do throws(PlatformError) {
             guard try p.client.advance() else { return nil }
             if p.upstream == nil {
-                p.upstream = try StreamConnection(host: upstreamHost, port: upstreamPort, tls: nil)
+                guard let stream = try connectUpstream(now: now) else { return nil }  // waits for the lookup
+                p.upstream = stream
                 p.deadline = now &+ options.handshakeTimeoutMilliseconds
                 log.append("channel up with " + p.client.peerDescription)
             }
@@ -190,6 +210,56 @@ public final class WSNGateway {
             return nil
         } catch {
             return error.message
+        }
+    }
+
+    /// A connection to the relay, or nil while the first lookup of its host
+    /// name is under way. Addresses older than their lifetime are still
+    /// used while a new lookup runs.
+    func connectUpstream(now: Int64) throws(PlatformError) -> StreamConnection? {
+        let bare = AddressResolver.bareHost(upstreamHost)
+        if AddressResolver.isLiteral(bare) {
+            return try StreamConnection(host: bare, port: upstreamPort, tls: nil)  // AI_NUMERICHOST: no lookup
+        }
+        let stale = upstreamAddresses.isEmpty || now &- upstreamAddressesAt >= options.upstreamAddressLifetimeMilliseconds
+        if stale && upstreamLookup == nil {
+            upstreamLookup = HostLookupSocket(host: bare, port: upstreamPort, now: now)
+            // /etc/hosts (or a name that is not one) answers at once.
+            if let reason = finishUpstreamLookup(now: now) { throw PlatformError(.resolve, path: bare, detail: reason) }
+        }
+        guard !upstreamAddresses.isEmpty else { return nil }
+        return try StreamConnection(host: bare, port: upstreamPort, tls: nil, addresses: upstreamAddresses, isLiteral: false)
+    }
+
+    /// Takes a finished lookup's addresses (or, when it failed, keeps those
+    /// known for another lifetime). The reason when it failed with no
+    /// address known; nil otherwise, and while it is under way.
+    func finishUpstreamLookup(now: Int64) -> String? {
+        guard let lookup = upstreamLookup, let outcome = lookup.outcome else { return nil }
+        upstreamLookup = nil
+        upstreamAddressesAt = now
+        switch outcome {
+        case .addresses(let found):
+            upstreamAddresses = found
+            return nil
+        case .failed(let reason):
+            return upstreamAddresses.isEmpty ? "lookup failed: " + reason : nil
+        }
+    }
+
+    /// Once the lookup is done, the channels waiting for the relay connect
+    /// to it, or are closed with the reason when no address is known.
+    func upstreamLookupProgressed(now: Int64) {
+        guard upstreamLookup?.outcome != nil else { return }
+        let failure = finishUpstreamLookup(now: now).map { "cannot resolve " + AddressResolver.bareHost(upstreamHost) + ": " + $0 }
+        var i = 0
+        while i < pairs.count {
+            let p = pairs[i]
+            if p.client.isEstablished && p.upstream == nil, let reason = failure ?? drive(p, now: now) {
+                close(i, reason)
+                continue
+            }
+            i += 1
         }
     }
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import peers
-from cli import new_host, relay_args, show
+from cli import new_host, out, relay_args, show
 
 DIG = shutil.which("dig") or "/usr/bin/dig"
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
@@ -55,6 +55,29 @@ while time.monotonic() < end:
         times.append(None)
     time.sleep(interval)
 print(json.dumps(times))
+"""
+
+
+# Inside the namespace: a wsn:// channel through the gateway (handshake
+# done, so the gateway starts looking its relay up), then a second one,
+# timed; then how long until the gateway closes the first. One JSON object.
+GATEWAY_PROBE = """
+import json, socket, sys, time
+sys.path.insert(0, sys.argv[1])
+import bolt8
+port, rs = int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+first = bolt8.Channel("127.0.0.1", port, rs)
+time.sleep(0.5)
+t = time.monotonic()
+second = bolt8.Channel("127.0.0.1", port, rs)  # returns once the gateway sent act two
+handshake = time.monotonic() - t
+first.sock.settimeout(30)
+t = time.monotonic()
+try:
+    closed = first.sock.recv(1) == b""
+except OSError:
+    closed = True
+print(json.dumps({"second_handshake": handshake, "first_closed": closed, "after": time.monotonic() - t}))
 """
 
 
@@ -183,5 +206,69 @@ def test_relay_name_from_etc_hosts_needs_no_name_server(nostr_dns, netns, relay_
     proc, port = start_dns(nostr_dns, netns, tmp_path, f"ws://relay.hosts.test:{relay.port}", resolv, hosts)
     try:
         resolves_to(netns, port, host.name, "192.0.2.62", proc)
+    finally:
+        proc.stop()
+
+
+def start_gateway(nostr_dns, netns, tmp_path: Path, upstream: str, resolv: Path, hosts: Path | None = None):
+    """`nostr-dns -v gateway` in `netns` with its own /etc files; (proc, port, gateway host)."""
+    gw = new_host(tmp_path, "-gw")
+    port = peers.free_port()
+    argv = nostr_dns.argv(["--key", gw.key_path, "-v", "gateway", "--listen", f"127.0.0.1:{port}",
+                           "--upstream", upstream])
+    proc = peers.Proc("nostr-dns-gateway", private_etc(netns, resolv, hosts, argv), tmp_path / "gateway.log",
+                      env=nostr_dns.full_env())
+    peers.wait_until(lambda: "gateway wsn://" in proc.log_text(), 15, "the gateway", proc, interval=0.2)
+    return proc, port, gw
+
+
+def test_gateway_looks_its_relay_up_without_stalling_other_channels(nostr_dns, netns, tmp_path):
+    """`gateway --upstream ws://relay.test:7777` with a name server that
+    never answers: a channel that is up waits for the lookup while a second
+    client's BOLT 8 handshake completes at once (getaddrinfo blocked the
+    loop for the whole lookup), and the waiting channel is closed with the
+    reason when the lookup gives up."""
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.53\noptions timeout:2 attempts:2\n")
+    hole = peers.Proc("black-hole", netns.exec_argv([peers.PYTHON, "-c", BLACK_HOLE]), tmp_path / "hole.log")
+    try:
+        peers.wait_until(lambda: "ready" in hole.log_text(), 10, "the black-hole name server", hole)
+        proc, port, gw = start_gateway(nostr_dns, netns, tmp_path, "ws://relay.test:7777", resolv)
+        try:
+            probe = subprocess.run(netns.exec_argv([peers.PYTHON, "-c", GATEWAY_PROBE, str(Path(__file__).parent),
+                                                    str(port), "02" + gw.hex]),
+                                   capture_output=True, text=True, timeout=60)
+            assert probe.returncode == 0, probe.stderr + proc.log_tail()
+            got = json.loads(probe.stdout)
+            print(got)
+            assert got["second_handshake"] < 1.0, (got, proc.log_tail())
+            assert got["first_closed"] and got["after"] < 20, (got, proc.log_tail())
+            peers.wait_until(lambda: "cannot resolve relay.test: lookup failed: no answer from 127.0.0.53"
+                             in proc.log_text(), 10, "the reason in the gateway's log", proc)
+            assert proc.alive(), proc.log_tail()
+        finally:
+            proc.stop()
+        assert hole.log_text().count("query") >= 2, hole.log_text()
+    finally:
+        hole.stop()
+
+
+def test_gateway_relay_name_from_etc_hosts_carries_a_publish(nostr_dns, netns, relay_factory, tmp_path):
+    """The gateway's relay named in /etc/hosts only: `publish-ip` over
+    wsn:// through the gateway is accepted by the relay behind it."""
+    relay = relay_factory(netns=netns)
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.53\n")  # nothing listens there
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 relay.hosts.test\n")
+    proc, port, gw = start_gateway(nostr_dns, netns, tmp_path, f"ws://relay.hosts.test:{relay.port}", resolv, hosts)
+    try:
+        host = new_host(tmp_path)
+        url = f"wsn://{gw.npub}@127.0.0.1:{port}"
+        published = nostr_dns.run("--key", host.key_path, *relay_args(url), "publish-ip", "--ip", "192.0.2.63",
+                                  "--timeout", "10", prefix=netns.exec_argv([]), timeout=60)
+        assert published.returncode == 0, show(published) + proc.log_tail()
+        assert f"accepted {url}" in out(published), show(published)
+        assert "channel up with" in proc.log_text(), proc.log_tail()
     finally:
         proc.stop()
