@@ -253,3 +253,37 @@ def test_watch_serves_relays_and_ends_on_sigterm_while_the_stun_server_is_silent
         coturn.stop()
     assert code == 0, f"exit {code}\n" + (tmp_path / "daemon.log").read_text()
     assert elapsed < 2, f"{elapsed:.1f} s from SIGTERM to exit"
+
+
+def test_watch_ends_on_sigterm_while_the_stun_servers_name_server_is_silent(nostr_dns, netns, relay_factory, host,
+                                                                             tmp_path):
+    """The STUN server is given by name, and the namespace's only name server
+    is a black hole (timeout:5 attempts:3, so getaddrinfo would block for
+    15 s): SIGTERM while the lookup waits ends the daemon at once, exit 0."""
+    from test_relay_lookup import BLACK_HOLE, private_etc
+    resolv, hosts = tmp_path / "resolv.conf", tmp_path / "hosts"
+    resolv.write_text("nameserver 127.0.0.53\noptions timeout:5 attempts:3\n")
+    hosts.write_text("127.0.0.1 localhost\n")
+    relay = relay_factory(netns=netns)
+    hole = peers.Proc("black-hole", netns.exec_argv([peers.PYTHON, "-c", BLACK_HOLE]), tmp_path / "hole.log")
+    log = open(tmp_path / "daemon.log", "wb")
+    daemon = None
+    try:
+        peers.wait_until(lambda: "ready" in hole.log_text(), 10, "the black-hole name server", hole)
+        argv = nostr_dns.argv(["--key", host.key_path, *relay_args(relay.url), "publish-ip",
+                               "--detect", "stun:stun.example.com:3478", "--watch", "--interval", "1",
+                               "--timeout", "60"])
+        daemon = subprocess.Popen(private_etc(netns, resolv, hosts, argv), stdin=subprocess.DEVNULL,
+                                  stdout=log, stderr=log, env=nostr_dns.full_env())
+        peers.wait_until(lambda: "query" in hole.log_text(), 10, "the STUN server's lookup at the name server")
+        time.sleep(0.5)
+        assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+        code, elapsed = stop_daemon(daemon, 30)
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        log.close()
+        hole.stop()
+    assert code == 0, f"exit {code}\n" + (tmp_path / "daemon.log").read_text()
+    assert elapsed < 2, f"{elapsed:.1f} s from SIGTERM to exit"
