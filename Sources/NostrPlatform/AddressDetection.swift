@@ -18,53 +18,24 @@ public enum AddressDetection {
         return v4 + v6
     }
 
-    /// The address a STUN server sees this host's packets come from: an
-    /// RFC 5389 Binding request over UDP, retransmitted as §7.2.1 says
-    /// (RTO 500 ms, doubling) until an answer with our transaction id
-    /// arrives or `timeoutMilliseconds` pass. Packets that are not a valid
-    /// answer to our request are dropped.
+    /// The address a STUN server sees this host's packets come from: a
+    /// `STUNProbe` (RFC 5389 Binding, retransmitted as §7.2.1 says) in a
+    /// poll loop of its own, which blocks until an answer or
+    /// `timeoutMilliseconds` pass. For one-shot commands; a long-lived loop
+    /// drives the probe itself.
     public static func stun(host: String, port: UInt16, timeoutMilliseconds: Int64) throws(PlatformError) -> IPAddress {
-        let socket = try UDPSocket(host: host, port: port)
-        defer { socket.close() }
-        var transaction = [UInt8](repeating: 0, count: 12)
-        do throws(NostrError) {
-            try transaction.withMutableBytes { (p) throws(NostrError) in try Entropy.fill(p) }
-        } catch {
-            throw PlatformError(.io, path: "getrandom")
-        }
-        let request = STUN.bindingRequest(transactionID: transaction)
-        var buffer = [UInt8](repeating: 0, count: 1500)
-        let start = Clock.monotonicMilliseconds()
-        let deadline = start + timeoutMilliseconds
-        var rto: Int64 = 500
-        var nextSend = start
+        let probe = STUNProbe(host: host, port: port, timeoutMilliseconds: timeoutMilliseconds, now: Clock.monotonicMilliseconds())
         var poll = PollSet()
         while true {
-            let now = Clock.monotonicMilliseconds()
-            if now >= deadline {
-                throw PlatformError(.timeout, path: "STUN server " + host + ":" + String(port))
-            }
-            if now >= nextSend {
-                let sent: Result<Bool, PlatformError> = request.withUnsafeBytes { p in
-                    Result { () throws(PlatformError) -> Bool in try socket.send(p) }
-                }
-                _ = try sent.get()
-                nextSend = now + rto
-                rto *= 2
+            switch probe.outcome {
+            case .address(let address): return address
+            case .failed(let error): throw error
+            case .none: break
             }
             poll.removeAll()
-            poll.add(fd: socket.fd, interest: .read)
-            _ = try poll.wait(timeoutMilliseconds: Int32(min(nextSend, deadline) - now))
-            while true {
-                let result: Result<Int?, PlatformError> = buffer.withUnsafeMutableBytes { p in
-                    Result { () throws(PlatformError) -> Int? in try socket.receive(into: p) }
-                }
-                guard let n = try result.get() else { break }
-                let answer = buffer.withUnsafeBytes { p in
-                    try? STUN.parseBindingResponse(UnsafeRawBufferPointer(rebasing: p[0..<n]), transactionID: transaction)
-                }
-                if let answer { return answer.address }
-            }
+            probe.register(in: &poll)
+            _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: probe.deadline ?? 0))
+            probe.handle(poll, now: Clock.monotonicMilliseconds())
         }
     }
 }

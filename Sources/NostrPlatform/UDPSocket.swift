@@ -12,13 +12,19 @@ public final class UDPSocket {
     /// Resolves host (getaddrinfo, AF_UNSPEC, SOCK_DGRAM; IP literals skip
     /// DNS) and connects to the first address a socket can be connected to
     /// (one with no route, e.g. IPv6 on an IPv4-only host, is skipped).
-    public init(host: String, port: UInt16) throws(PlatformError) {
+    public convenience init(host: String, port: UInt16) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
-        name = AddressResolver.hostPort(bare, port)
         let resolved = try AddressResolver.resolve(bare, port: port, datagram: true)
+        try self.init(connectingTo: resolved.addresses, name: AddressResolver.hostPort(bare, port))
+    }
+
+    /// Connects to the first of `addresses` a socket can be connected to
+    /// (one with no route is skipped); `name` ("host:port") is for messages.
+    public init(connectingTo addresses: [SocketAddress], name: String) throws(PlatformError) {
+        self.name = name
         var lastErrno: Int32 = 0
         var chosen: SocketAddress?
-        for address in resolved.addresses {
+        for address in addresses {
             let socket = nd_socket(address.family, 1)
             guard socket >= 0 else {
                 lastErrno = -socket

@@ -80,27 +80,65 @@ enum PublishIPCommand {
         throw UsageError("--detect must be auto, iface, stun or stun:HOST:PORT, not '" + text + "'")
     }
 
-    /// The addresses to publish: --ip ones first, then detected ones, without duplicates.
+    /// The addresses to publish: --ip ones first, then detected ones, without
+    /// duplicates. Blocks while it asks a STUN server (one-shot publish-ip);
+    /// `--watch` runs the same two steps around a `STUNProbe` in its loop.
     static func gather(_ o: Options, _ globals: GlobalOptions) throws(CommandFailure) -> [IPAddress] {
-        var out = o.ips
-        func add(_ list: [IPAddress]) { for a in list where !out.contains(a) { out.append(a) } }
+        let local = try gatherLocal(o)
+        var answer: Result<IPAddress, PlatformError>? = nil
+        if let server = local.stun {
+            answer = Result { () throws(PlatformError) -> IPAddress in
+                try AddressDetection.stun(host: server.host, port: server.port, timeoutMilliseconds: o.timeout)
+            }
+        }
+        return try gatherFinish(local, stun: answer)
+    }
+
+    /// What `gather` knows before any STUN answer.
+    struct LocalAddresses {
+        /// --ip ones first, then the interfaces' ones, without duplicates.
+        var addresses: [IPAddress]
+        /// The STUN server to ask, when an answer is needed.
+        var stun: (host: String, port: UInt16)?
+        /// For `auto`, a STUN failure is not an error.
+        var stunOptional: Bool
+    }
+
+    /// The first step of `gather`: the --ip addresses, the interfaces' ones,
+    /// and whether a STUN server must be asked: `stun`, or `auto` behind NAT
+    /// (no global IPv4 on any interface). getifaddrs(3) does not block.
+    static func gatherLocal(_ o: Options) throws(CommandFailure) -> LocalAddresses {
+        var out = LocalAddresses(addresses: o.ips, stun: nil, stunOptional: false)
         switch o.detect {
         case .none: break
         case .iface:
-            add(try checked { () throws(PlatformError) in try AddressDetection.interfaceAddresses() })
+            out.add(try checked { () throws(PlatformError) in try AddressDetection.interfaceAddresses() })
         case .stun(let host, let port):
-            add([try checked { () throws(PlatformError) in try AddressDetection.stun(host: host, port: port, timeoutMilliseconds: o.timeout) }])
+            out.stun = (host, port)
         case .auto:
             // The interfaces' global addresses; behind NAT (no global IPv4)
             // the address the STUN server sees.
             let local = try checked { () throws(PlatformError) in try AddressDetection.interfaceAddresses() }
-            add(local)
+            out.add(local)
             if !local.contains(where: { $0.isIPv4 }) {
-                if let a = try? AddressDetection.stun(host: defaultSTUN.host, port: defaultSTUN.port, timeoutMilliseconds: o.timeout) {
-                    add([a])
-                }
+                out.stun = defaultSTUN
+                out.stunOptional = true
             }
         }
+        return out
+    }
+
+    /// The second step of `gather`: adds the STUN server's answer (`stun`,
+    /// nil when none was asked; a failure is an error unless optional) and
+    /// orders the list.
+    static func gatherFinish(_ local: LocalAddresses, stun: Result<IPAddress, PlatformError>?) throws(CommandFailure) -> [IPAddress] {
+        var local = local
+        switch stun {
+        case .success(let address)?: local.add([address])
+        case .failure(let error)?: if !local.stunOptional { throw CommandFailure(error) }
+        case nil: break
+        }
+        let out = local.addresses
         guard !out.isEmpty else { throw CommandFailure("no address to publish: no global address found; give --ip ADDR") }
         // IPv4 first, as the record lists ip4 tags before ip6 tags.
         return out.filter { $0.isIPv4 } + out.filter { !$0.isIPv4 }
@@ -112,6 +150,10 @@ enum PublishIPCommand {
         if o.legacy, let first = addresses.first { out.append(LegacyRecord.address(first).template(createdAt: now)) }
         return out
     }
+}
+
+extension PublishIPCommand.LocalAddresses {
+    mutating func add(_ list: [IPAddress]) { for a in list where !addresses.contains(a) { addresses.append(a) } }
 }
 
 /// A DNS label (RFC 1035 §2.3.1, with `_` as service labels use it);

@@ -184,3 +184,106 @@ def test_watch_republishes_when_the_address_changes_and_exits_0_on_sigterm(nostr
     assert code == 0, f"exit {code}\n{stdout.decode()}\n{stderr.decode()}"
     blocks = parse_publish(stdout.decode())
     assert len([b for b in blocks if b.kind == 30053]) >= 2, stdout.decode()
+
+
+def stop_daemon(daemon, within: float):
+    """SIGTERM, then (exit code, seconds it took); a daemon still running after `within` s is killed."""
+    start = time.monotonic()
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(timeout=within)
+        return daemon.returncode, time.monotonic() - start
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait()
+        return f"no exit within {within} s of SIGTERM", time.monotonic() - start
+
+
+def test_watch_publishes_the_mapped_address_from_coturn(nostr_dns, relay, stun_server, host, tmp_path):
+    log = open(tmp_path / "daemon.log", "wb")
+    daemon = nostr_dns.popen("--key", host.key_path, *relay_args(relay.url), "publish-ip",
+                             "--detect", f"stun:127.0.0.1:{stun_server.port}", "--watch", "--interval", "1",
+                             stdout=log, stderr=log)
+    try:
+        def published():
+            assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+            return newest(peers.raw_req(relay.url, record_filter(host.hex)))
+        ev = peers.wait_until(published, 10, "the record from publish-ip --watch --detect stun", interval=0.25)
+        assert tag_values(ev["tags"], "ip4") == ["127.0.0.1"] and tag_values(ev["tags"], "ip6") == []
+    finally:
+        code, _ = stop_daemon(daemon, 5)
+        log.close()
+    assert code == 0, (tmp_path / "daemon.log").read_text()
+
+
+def test_watch_serves_relays_and_ends_on_sigterm_while_the_stun_server_is_silent(nostr_dns, relay, host, tmp_path):
+    """coturn answers the first checks, then is paused (SIGSTOP: its socket
+    takes the requests, nothing answers). While the daemon's STUN probe waits
+    (--timeout 60), a relay that was down comes up: the daemon connects to it
+    and publishes the record there; then SIGTERM ends it at once, exit 0."""
+    coturn = peers.Coturn(tmp_path / "coturn").start()
+    late = peers.NostrRelay(tmp_path / "late-relay")  # its port, not listening yet
+    log = open(tmp_path / "daemon.log", "wb")
+    daemon = nostr_dns.popen("--key", host.key_path, *relay_args(relay.url, late.url), "publish-ip",
+                             "--detect", f"stun:127.0.0.1:{coturn.port}", "--watch", "--interval", "1",
+                             "--timeout", "60", stdout=log, stderr=log)
+    flt = record_filter(host.hex)
+    code = elapsed = None
+    try:
+        def on(url):
+            def found():
+                assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+                return newest(peers.raw_req(url, flt))
+            return found
+        first = peers.wait_until(on(relay.url), 10, "the record on the first relay", interval=0.25)
+        assert tag_values(first["tags"], "ip4") == ["127.0.0.1"]
+
+        coturn.proc.signal_group(signal.SIGSTOP)
+        time.sleep(2)  # the next check has started: its probe waits for coturn
+        late.start()
+        ev = peers.wait_until(on(late.url), 30, "the record on the relay that came up during the STUN wait",
+                              interval=0.25)
+        assert ev["id"] == first["id"]
+        assert "timed out" not in (tmp_path / "daemon.log").read_text(), "the probe is still waiting"
+    finally:
+        if daemon.poll() is None:
+            code, elapsed = stop_daemon(daemon, 10)
+        log.close()
+        late.stop()
+        coturn.stop()
+    assert code == 0, f"exit {code}\n" + (tmp_path / "daemon.log").read_text()
+    assert elapsed < 2, f"{elapsed:.1f} s from SIGTERM to exit"
+
+
+def test_watch_ends_on_sigterm_while_the_stun_servers_name_server_is_silent(nostr_dns, netns, relay_factory, host,
+                                                                             tmp_path):
+    """The STUN server is given by name, and the namespace's only name server
+    is a black hole (timeout:5 attempts:3, so getaddrinfo would block for
+    15 s): SIGTERM while the lookup waits ends the daemon at once, exit 0."""
+    from test_relay_lookup import BLACK_HOLE, private_etc
+    resolv, hosts = tmp_path / "resolv.conf", tmp_path / "hosts"
+    resolv.write_text("nameserver 127.0.0.53\noptions timeout:5 attempts:3\n")
+    hosts.write_text("127.0.0.1 localhost\n")
+    relay = relay_factory(netns=netns)
+    hole = peers.Proc("black-hole", netns.exec_argv([peers.PYTHON, "-c", BLACK_HOLE]), tmp_path / "hole.log")
+    log = open(tmp_path / "daemon.log", "wb")
+    daemon = None
+    try:
+        peers.wait_until(lambda: "ready" in hole.log_text(), 10, "the black-hole name server", hole)
+        argv = nostr_dns.argv(["--key", host.key_path, *relay_args(relay.url), "publish-ip",
+                               "--detect", "stun:stun.example.com:3478", "--watch", "--interval", "1",
+                               "--timeout", "60"])
+        daemon = subprocess.Popen(private_etc(netns, resolv, hosts, argv), stdin=subprocess.DEVNULL,
+                                  stdout=log, stderr=log, env=nostr_dns.full_env())
+        peers.wait_until(lambda: "query" in hole.log_text(), 10, "the STUN server's lookup at the name server")
+        time.sleep(0.5)
+        assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
+        code, elapsed = stop_daemon(daemon, 30)
+    finally:
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        log.close()
+        hole.stop()
+    assert code == 0, f"exit {code}\n" + (tmp_path / "daemon.log").read_text()
+    assert elapsed < 2, f"{elapsed:.1f} s from SIGTERM to exit"
