@@ -179,8 +179,8 @@ swift_sources() {   # $1 = folder; prints NUL-separated, sorted paths
 }
 
 # The release version, as `nostr-dns --version` prints it.
-VERSION="$(sed -n 's/.*static let string *= *"\([^"]*\)".*/\1/p' Sources/NostrCore/Version.swift | head -n1)"
-[ -n "$VERSION" ] || die "cannot read the version from Sources/NostrCore/Version.swift"
+VERSION="$(sed -n 's/.*static let string *= *"\([^"]*\)".*/\1/p' Sources/NostrCore/Support/Version.swift | head -n1)"
+[ -n "$VERSION" ] || die "cannot read the version from Sources/NostrCore/Support/Version.swift"
 
 # ---- build -----------------------------------------------------------------
 

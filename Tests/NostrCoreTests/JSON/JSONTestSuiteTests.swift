@@ -10,8 +10,7 @@ import Testing
 /// - `i_` files (implementation-defined) are pinned in `implementationDefined`
 ///   so that a change of decision fails loudly.
 @Suite struct JSONTestSuiteTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Vectors/json-test-suite/test_parsing")
+    static let directory = VectorFiles.folder.appendingPathComponent("json-test-suite/test_parsing")
 
     static func files(prefix: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
