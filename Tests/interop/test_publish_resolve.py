@@ -1,7 +1,7 @@
 """publish-ip, publish-cert and resolve against nostr-relay 1.14, read and
 written by rust-nostr (nostr-sdk 0.45.1).
 
-Records (DESIGN.md): kind 30053 address records (d, ip4, ip6, ttl, alt), kind
+Records (the Design article of the documentation): kind 30053 address records (d, ip4, ip6, ttl, alt), kind
 30059 TLS key records (d, u, k, exp; content the PEM), and the proof of
 concept's seed formats 30000 {"ip": ...} and 30001 (PEM). A resolver accepts
 only events whose id and signature verify and whose author, kind and d match;

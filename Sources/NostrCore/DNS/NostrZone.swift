@@ -1,4 +1,4 @@
-/// The `nostr.` zone of the DNS server (DESIGN.md "What the product is"):
+/// The `nostr.` zone of the DNS server (the Design article, "What the product is"):
 /// which record set a question names. Sans-IO and allocation-free: the
 /// question name is given as a flat name (DNSName.swift).
 ///

@@ -13,7 +13,7 @@ public struct CompressedPublicKey: Equatable, Sendable {
     }
 
     /// An npub's x-only key (BIP-340) lifted to the point with even y, as
-    /// DESIGN.md "Relays and transports" fixes for `wsn://`: 0x02 || x.
+    /// the Design article ("Relays and transports") fixes for `wsn://`: 0x02 || x.
     public init(xOnly: Bytes32) {
         prefix = 0x02
         x = xOnly

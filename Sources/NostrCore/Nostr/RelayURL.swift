@@ -1,5 +1,5 @@
 /// A relay address: `ws://` and `wss://` (RFC 6455 §3, "WebSocket URIs"),
-/// and `wsn://<npub>@host:port` (DESIGN.md, "Relays and transports"),
+/// and `wsn://<npub>@host:port` (the Design article, "Relays and transports"),
 /// whose transport is authenticated by the relay's key instead of a CA.
 ///
 /// Parsed strictly: a host (a name, an IPv4 address, or an IPv6 address in

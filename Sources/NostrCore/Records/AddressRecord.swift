@@ -1,4 +1,4 @@
-/// The current address record (DESIGN.md "Records on nostr"): an
+/// The current address record (the Design article, "Records on nostr"): an
 /// addressable event (NIP-01, kinds 30000–39999) of kind 30053, as Amethyst
 /// reads it.
 ///
@@ -32,7 +32,7 @@ public struct AddressRecord: Equatable, Sendable {
         self.expiration = expiration
     }
 
-    /// DESIGN.md "Resolution rules": "TTL: the record's `ttl`, clamped to
+    /// The Design article, "Resolution rules": "TTL: the record's `ttl`, clamped to
     /// [30, 86400], else 60."
     public var effectiveTTL: Int {
         guard let ttl else { return 60 }

@@ -1,4 +1,4 @@
-/// The proof of concept's record format (DESIGN.md "Records on nostr",
+/// The proof of concept's record format (the Design article, "Records on nostr",
 /// "Seed format"), read for compatibility and written only on request
 /// (`--legacy`):
 ///

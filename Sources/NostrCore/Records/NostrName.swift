@@ -1,4 +1,4 @@
-/// What a user or a DNS query names (DESIGN.md "What the product is",
+/// What a user or a DNS query names (the Design article, "What the product is",
 /// "Command line" `resolve NAME`): a bare npub, `<npub>.nostr`,
 /// `<label>.<npub>.nostr` or `<npub>.local`.
 public struct NostrName: Equatable, Sendable {

@@ -1,4 +1,4 @@
-/// Choosing one record from what untrusted relays send (DESIGN.md "Records
+/// Choosing one record from what untrusted relays send (the Design article, "Records
 /// on nostr", "Resolution rules").
 ///
 /// The relay layer sends `query.filters` in a REQ to every relay and feeds
@@ -119,7 +119,7 @@ public struct RecordSelection: Sendable {
     public let query: RecordQuery
     public private(set) var best: Event?
 
-    /// DESIGN.md: "Reject `created_at` more than 15 minutes in the future."
+    /// The Design article: "Reject `created_at` more than 15 minutes in the future."
     public static let maxClockSkew: Int64 = 900
 
     public init(query: RecordQuery) {

@@ -1,4 +1,4 @@
-/// Tag reading shared by the record formats (DESIGN.md "Records on nostr").
+/// Tag reading shared by the record formats (the Design article, "Records on nostr").
 /// Names and values are compared as UTF-8 bytes: String `==` would pull the
 /// Unicode normalization tables into Embedded builds, and tag names are
 /// ASCII anyway.

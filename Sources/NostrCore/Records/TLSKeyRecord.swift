@@ -1,4 +1,4 @@
-/// The current TLS key record (DESIGN.md "Records on nostr"): an
+/// The current TLS key record (the Design article, "Records on nostr"): an
 /// addressable event of kind 30059, as in the NCC-02 service record.
 ///
 /// ```
@@ -36,7 +36,7 @@ public struct TLSKeyRecord: Equatable, Sendable {
     }
 
     /// The unsigned event: tags `d`, `u`?, `k`, `exp`?, in that order
-    /// (DESIGN.md's order); content the PEM certificate.
+    /// (the Design article's order); content the PEM certificate.
     public func template(createdAt: Int64) -> EventTemplate {
         var tags: [[String]] = [["d", service]]
         if let url { tags.append(["u", url]) }

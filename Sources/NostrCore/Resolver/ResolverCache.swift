@@ -1,5 +1,5 @@
 /// The resolver cache shared by the DNS server and the mDNS responder
-/// (DESIGN.md "Architecture": "the resolver cache"). Sans-IO: the caller
+/// (the Design article, "Architecture": "the resolver cache"). Sans-IO: the caller
 /// (NostrPlatform's `CachedResolver`) looks names up on relays and feeds
 /// what they send; time is passed in (unix seconds).
 ///

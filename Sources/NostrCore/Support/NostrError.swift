@@ -42,7 +42,7 @@ public struct NostrError: Error, Equatable, Sendable {
         case wsTooLarge
         case wsBadUTF8
         case wsClosed
-        // Records on nostr (DESIGN.md "Records on nostr")
+        // Records on nostr (the Design article, "Records on nostr")
         case recordShape
         case ipAddress
         case name

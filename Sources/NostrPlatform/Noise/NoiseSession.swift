@@ -1,7 +1,7 @@
 import CPlatform
 import NostrCore
 
-/// The keys of one side of a `wsn://` channel (DESIGN.md "Relays and
+/// The keys of one side of a `wsn://` channel (the Design article, "Relays and
 /// transports"; BOLT 8 Noise_XK).
 public struct NoiseConfig {
     public let context: Secp256k1Context

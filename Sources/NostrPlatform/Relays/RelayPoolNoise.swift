@@ -2,7 +2,7 @@ import NostrCore
 
 extension RelayPool {
     /// The client side of a `wsn://` relay: a fresh random static key and
-    /// the relay's npub lifted to even y (DESIGN.md "Relays and
+    /// the relay's npub lifted to even y (the Design article, "Relays and
     /// transports"). A context per connection keeps RelayPool free of
     /// wsn-only state; creating one costs microseconds next to the handshake.
     static func noiseConfig(for url: RelayURL) throws(NostrError) -> NoiseConfig {

@@ -1,7 +1,7 @@
 import CPlatform
 import NostrCore
 
-/// The secret key file (DESIGN.md, "Keys"): the key's bech32 `nsec` text
+/// The secret key file (the Design article, "Keys"): the key's bech32 `nsec` text
 /// (NIP-19) on one line, mode 0600, in a folder with mode 0700. A key file
 /// that group or others can access is refused, as ssh refuses such keys.
 public enum KeyFile {

@@ -2,7 +2,7 @@ import CPlatform
 import NostrCore
 
 /// Files that hold secrets other than the nostr key (the TLS server's
-/// private key), under the key file's rules (DESIGN.md "Keys"): mode 0600,
+/// private key), under the key file's rules (the Design article, "Keys"): mode 0600,
 /// never a symbolic link, refused when group or others have any access.
 public enum SecretFile {
     /// The bytes of the file at `path` (at most `limit`): `.symlink`,

@@ -2,7 +2,7 @@ import NostrCore
 import NostrPlatform
 
 /// `publish-cert --cert PEM [--service NAME] [--port N] [--expires S] [--legacy] [--timeout S]`:
-/// publishes the TLS key record (kind 30059, DESIGN.md "Records on nostr").
+/// publishes the TLS key record (kind 30059, the Design article, "Records on nostr").
 enum PublishCertCommand {
     static let maxCertificateBytes = 64 * 1024
 

@@ -1,7 +1,7 @@
 import Testing
 @testable import NostrCore
 
-/// Signed events for the resolution rules (DESIGN.md "Records on nostr").
+/// Signed events for the resolution rules (the Design article, "Records on nostr").
 enum Selection {
     static let context = EventFixtures.context
     static let author3 = try! context.publicKey(of: EventFixtures.secret3)
