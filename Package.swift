@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The same sources build three ways (see README): this SwiftPM package,
+// The same sources build three ways (the Design article, "Architecture"): this SwiftPM package,
 // a static release build (`-Xswiftc -static-executable`), and the Embedded
 // Swift build for aarch64 in `cross/`, which compiles the targets below
 // in the same order with swiftc directly.

@@ -74,6 +74,7 @@ stage() {
 
 stage "set-up" Tests/setup.sh || true
 stage "swift build" swift build
+stage "documentation (DocC catalog, no warnings)" Tests/docs.sh
 stage "swift test" swift test
 stage "swift test under AddressSanitizer" env ASAN_OPTIONS=detect_leaks=1 \
     LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cross/build.sh: the Embedded Swift build of nostr-dns: one static binary per
 # architecture, with libsecp256k1 and mbedTLS linked in, from the same sources
-# as the SwiftPM build (see "One source tree, three builds" in the design).
+# as the SwiftPM build (the Design article, "Architecture": one source tree,
+# three builds).
 #
 # Usage: cross/build.sh [aarch64|armv7|x86_64|all]      (default: aarch64)
 #

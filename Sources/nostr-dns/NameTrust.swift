@@ -2,7 +2,7 @@ import NostrCore
 import NostrPlatform
 
 /// What an npub name says about its HTTPS server, looked up on the relays
-/// (README "Trust anchored in the npub"): its addresses (kind 30053), its
+/// (the Design article, "Trust anchored in the npub"): its addresses (kind 30053), its
 /// TLS key record (kind 30059) if one is valid, and the keys it therefore
 /// vouches for: the record's key and the npub's own key (`NpubTLSKey`).
 /// Shared by `fetch` and `pin`.

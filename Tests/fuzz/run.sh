@@ -9,7 +9,7 @@
 # to Tests/fuzz/regressions/<target>/<what-it-is> once fixed).
 #
 #   Tests/fuzz/run.sh [--seconds N] [--jobs J] [TARGET...]
-#     --seconds N  time per target (default 15; the README's long run: 600)
+#     --seconds N  time per target (default 15; the Security article's long run: 600)
 #     --jobs J     targets run side by side (default 1)
 #     TARGET       some of the targets (default: all; --list names them)
 set -euo pipefail

@@ -31,7 +31,7 @@ def test_nostr_relay_stores_what_rust_nostr_publishes_and_serves_it_verified(rel
 
 
 def test_nostr_relay_returns_both_versions_when_the_older_is_published_last(relay):
-    """The precondition of the client-side 'newest wins' tests (peers README)."""
+    """The precondition of the client-side 'newest wins' tests (the Design article, "Resolution rules")."""
     keys = Keys.generate()
     now = int(time.time())
     new, old = _record(keys, "5.6.7.8", now - 10), _record(keys, "1.2.3.4", now - 100)

@@ -1,5 +1,5 @@
 """Relay host names are looked up without blocking the server's loop
-(`RelayPoolOptions.nonBlockingLookup`, README "The DNS server").
+(`RelayPoolOptions.nonBlockingLookup`, the Design article, "Relay host names").
 
 Each test runs in its own network namespace, inside a private mount
 namespace where /etc/resolv.conf (and /etc/hosts) are bind-mounted from

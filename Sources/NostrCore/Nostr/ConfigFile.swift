@@ -1,4 +1,4 @@
-/// The config file (README, "Config file"): one `key = value` setting per
+/// The config file (the Design article, "The config file"): one `key = value` setting per
 /// line; `#` starts a comment line; blank lines are ignored; keys may repeat
 /// where a setting is a list (`relay`). Values run to the end of the line,
 /// with surrounding spaces and tabs trimmed. Parsed as bytes; any error

@@ -1,5 +1,5 @@
 /// Where a `wsn://<npub>` relay lives, for URLs that name only the npub
-/// (README, "wsn:// relays"): the npub's own address record (kind 30053,
+/// (the Design article, "wsn:// relays"): the npub's own address record (kind 30053,
 /// the Design article, "Records on nostr") under the label `wsn`, i.e. the name
 /// `wsn.<npub>.nostr`, plus one extra tag `["port", "<1-65535>"]`. Readers
 /// of address records ignore the tag; without it the port is 443. A

@@ -1,5 +1,5 @@
 /// Where the `wsn://<npub>` relays named without an address live, followed
-/// for as long as a long-lived loop runs (README, "wsn:// relays"): their
+/// for as long as a long-lived loop runs (the Design article, "wsn:// relays"): their
 /// `wsn` address records (`WSNAddressRecord`), asked for on the other
 /// relays with one open subscription, checked like any record
 /// (`RecordSelection`: author, kind, `d`, clock skew, expiry, id and

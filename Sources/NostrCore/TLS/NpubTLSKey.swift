@@ -1,5 +1,5 @@
 /// The keys a TLS server may present for an npub name, and how standard
-/// tools are told about them (README "Trust anchored in the npub").
+/// tools are told about them (the Design article, "Trust anchored in the npub").
 ///
 /// An npub vouches for two keys:
 /// - the key in its TLS key record (kind 30059, `TLSKeyRecord`), by the

@@ -21,8 +21,8 @@ public enum TextFile {
     }
 }
 
-/// Where the config file and the default key file live (README, "Config
-/// file" and "The key file").
+/// Where the config file and the default key file live (the Design article, "The
+/// config file" and "Keys").
 public enum ConfigLocation {
     /// `/etc/nostr-dns` for root; else `$XDG_CONFIG_HOME/nostr-dns` if that
     /// variable is an absolute path (the XDG Base Directory specification
@@ -46,7 +46,7 @@ public enum ConfigLocation {
 }
 
 /// Where state that must survive a reboot lives: the cache files of the DNS
-/// server and the mDNS responder (README, "The DNS server").
+/// server and the mDNS responder (the Deployment article, "Cache files").
 public enum StateLocation {
     /// `/var/lib/nostr-dns` for root (the FHS place, and systemd's
     /// `StateDirectory=nostr-dns`); else `$XDG_STATE_HOME/nostr-dns` if that

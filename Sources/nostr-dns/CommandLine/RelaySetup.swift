@@ -1,7 +1,7 @@
 import NostrCore
 import NostrPlatform
 
-/// Which relays a command talks to, and how (README, "Relays"):
+/// Which relays a command talks to, and how (the Design article, "Relays and transports"):
 /// `--relay` (repeatable) first, else `$NOSTR_DNS_RELAYS` (separated by
 /// commas or white space), else the config file's `relay` lines, else the
 /// built-in defaults. `--ca-file` (or the config's `ca-file`) replaces the
@@ -76,8 +76,8 @@ struct RelaySetup {
         options.connectTimeoutMilliseconds = timeoutMilliseconds
         var resolved = urls
         if !reconnect && WSNResolution.needed(urls) {
-            // `wsn://<npub>` alone: its address record first (README, "wsn://
-            // relays"). A long-lived pool finds and follows it itself.
+            // `wsn://<npub>` alone: its address record first (the Design
+            // article, "wsn:// relays"). A long-lived pool finds and follows it itself.
             resolved = try checked { () throws(PlatformError) in
                 try WSNResolution.resolve(urls, tls: tls, timeoutMilliseconds: timeoutMilliseconds).urls
             }

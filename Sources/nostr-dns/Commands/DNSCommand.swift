@@ -56,8 +56,8 @@ enum DNSCommand {
         // Relay host names are looked up without blocking the loop
         // (`nonBlockingLookup`, set by `pool(reconnect: true)`): once per
         // relay, then at most every 30 minutes; reconnects in between reuse
-        // the addresses, which are kept when a later lookup fails (README,
-        // "The DNS server").
+        // the addresses, which are kept when a later lookup fails (the Design
+        // article, "Relay host names").
         pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
         let resolver = CachedResolver(pool: pool, context: try Common.context(), capacity: Int(cacheSize))
         resolver.lookupTimeoutMilliseconds = timeout

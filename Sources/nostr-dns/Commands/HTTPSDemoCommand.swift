@@ -32,7 +32,7 @@ extension Usage {
 }
 
 /// `https-demo [--port N] [--alt] [--listen ADDR]... [--ip ADDR]... [--refresh S] [--timeout S]`:
-/// the HTTPS server of issue 6 (README "Trust anchored in the npub").
+/// the HTTPS server of issue 6 (the Design article, "Trust anchored in the npub").
 enum HTTPSDemoCommand {
     static let defaultPort: UInt16 = 4443
     static let defaultRefresh: Int64 = 12 * 3600

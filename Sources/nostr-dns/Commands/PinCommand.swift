@@ -76,7 +76,7 @@ enum PinCommand {
         let url = "https://" + host + ":" + String(p) + "/"
         let owner = NpubTLSKey.tlsaOwner(host: host, port: p)
         // Without a record only a certificate keyed by the npub can pass:
-        // curl must then offer secp256k1 (README "secp256k1").
+        // curl must then offer secp256k1 (the Design article, "secp256k1 in TLS").
         let curves: String? = trust.record == nil ? "secp256k1:X25519:P-256" : nil
         var curl = ["curl", "--insecure", "--resolve", resolve, "--pinnedpubkey", pinned]
         if let curves { curl += ["--curves", curves, "--tls-max", "1.2"] }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import NostrCore
 
-/// `wsn://<npub>@host:port` and `wsn://<npub>` (README, "wsn:// relays"),
+/// `wsn://<npub>@host:port` and `wsn://<npub>` (the Design article, "wsn:// relays"),
 /// and the `wsn` address record that finds the second form.
 @Suite struct WSNURLTests {
     static let npub = "npub180cvv07tjdrrgpa0j7j7tmnyl2yr6yr7l8j4s3evf6u64th6gkwsyjh6w6"

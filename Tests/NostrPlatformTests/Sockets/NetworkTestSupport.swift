@@ -159,7 +159,7 @@ func run(_ arguments: [String], in folder: String, output: String? = nil) throws
 }
 
 /// Test certificates made with openssl once per test run (the recipe of
-/// /work/shared/peers/README.md "TLS test CA"): a CA; a server certificate
+/// `TestCA` in Tests/interop/peers.py): a CA; a server certificate
 /// for localhost, 127.0.0.1 and ::1; one for other.example and 127.0.0.2
 /// from the same CA; and an unrelated CA.
 nonisolated(unsafe) var testPKIFolder: String?

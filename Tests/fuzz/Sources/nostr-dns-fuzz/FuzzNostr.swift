@@ -206,7 +206,7 @@ enum FuzzNostr {
         }
     }
 
-    /// The config file (README "Configuration file").
+    /// The config file (the Design article, "The config file").
     static func config(_ input: UnsafeRawBufferPointer) {
         guard let config = try? ConfigFile(parsing: Array(input)) else { return }
         for key in ConfigFile.knownKeys { _ = config.values(key) }
