@@ -106,6 +106,7 @@ stage test-asan unit "swift test under AddressSanitizer" env ASAN_OPTIONS=detect
     LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan
 stage fuzz unit "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15 --jobs 2
 stage format check "swift-format lint (Tests/format.sh)" Tests/format.sh
+stage man-page check "man page agrees with --help (Tests/man-page.sh)" Tests/man-page.sh
 stage interop interop "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop \
     --ignore=Tests/interop/test_https.py
 stage https interop "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
