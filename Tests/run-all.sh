@@ -3,10 +3,25 @@
 # Debian/Ubuntu machine with a Swift 6 toolchain. This is the README's test
 # command and what CI runs (.ci/run).
 #
+#   Tests/run-all.sh                      every stage, in order
+#   Tests/run-all.sh --list               stage ids, groups and titles, one per line
+#   Tests/run-all.sh --only ID[,ID...]    only these stages or groups
+#   Tests/run-all.sh --skip ID[,ID...]    all but these stages or groups
+#
+# Each stage has a short id and a group (setup, build, unit, check, interop,
+# cross, release, bench); --only and --skip take either, and may be combined (--skip
+# wins). Set-up runs first unless skipped (--skip setup). Stages run in the
+# order below and use what earlier ones built (the debug build, dist/): with
+# --only, build those first or name them too (--only build,interop).
+# A stage is one line in the list below: stage ID GROUP "TITLE" COMMAND...
+# (a failed stage is reported and the next ones still run).
+#
 # Stages, in order; each prints its own result, and the script ends with one
 # summary line "N passed, M failed" (stages) and a non-zero exit on failure:
 #   1. set-up (Tests/setup.sh)
-#   2. swift build + swift test (unit tests, vectors)
+#   2. swift build + swift test (unit tests, vectors); the checks: swift-format
+#      lint (Tests/format.sh) and the man page against --help
+#      (Tests/man-page.sh)
 #   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
 #      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
 #      with a test CA, coturn as STUN server, network namespaces; the DNS
@@ -54,15 +69,99 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+usage="usage: Tests/run-all.sh [--list] [--only ID[,ID...]] [--skip ID[,ID...]]"
+list=false
+only=""
+skip=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --list) list=true ;;
+        --only|--skip)
+            [ $# -ge 2 ] && [ -n "$2" ] || { echo "Tests/run-all.sh: $1 needs a list of stage ids or groups ($usage)" >&2; exit 2; }
+            if [ "$1" = --only ]; then only="${only:+$only,}$2"; else skip="${skip:+$skip,}$2"; fi
+            shift ;;
+        -h|--help) echo "$usage"; exit 0 ;;
+        *) echo "Tests/run-all.sh: unknown option '$1' ($usage)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+ids=() groups=() titles=() commands=()
+# stage ID GROUP "TITLE" COMMAND...: registers one stage (run below).
+stage() {
+    ids+=("$1") groups+=("$2") titles+=("$3")
+    shift 3
+    commands+=("$(printf '%q ' "$@")")
+}
+# Whether ID (of GROUP) is in the comma-separated LIST.
+listed() {
+    local list=",$1," id="$2" group="$3"
+    [[ "$list" == *",$id,"* || "$list" == *",$group,"* ]]
+}
+
+stage setup setup "set-up" Tests/setup.sh
+stage build build "swift build" swift build
+stage test unit "swift test" swift test
+stage test-asan unit "swift test under AddressSanitizer" env ASAN_OPTIONS=detect_leaks=1 \
+    LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan
+stage fuzz unit "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15 --jobs 2
+stage docs check "documentation (DocC catalog, no warnings)" Tests/docs.sh
+stage format check "swift-format lint (Tests/format.sh)" Tests/format.sh
+stage man-page check "man page agrees with --help (Tests/man-page.sh)" Tests/man-page.sh
+stage interop interop "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop \
+    --ignore=Tests/interop/test_https.py
+stage https interop "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
+    .venv/bin/python -m pytest -q Tests/interop/test_https.py
+stage interop-asan interop "interop under AddressSanitizer" bash -c 'swift build --sanitize=address --scratch-path .build-asan --product nostr-dns \
+    && env ASAN_OPTIONS=detect_leaks=1 NOSTR_DNS_SANITIZER=address NOSTR_DNS_BIN="$PWD/.build-asan/debug/nostr-dns" \
+    .venv/bin/python -m pytest -q Tests/interop'
+stage aarch64 cross "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
+stage aarch64-relays cross "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
+stage aarch64-https cross "HTTPS with the aarch64 binary under qemu" Tests/interop/qemu-cross.sh aarch64 Tests/interop/test_https.py
+stage armv7 cross "cross armv7 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh --arch armv7
+stage armv7-relays cross "relays with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7
+stage armv7-https cross "HTTPS with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7 Tests/interop/test_https.py
+stage deploy cross "deploy staging root" Tests/deploy/test-staging.sh
+stage release release "release build" swift build -c release
+stage static release "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \
+    && file .build-static/release/nostr-dns | grep -q "statically linked" \
+    && .build-static/release/nostr-dns --version'
+stage bench-verify bench "bench verify" .build/release/nostr-dns bench verify
+stage verify-alloc bench "no allocation per verified event" Tests/bench/verify-allocations.sh
+stage bench-resolve bench "bench resolve" Tests/bench/resolve-cold.sh
+stage bench-wsn bench "bench wsn vs wss" Tests/bench/wsn-throughput.sh --bin .build/release/nostr-dns
+stage dns-qps bench "bench dns qps" bash -c 'cross/build.sh x86_64 >/dev/null && Tests/bench/dns-qps.sh'
+stage dns-memory bench "bench dns memory" Tests/bench/dns-memory.sh
+stage dns-alloc bench "no allocation per cached DNS answer" Tests/bench/dns-allocations.sh
+stage dns-rss-1m bench "dns memory after 1M queries" Tests/bench/dns-rss-1m.sh
+stage mdns bench "bench mdns" Tests/bench/mdns-bench.sh
+stage mdns-alloc bench "no allocation per mDNS answer" Tests/bench/mdns-allocations.sh
+
+if $list; then
+    for i in "${!ids[@]}"; do
+        printf '%-15s %-8s %s\n' "${ids[$i]}" "${groups[$i]}" "${titles[$i]}"
+    done
+    exit 0
+fi
+for name in ${only//,/ } ${skip//,/ }; do
+    known=false
+    for i in "${!ids[@]}"; do
+        [ "$name" = "${ids[$i]}" ] || [ "$name" = "${groups[$i]}" ] && known=true
+    done
+    $known || { echo "Tests/run-all.sh: no stage or group '$name' (Tests/run-all.sh --list shows them)" >&2; exit 2; }
+done
+
 passed=0
 failed=0
 failures=()
-stage() {
-    local name="$1"; shift
+for i in "${!ids[@]}"; do
+    id="${ids[$i]}" group="${groups[$i]}" name="${titles[$i]}"
+    if [ -n "$skip" ] && listed "$skip" "$id" "$group"; then continue; fi
+    if [ -n "$only" ] && [ "$id" != setup ] && ! listed "$only" "$id" "$group"; then continue; fi
     echo
     echo "=== $name"
-    local start=$SECONDS
-    if "$@"; then
+    start=$SECONDS
+    if eval "${commands[$i]}"; then
         passed=$((passed + 1))
         echo "=== $name: ok ($((SECONDS - start)) s)"
     else
@@ -70,43 +169,7 @@ stage() {
         failures+=("$name")
         echo "=== $name: FAILED ($((SECONDS - start)) s)"
     fi
-}
-
-stage "set-up" Tests/setup.sh || true
-stage "swift build" swift build
-stage "documentation (DocC catalog, no warnings)" Tests/docs.sh
-stage "swift test" swift test
-stage "swift test under AddressSanitizer" env ASAN_OPTIONS=detect_leaks=1 \
-    LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan
-stage "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15 --jobs 2
-stage "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop \
-    --ignore=Tests/interop/test_https.py
-stage "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
-    .venv/bin/python -m pytest -q Tests/interop/test_https.py
-stage "interop under AddressSanitizer" bash -c 'swift build --sanitize=address --scratch-path .build-asan --product nostr-dns \
-    && env ASAN_OPTIONS=detect_leaks=1 NOSTR_DNS_SANITIZER=address NOSTR_DNS_BIN="$PWD/.build-asan/debug/nostr-dns" \
-    .venv/bin/python -m pytest -q Tests/interop'
-stage "cross aarch64 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh
-stage "relays with the aarch64 binary under qemu" Tests/interop/qemu-aarch64.sh
-stage "HTTPS with the aarch64 binary under qemu" Tests/interop/qemu-cross.sh aarch64 Tests/interop/test_https.py
-stage "cross armv7 under qemu" env HOST_BIN="$PWD/.build/debug/nostr-dns" cross/test-qemu.sh --arch armv7
-stage "relays with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7
-stage "HTTPS with the armv7 binary under qemu" Tests/interop/qemu-cross.sh armv7 Tests/interop/test_https.py
-stage "deploy staging root" Tests/deploy/test-staging.sh
-stage "release build" swift build -c release
-stage "static release build" bash -c 'swift build -c release -Xswiftc -static-executable --scratch-path .build-static \
-    && file .build-static/release/nostr-dns | grep -q "statically linked" \
-    && .build-static/release/nostr-dns --version'
-stage "bench verify" .build/release/nostr-dns bench verify
-stage "no allocation per verified event" Tests/bench/verify-allocations.sh
-stage "bench resolve" Tests/bench/resolve-cold.sh
-stage "bench wsn vs wss" Tests/bench/wsn-throughput.sh --bin .build/release/nostr-dns
-stage "bench dns qps" bash -c 'cross/build.sh x86_64 >/dev/null && Tests/bench/dns-qps.sh'
-stage "bench dns memory" Tests/bench/dns-memory.sh
-stage "no allocation per cached DNS answer" Tests/bench/dns-allocations.sh
-stage "dns memory after 1M queries" Tests/bench/dns-rss-1m.sh
-stage "bench mdns" Tests/bench/mdns-bench.sh
-stage "no allocation per mDNS answer" Tests/bench/mdns-allocations.sh
+done
 
 echo
 if [ "$failed" -gt 0 ]; then

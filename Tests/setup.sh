@@ -25,9 +25,11 @@ RUNTIME_PACKAGES=(libsecp256k1-dev libmbedtls-dev)
 # openssl for the test CA, the HTTPS impostor and DANE checks, curl as the
 # HTTPS client of the pinning tests, iproute2 for network namespaces), the DNS peers
 # (dig, kdig, dnsperf, dnsmasq) and the mDNS peers (avahi-daemon with the
-# dbus it needs, avahi-resolve, nss-mdns for getent).
+# dbus it needs, avahi-resolve, nss-mdns for getent); man-db and groff-base
+# render the man page (Tests/man-page.sh).
 TEST_PACKAGES=(python3-venv valgrind file stunnel4 nginx-light coturn openssl curl iproute2
-    bind9-dnsutils knot-dnsutils dnsperf dnsmasq-base avahi-daemon avahi-utils libnss-mdns dbus)
+    bind9-dnsutils knot-dnsutils dnsperf dnsmasq-base avahi-daemon avahi-utils libnss-mdns dbus
+    man-db groff-base)
 
 missing=()
 want=("${RUNTIME_PACKAGES[@]}")

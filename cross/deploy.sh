@@ -19,6 +19,7 @@
 #            /lib/systemd/system/nostr-dns-publish.service 0644 (publish-ip --watch)
 #            /lib/systemd/system/nostr-dns-dns.service     0644 (dns, the DNS server)
 #            /etc/default/nostr-dns                      0644  keep (NOSTR_DNS_PUBLISH_ARGS)
+#            /usr/share/man/man8/nostr-dns.8             0644  (the man page; OpenWrt has no man)
 #   OpenWrt: /etc/init.d/nostr-dns                       0755
 #            /etc/config/nostr-dns                       0644  keep (UCI)
 #            /lib/upgrade/keep.d/nostr-dns               0644  (keeps the key over sysupgrade)
@@ -90,6 +91,8 @@ if [ "$kind" = systemd ]; then
     cp "$DEPLOY/nostr-dns.service" "$DEPLOY/nostr-dns-publish.service" "$DEPLOY/nostr-dns-dns.service" \
         "$s/lib/systemd/system/"
     cp "$DEPLOY/default" "$s/etc/default/nostr-dns"
+    mkdir -p "$s/usr/share/man/man8"
+    cp "$DEPLOY/nostr-dns.8" "$s/usr/share/man/man8/nostr-dns.8"
 else
     # On OpenWrt the services read /var/etc/nostr-dns.conf (made from UCI);
     # this file is for commands run by hand as root, with the same key.

@@ -7,6 +7,7 @@
 #   - `cross/deploy.sh --root A` (systemd) and `--openwrt --root B` lay out
 #     every file with its mode; a second run keeps edited config files;
 #     bad usage exits 2; a missing build is an error naming cross/build.sh
+#   - the man page is installed (systemd only) and man renders it
 #   - every absolute path the units name (ExecStart*, EnvironmentFile) exists
 #     in A with the right mode, and the config's key is in the units'
 #     StateDirectory (the only place they may write)
@@ -62,9 +63,17 @@ fi
 check "deploy.sh --root (systemd)" cross/deploy.sh --root "$A"
 for f in usr/bin/nostr-dns:755 etc/nostr-dns/config:644 etc/default/nostr-dns:644 \
          lib/systemd/system/nostr-dns.service:644 lib/systemd/system/nostr-dns-publish.service:644 \
-         lib/systemd/system/nostr-dns-dns.service:644; do
+         lib/systemd/system/nostr-dns-dns.service:644 usr/share/man/man8/nostr-dns.8:644; do
     check "systemd: /${f%:*} mode ${f#*:}" mode_is "$A/${f%:*}" "${f#*:}"
 done
+check "systemd: the man page is cross/deploy/nostr-dns.8" cmp -s "$A/usr/share/man/man8/nostr-dns.8" cross/deploy/nostr-dns.8
+if command -v man >/dev/null; then
+    check "systemd: man renders the installed page (NAME, COMMANDS)" bash -c \
+        'out="$(MANWIDTH=80 man -l "$1" 2>/dev/null)" && grep -q "^NAME" <<< "$out" && grep -q "^COMMANDS" <<< "$out"' _ \
+        "$A/usr/share/man/man8/nostr-dns.8"
+else
+    echo "skip man rendering: man not installed (Tests/setup.sh installs man-db)"
+fi
 check "staged binary is dist/aarch64/nostr-dns.stripped" cmp -s "$A/usr/bin/nostr-dns" dist/aarch64/nostr-dns.stripped
 check "staged binary is an aarch64 ELF" \
     bash -c '[ "$(od -An -tu1 -j18 -N1 "$1" | tr -d " ")" = 183 ]' _ "$A/usr/bin/nostr-dns"
@@ -136,6 +145,7 @@ for f in usr/bin/nostr-dns:755 etc/nostr-dns/config:644 etc/init.d/nostr-dns:755
     check "openwrt: /${f%:*} mode ${f#*:}" mode_is "$B/${f%:*}" "${f#*:}"
 done
 check "openwrt: no systemd files" test ! -e "$B/lib/systemd"
+check "openwrt: no man page" test ! -e "$B/usr/share/man"
 check "openwrt: example config accepted" config_accepted "$B/etc/nostr-dns/config"
 check "openwrt: example config key is /etc/nostr-dns/nsec" grep -qx 'key = /etc/nostr-dns/nsec' "$B/etc/nostr-dns/config"
 check "sh -n init script" sh -n "$B/etc/init.d/nostr-dns"

@@ -39,6 +39,7 @@ if [ "$kind" = systemd ]; then
 	put lib/systemd/system/nostr-dns-publish.service 0644
 	put lib/systemd/system/nostr-dns-dns.service 0644
 	put etc/default/nostr-dns 0644 keep
+	put usr/share/man/man8/nostr-dns.8 0644
 else
 	put etc/init.d/nostr-dns 0755
 	put etc/config/nostr-dns 0644 keep

@@ -31,29 +31,9 @@ enum CommandLineTool {
     }
 
     static func runCommand(_ name: String, _ args: inout Arguments, _ globals: inout GlobalOptions) throws(UsageError) -> Int32 {
-        let command: Command
-        switch name {
-        case "keygen": command = KeygenCommand.run
-        case "whoami": command = WhoamiCommand.run
-        case "event": command = EventCommand.run
-        case "publish-ip": command = PublishIPCommand.run
-        case "publish-cert": command = PublishCertCommand.run
-        case "resolve": command = ResolveCommand.run
-        case "dns": command = DNSCommand.run
-        case "bench": command = BenchCommand.run
-        case "gateway": command = GatewayCommand.run
-        case "https-demo": command = HTTPSDemoCommand.run
-        case "fetch": command = FetchCommand.run
-        case "pin": command = PinCommand.run
-        case "mdns": command = MDNSCommand.run
-        case "help":
-            Output.stdout(Usage.main)
-            return ExitCode.success
-        default:
-            throw UsageError("unknown command '" + name + "'")
-        }
+        guard let command = CommandTable.named(name) else { throw UsageError("unknown command '" + name + "'") }
         do throws(CommandFailure) {
-            return try command(&args, &globals)
+            return try command.run(&args, &globals)
         } catch let f {
             if f.exitCode == ExitCode.usage {
                 Output.stderr("nostr-dns " + name + ": " + f.message + "\n\n" + Usage.text(for: name))

@@ -163,3 +163,16 @@ enum BenchCommand {
         }
     }
 }
+
+extension Usage {
+    static let bench = """
+        usage: nostr-dns bench verify [--json] [--events N] [--rounds R]
+
+        Verifies N signed events (default 1000) R times (default 5) through the
+        full path (parse the JSON, recompute the id, verify the BIP-340 signature)
+        and the same signatures with raw secp256k1_schnorrsig_verify calls, in
+        one process, and prints both rates and their ratio. --json prints one
+        JSON object with events_per_s, raw_verify_per_s and ratio.
+
+        """
+}

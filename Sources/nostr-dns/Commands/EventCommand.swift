@@ -88,3 +88,18 @@ enum EventCommand {
         return ExitCode.success
     }
 }
+
+extension Usage {
+    static let event = """
+        usage: nostr-dns event sign --kind K [--content TEXT] [--tag NAME,VALUE,...]... [--created-at UNIX]
+               nostr-dns event verify < event.json
+
+        sign    signs a NIP-01 event with the key file's key and prints it as one line
+                of JSON. --tag may be repeated; within it, \\, is a literal comma and
+                \\\\ a literal backslash ("d," is the tag ["d",""]).
+        verify  reads one event JSON on stdin; exits 0 and prints its id if the id is
+                the hash of its serialization and the signature verifies, else exits 1
+                with the reason on stderr.
+
+        """
+}

@@ -53,3 +53,17 @@ enum PublishCertCommand {
         return try Publishing.publish(events, globals, timeoutMilliseconds: timeout)
     }
 }
+
+extension Usage {
+    static let publishCert = """
+        usage: nostr-dns publish-cert --cert PEM [--service NAME] [--port N] [--expires S]
+                                      [--legacy] [--timeout S]
+
+        Publishes the TLS key record (kind 30059) for service NAME (default https):
+        the SHA-256 of the certificate's SubjectPublicKeyInfo (the TLSA 3 1 1 data),
+        the URL https://<npub>.nostr:N (default port 443), an expiry (now + S, else
+        the certificate's notAfter) and the PEM. --legacy also writes the proof of
+        concept's kind 30001 record. Output and exit code as publish-ip.
+
+        """ + relays
+}

@@ -174,3 +174,25 @@ func isDNSLabel(_ text: String, dots: Bool = false) -> Bool {
     }
     return run > 0
 }
+
+extension Usage {
+    static let publishIP = """
+        usage: nostr-dns publish-ip [--ip ADDR]... [--detect auto|iface|stun[:HOST:PORT]]
+                                    [--name LABEL] [--ttl S] [--legacy] [--timeout S]
+                                    [--watch [--interval S]]
+
+        Publishes the address record (kind 30053) of <npub>.nostr, or of
+        <LABEL>.<npub>.nostr with --name: the --ip addresses, plus those found by
+        --detect (iface: the global addresses of this host's interfaces; stun: the
+        address a STUN server sees; auto, the default without --ip: iface, and STUN
+        when no global IPv4 is found). --legacy also writes the proof of concept's
+        kind 30000 record. Prints `published kind K id HEX`, then per relay
+        `accepted URL`, `rejected URL: MESSAGE` or `failed URL: ERROR`; exits 0 when
+        every record was accepted by at least one relay.
+        --watch keeps running: checks every --interval (default 60 s), republishes
+        when the addresses change and every 12 hours; records expire 36 hours after
+        the last publish. SIGINT/SIGTERM stop it.
+        --timeout: connecting and waiting for relays (default 10 s).
+
+        """ + relays
+}

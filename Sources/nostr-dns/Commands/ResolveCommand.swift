@@ -252,3 +252,21 @@ enum ResolveCommand {
         w.raw(0x7D)
     }
 }
+
+extension Usage {
+    static let resolve = """
+        usage: nostr-dns resolve NAME [--type A|AAAA|TLSA|ANY] [--service NAME] [--json]
+                                      [--timeout S] [--follow]
+
+        NAME is an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local. Asks the
+        relays, verifies every event, takes the newest valid record and prints its
+        addresses one per line (IPv4 first), like dig +short. --type TLSA prints
+        "3 1 1 HEX" from the TLS key record of --service (default https); ANY prints
+        both. --json prints one JSON object. Exit 3 when there is no such record,
+        1 when no relay answered within --timeout (default 10 s).
+        --follow keeps the subscription open (reconnecting to lost relays) and
+        prints the answer on one line (one JSON object per line with --json)
+        whenever a newer record arrives, until SIGINT/SIGTERM.
+
+        """ + relays
+}

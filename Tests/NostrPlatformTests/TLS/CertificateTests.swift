@@ -35,7 +35,8 @@ import Testing
         #expect(info.notAfter == 1_900_000_000)
     }
 
-    @Test func opensslReadsNamesAddressesAndTheSameKeyHash() throws {
+    @Test(.enabled(if: TestRequirements.hasOpenSSL, TestRequirements.openSSLMissing))
+    func opensslReadsNamesAddressesAndTheSameKeyHash() throws {
         let folder = try TemporaryFolder()
         let random = try TLSRandom(personalization: "test")
         let key = try TLSPrivateKey.generateP256(random: random)
@@ -56,7 +57,7 @@ import Testing
     /// `--alt`: the certificate's key is the nostr key, its SPKI the one
     /// `NpubTLSKey` derives from the npub alone, for either parity of the
     /// secret's point.
-    @Test(arguments: 1...4)
+    @Test(.enabled(if: TestRequirements.hasOpenSSL, TestRequirements.openSSLMissing), arguments: 1...4)
     func altCertificateIsKeyedByTheNpub(seed: Int) throws {
         var bytes = [UInt8](repeating: 0x11, count: 32)
         bytes[31] = UInt8(seed)
@@ -72,7 +73,8 @@ import Testing
         #expect(try openssl("openssl verify -partial_chain -CAfile k1.pem k1.pem", in: folder).contains("k1.pem: OK"))
     }
 
-    @Test func keyFileIsCreatedOnceWithMode0600AndReused() throws {
+    @Test(.enabled(if: TestRequirements.hasOpenSSL, TestRequirements.openSSLMissing))
+    func keyFileIsCreatedOnceWithMode0600AndReused() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("keys/nsec.https.key")
         let random = try TLSRandom(personalization: "test")

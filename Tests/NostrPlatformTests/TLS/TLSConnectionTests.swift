@@ -7,7 +7,8 @@ import Testing
 
 /// TLS against a real `openssl s_server` with a test CA made by openssl
 /// (see TestPKI): trust, host names, IP literals, and clear refusals.
-@Suite(.serialized) struct TLSConnectionTests {
+@Suite(.serialized, .enabled(if: TestRequirements.hasOpenSSL, TestRequirements.openSSLMissing))
+struct TLSConnectionTests {
     static let request = Array("GET / HTTP/1.0\r\n\r\n".utf8)
 
     /// Connects, sends a GET, reads the -www status page until EOF.
