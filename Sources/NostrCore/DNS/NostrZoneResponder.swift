@@ -1,7 +1,9 @@
 /// What a `NostrZoneLookup` knows about a record set of the zone.
 public enum NostrZoneRecords {
-    /// Valid records (the entry's `addresses` or `tlsKeys`), answered with `ttl`.
-    case found(ResolverEntry, ttl: UInt32)
+    /// Valid records, answered with `ttl`: the addresses of an address
+    /// key, the TLS keys of a TLS key (the resolver cache entry's
+    /// `addresses` and `tlsKeys`).
+    case found(addresses: [IPAddress], tlsKeys: [CachedTLSKey], ttl: UInt32)
     /// The relays answered and have no record: a negative answer with this
     /// TTL at most (RFC 2308 §5).
     case notFound(ttl: UInt32)
@@ -150,9 +152,9 @@ public struct NostrZoneResponder {
                 // `<npub>.nostr` may own names below it (`www.<npub>`):
                 // NODATA, not NXDOMAIN, which would deny them too (RFC 8020).
                 return .content(labelLength == 0 ? .noData : .nameError)
-            case .found(let entry, let ttl):
+            case .found(let addresses, _, let ttl):
                 return .content(type == DNSType.a || type == DNSType.aaaa || type == DNSType.any
-                    ? .addresses(entry.addresses, ttl: ttl) : .noData)
+                    ? .addresses(addresses, ttl: ttl) : .noData)
             }
         case .tlsa(let author, let port):
             let key = ResolverKey.tlsKeys(author)
@@ -162,10 +164,10 @@ public struct NostrZoneResponder {
             case .notFound(let ttl):
                 negative.negativeTTL = min(ttl, soa.negativeTTL)
                 return .content(.nameError)
-            case .found(let entry, let ttl):
+            case .found(_, let keys, let ttl):
                 var has = false
-                for k in entry.tlsKeys where k.port == port { has = true }
-                return .content(has ? .tlsa(entry.tlsKeys, port: port, ttl: ttl) : .nameError)
+                for k in keys where k.port == port { has = true }
+                return .content(has ? .tlsa(keys, port: port, ttl: ttl) : .nameError)
             }
         }
     }

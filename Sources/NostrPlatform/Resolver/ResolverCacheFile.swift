@@ -35,7 +35,7 @@ extension CachedResolver {
 extension CachedResolver: NostrZoneLookup {
     public func records(_ key: ResolverKey, now: Int64) -> NostrZoneRecords {
         switch lookup(key, now: now) {
-        case .found(let entry, let ttl, _): return .found(entry, ttl: ttl)
+        case .found(let entry, let ttl, _): return .found(addresses: entry.addresses, tlsKeys: entry.tlsKeys, ttl: ttl)
         case .notFound(let ttl): return .notFound(ttl: ttl)
         case .pending: return .pending
         }
