@@ -36,31 +36,40 @@ public enum DNSResponder {
     /// 0 (else BADVERS, RFC 6891 §6.1.3), and every record after the
     /// question well-formed (else FORMERR).
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed {
-        guard let header = try? DNSHeader(from: bytes), !header.isResponse else { return .drop }
+        parse(bytes, copyingNameInto: nil).parsed
+    }
+
+    /// `parse`, and for a query the question's name copied flat into
+    /// `name` (255 octets; its length returned, 0 otherwise) while the
+    /// message is read: a server that needs the name reads the query once.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, copyingNameInto name: UnsafeMutableRawBufferPointer?)
+        -> (parsed: Parsed, nameLength: Int) {
+        guard let header = try? DNSHeader(from: bytes), !header.isResponse else { return (.drop, 0) }
         var reader: DNSMessageReader
         do throws(NostrError) { reader = try DNSMessageReader(bytes) } catch {
-            return .error(header, rcode: DNSRCode.formErr, question: nil, edns: nil)
+            return (.error(header, rcode: DNSRCode.formErr, question: nil, edns: nil), 0)
         }
         guard header.opcode == 0 else {
-            return .error(header, rcode: DNSRCode.notImp, question: nil, edns: nil)
+            return (.error(header, rcode: DNSRCode.notImp, question: nil, edns: nil), 0)
         }
         guard header.questionCount == 1 else {
-            return .error(header, rcode: DNSRCode.formErr, question: nil, edns: nil)
+            return (.error(header, rcode: DNSRCode.formErr, question: nil, edns: nil), 0)
         }
         let question: DNSQuestion
         do throws(NostrError) {
-            guard let q = try reader.nextQuestion() else { return .error(header, rcode: DNSRCode.formErr, question: nil, edns: nil) }
+            guard let q = try reader.nextQuestion() else { return (.error(header, rcode: DNSRCode.formErr, question: nil, edns: nil), 0) }
             question = q
         } catch {
-            return .error(header, rcode: DNSRCode.formErr, question: nil, edns: nil)
+            return (.error(header, rcode: DNSRCode.formErr, question: nil, edns: nil), 0)
         }
         do throws(NostrError) { try reader.readToEnd() } catch {
-            return .error(header, rcode: DNSRCode.formErr, question: question, edns: nil)
+            return (.error(header, rcode: DNSRCode.formErr, question: question, edns: nil), 0)
         }
         if let edns = reader.edns, edns.version != 0 {
-            return .error(header, rcode: DNSRCode.badVers, question: question, edns: edns)
+            return (.error(header, rcode: DNSRCode.badVers, question: question, edns: edns), 0)
         }
-        return .query(Query(header: header, question: question, edns: reader.edns))
+        let n = name.map { reader.copyName(question.name, into: $0) } ?? 0
+        return (.query(Query(header: header, question: question, edns: reader.edns)), n)
     }
 
     /// What to answer for a question of the zone.
@@ -99,6 +108,26 @@ public enum DNSResponder {
     /// An OPT record is added when the query had one (RFC 6891 §7).
     public static func answer(_ query: Query, message: UnsafeRawBufferPointer, content: Content, soa: SOA,
                               into buffer: UnsafeMutableRawBufferPointer, limit: Int) -> Int {
+        // The question, copied flat from the query (case kept).
+        var flat: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &flat) { scratch in
+            guard let reader = try? DNSMessageReader(message) else {
+                return answer(query, name: nil, content: content, soa: soa, into: buffer, limit: limit)
+            }
+            let n = reader.copyName(query.question.name, into: scratch)
+            return answer(query, name: UnsafeRawBufferPointer(rebasing: scratch[0..<n]), content: content, soa: soa,
+                          into: buffer, limit: limit)
+        }
+    }
+
+    /// `answer(_:message:…)` with the question's name already flat (as
+    /// `parse(_:copyingNameInto:)` gives it); nil writes no question.
+    public static func answer(_ query: Query, name: UnsafeRawBufferPointer?, content: Content, soa: SOA,
+                              into buffer: UnsafeMutableRawBufferPointer, limit: Int) -> Int {
         let q = query.question
         var header = DNSHeader(id: query.header.id)
         header.isResponse = true
@@ -116,29 +145,21 @@ public enum DNSResponder {
         let optSize = query.edns == nil ? 0 : 11
         var w = DNSMessageWriter(buffer: buffer, limit: limit - optSize)
         w.header = header
-        // The question, copied flat from the query (case kept).
-        var flat: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        let written: Bool = withUnsafeMutableBytes(of: &flat) { scratch in
-            guard let reader = try? DNSMessageReader(message) else { return false }
-            let n = reader.copyName(q.name, into: scratch)
-            let name = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
+        var written = false
+        if let name {
             do throws(NostrError) {
                 try w.appendQuestion(name, type: q.type, rawClass: q.rawClass)
-            } catch {
-                return false
+                written = true
+            } catch {}
+            if written {
+                let mark = w.mark()
+                do throws(NostrError) {
+                    try writeRecords(&w, content: content, type: q.type, name: name, soa: soa)
+                } catch {
+                    w.rollback(to: mark)
+                    w.header.isTruncated = true
+                }
             }
-            let mark = w.mark()
-            do throws(NostrError) {
-                try writeRecords(&w, content: content, type: q.type, name: name, soa: soa)
-            } catch {
-                w.rollback(to: mark)
-                w.header.isTruncated = true
-            }
-            return true
         }
         if !written { w.header.questionCount = 0 }
         if let edns = query.edns {

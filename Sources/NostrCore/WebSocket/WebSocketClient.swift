@@ -55,7 +55,9 @@ public struct WebSocketClient {
     public private(set) var state: State = .connecting
     /// Bytes to write to the transport, in order. The I/O layer writes a
     /// prefix and calls `consumeOutbound(n)`.
-    public private(set) var outbound: [UInt8]
+    public private(set) var outboundBuffer: OutputBuffer
+    /// A copy of the unsent bytes of `outboundBuffer` (tests, diagnostics).
+    public var outbound: [UInt8] { outboundBuffer.bytes }
     /// Payload of the last `.text`, `.binary`, `.pong` or `.closed` event;
     /// valid until the next `nextEvent()` call. Reused buffer.
     public private(set) var message: [UInt8] = []
@@ -96,24 +98,20 @@ public struct WebSocketClient {
         keys = WebSocketKeyStream(seed: seed)
         let key = Base64.encode(keys.handshakeNonce())
         expectedAccept = WebSocketHandshake.accept(forKey: key)
-        outbound = WebSocketHandshake.request(hostHeader: hostHeader, path: path, key: key)
+        outboundBuffer = OutputBuffer(WebSocketHandshake.request(hostHeader: hostHeader, path: path, key: key))
         control.reserveCapacity(WebSocketFrameHeader.maxControlPayload)
     }
 
     /// Bytes of memory the client's buffers hold (their capacity, used or
     /// not): what dropping it gives back.
     public var bufferCapacity: Int {
-        inbound.capacity + outbound.capacity + message.capacity + assembly.capacity + control.capacity
+        inbound.capacity + outboundBuffer.capacity + message.capacity + assembly.capacity + control.capacity
     }
 
     /// Drops the first `n` bytes of `outbound`, once written. Keeps the buffer.
     public mutating func consumeOutbound(_ n: Int) {
-        precondition(n >= 0 && n <= outbound.count, "consumeOutbound: more than outbound holds")
-        if n == outbound.count {
-            outbound.removeAll(keepingCapacity: true)
-        } else if n > 0 {
-            outbound.removeSubrange(0..<n)
-        }
+        precondition(n >= 0 && n <= outboundBuffer.count, "consumeOutbound: more than outbound holds")
+        outboundBuffer.consume(n)
     }
 
     /// Feed bytes read from the transport, split anywhere. Nothing is parsed
@@ -148,7 +146,7 @@ public struct WebSocketClient {
                 return try readHandshake()
             } catch {
                 state = .closed
-                outbound.removeAll(keepingCapacity: false)
+                outboundBuffer.removeAll(keepingCapacity: false)
                 throw error
             }
         case .open, .closing:
@@ -193,7 +191,7 @@ public struct WebSocketClient {
         switch state {
         case .connecting:
             state = .closed
-            outbound.removeAll(keepingCapacity: false)
+            outboundBuffer.removeAll(keepingCapacity: false)
         case .open:
             queueClose(code)
             state = .closing
@@ -366,11 +364,13 @@ public struct WebSocketClient {
         let key = keys.nextMask()
         let header = WebSocketFrameHeader(fin: true, opcode: opcode, maskKey: key, length: UInt64(payload.count),
                                           headerLength: WebSocketFrameHeader.encodedLength(payload: payload.count, masked: true))
-        header.encode(appendingTo: &outbound)
-        let start = outbound.count
-        outbound.append(contentsOf: payload)
-        outbound.withUnsafeMutableBytes { p in
-            WebSocketMask.apply(key, to: UnsafeMutableRawBufferPointer(rebasing: p[start...]))
+        outboundBuffer.appending { (out, _) in
+            header.encode(appendingTo: &out)
+            let start = out.count
+            out.append(contentsOf: payload)
+            out.withUnsafeMutableBytes { p in
+                WebSocketMask.apply(key, to: UnsafeMutableRawBufferPointer(rebasing: p[start...]))
+            }
         }
     }
 }

@@ -39,8 +39,7 @@ final class NoiseSession {
     private var handshake: NoiseHandshake
     private var transport: NoiseTransport?
     private var act: [UInt8] = []
-    private var outbound: [UInt8] = []
-    private var outboundStart = 0
+    private var outbound = OutputBuffer()
     private var plaintext: [UInt8] = []
     private var plaintextStart = 0
     private var ciphertext = [UInt8](repeating: 0, count: 16 * 1024)
@@ -54,7 +53,7 @@ final class NoiseSession {
             let ephemeral = try Entropy.secretKey(context: config.context)
             if let remote = config.remoteStatic {
                 handshake = try NoiseHandshake(initiator: config.localStatic, remote: remote, ephemeral: ephemeral, context: config.context)
-                outbound = try handshake.start()
+                outbound = OutputBuffer(try handshake.start())
             } else {
                 handshake = try NoiseHandshake(responder: config.localStatic, ephemeral: ephemeral, context: config.context)
             }
@@ -64,7 +63,7 @@ final class NoiseSession {
     }
 
     var isEstablished: Bool { transport != nil }
-    var wantsWrite: Bool { outboundStart < outbound.count }
+    var wantsWrite: Bool { !outbound.isEmpty }
     var hasBufferedInput: Bool { plaintextStart < plaintext.count || (transport?.bufferedBytes ?? 0) > 0 }
     /// The peer's static key once the handshake is done.
     var remoteStatic: CompressedPublicKey? { handshake.remoteStatic }
@@ -113,34 +112,26 @@ final class NoiseSession {
 
     /// Sends queued bytes until the socket would block; true when none remain.
     func flush() throws(PlatformError) -> Bool {
-        while outboundStart < outbound.count {
-            let start = outboundStart
-            let n = outbound.withUnsafeBytes { o in nd_send(fd, o.baseAddress! + start, o.count - start) }
+        while !outbound.isEmpty {
+            let n = outbound.withUnsafeBytes { o in nd_send(fd, o.baseAddress, o.count) }
             if n < 0 {
                 let e = Int32(-n)
                 if e == EAGAIN || e == EWOULDBLOCK { return false }
                 throw StreamConnection.failure(e, path: peer)
             }
-            outboundStart += n
+            outbound.consume(n)
         }
-        outbound.removeAll(keepingCapacity: true)
-        outboundStart = 0
         return true
     }
 
     /// Seals `bytes` and queues them; 0 when too much is queued already.
     func write(_ bytes: UnsafeRawBufferPointer) throws(PlatformError) -> Int {
         guard var t = transport else { return 0 }
-        if outbound.count - outboundStart >= Self.maxOutbound {
-            guard try flush() || outbound.count - outboundStart < Self.maxOutbound else { return 0 }
-        }
-        if outboundStart >= 64 * 1024 {
-            // A peer that never lets the queue empty must not make it grow.
-            outbound.removeSubrange(0..<outboundStart)
-            outboundStart = 0
+        if outbound.count >= Self.maxOutbound {
+            guard try flush() || outbound.count < Self.maxOutbound else { return 0 }
         }
         transport = nil  // moved out so sealing does not copy its buffers
-        t.sealChunked(bytes, appendingTo: &outbound)
+        outbound.appending { (out, _) in t.sealChunked(bytes, appendingTo: &out) }
         transport = t
         _ = try flush()
         return bytes.count

@@ -184,7 +184,7 @@ public final class RelayPool {
             // The stream says what connect and TLS need (including unsent TLS
             // records); add write while WebSocket bytes wait.
             var interest = stream.interest
-            if stream.isEstablished, let ws = links[i].socket, !ws.outbound.isEmpty { interest.insert(.write) }
+            if stream.isEstablished, let ws = links[i].socket, !ws.outboundBuffer.isEmpty { interest.insert(.write) }
             links[i].slot = poll.add(fd: stream.fd, interest: interest)
         }
     }
@@ -410,7 +410,7 @@ public final class RelayPool {
                 fail(i, Self.describe(error, handshakeStatus: status), now: now)
                 return
             }
-            let unsent = links[i].socket?.outbound.count ?? 0
+            let unsent = links[i].socket?.outboundBuffer.count ?? 0
             if unsent > options.maxUnsentBytes {
                 fail(i, "the relay does not read what is sent to it (" + String(unsent) + " bytes unsent)", now: now)
                 return
@@ -515,8 +515,8 @@ public final class RelayPool {
     func flush(_ i: Int, now: Int64 = Clock.monotonicMilliseconds()) {
         while let stream = links[i].stream, stream.isEstablished {
             let result: Result<Int, PlatformError>? = withSocket(i) { ws in
-                guard !ws.outbound.isEmpty else { return .success(0) }
-                let written = ws.outbound.withUnsafeBytes { p in
+                guard !ws.outboundBuffer.isEmpty else { return .success(0) }
+                let written = ws.outboundBuffer.withUnsafeBytes { p in
                     Result { () throws(PlatformError) -> Int in try stream.write(p) }
                 }
                 if case .success(let n) = written, n > 0 { ws.consumeOutbound(n) }

@@ -17,22 +17,13 @@ extension RelayPool {
     /// sockets until `wakeAt` (or an earlier timer of the pool, or a signal),
     /// then serves what is ready and runs the timers.
     public func turn(_ poll: inout PollSet, wakeAt: Int64) throws(PlatformError) {
-        try turn(&poll, wakeAt: wakeAt, probe: nil)
-    }
-
-    /// `turn`, serving a STUN probe in the same poll(2) call when there is
-    /// one (`publish-ip --watch`, whose loop must not block on STUN).
-    public func turn(_ poll: inout PollSet, wakeAt: Int64, probe: STUNProbe?) throws(PlatformError) {
         var wake = wakeAt
         if let next = nextDeadline() { wake = min(wake, next) }
-        if let next = probe?.deadline { wake = min(wake, next) }
         poll.removeAll()
         register(in: &poll)
-        probe?.register(in: &poll)
         _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: wake))
         let now = Clock.monotonicMilliseconds()
         handle(poll, now: now)
-        probe?.handle(poll, now: now)
         tick(now: now)
     }
 }

@@ -32,8 +32,8 @@ public final class WSNGateway {
     final class Pair {
         let client: StreamConnection
         var upstream: StreamConnection?
-        var toUpstream: [UInt8] = []
-        var toClient: [UInt8] = []
+        var toUpstream = OutputBuffer()
+        var toClient = OutputBuffer()
         /// Until the channel and the upstream connection are both up.
         var deadline: Int64
         var clientSlot = -1
@@ -264,7 +264,7 @@ public final class WSNGateway {
     }
 
     /// Reads from `stream` until it would block or `buffer` is full; true at EOF.
-    func pump(_ stream: StreamConnection, into buffer: inout [UInt8]) throws(PlatformError) -> Bool {
+    func pump(_ stream: StreamConnection, into buffer: inout OutputBuffer) throws(PlatformError) -> Bool {
         while buffer.count < options.maxBufferedBytes {
             let result: Result<Int?, PlatformError> = scratch.withUnsafeMutableBytes { s in
                 Result { () throws(PlatformError) -> Int? in try stream.read(into: s) }
@@ -276,22 +276,9 @@ public final class WSNGateway {
         return false
     }
 
-    /// Writes `buffer` until the stream would block; what was written is
-    /// removed once at the end (one move of the rest, not one per write).
-    func drain(_ buffer: inout [UInt8], to stream: StreamConnection) throws(PlatformError) {
-        var offset = 0
-        defer {
-            if offset == buffer.count { buffer.removeAll(keepingCapacity: true) } else if offset > 0 { buffer.removeSubrange(0..<offset) }
-        }
-        while offset < buffer.count {
-            let start = offset
-            let result: Result<Int, PlatformError> = buffer.withUnsafeBytes { b in
-                Result { () throws(PlatformError) -> Int in try stream.write(UnsafeRawBufferPointer(rebasing: b[start...])) }
-            }
-            let n = try result.get()
-            if n == 0 { return }
-            offset += n
-        }
+    /// Writes `buffer` until the stream would block (`StreamConnection.drain`).
+    func drain(_ buffer: inout OutputBuffer, to stream: StreamConnection) throws(PlatformError) {
+        _ = try stream.drain(&buffer)
     }
 
     func close(_ i: Int, _ reason: String) {

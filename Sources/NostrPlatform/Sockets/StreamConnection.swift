@@ -332,6 +332,18 @@ public final class StreamConnection {
         throw failure(e)
     }
 
+    /// Writes from the front of `buffer` until the stream would block or
+    /// nothing is left; what was written is consumed. True when `buffer`
+    /// is empty.
+    public func drain(_ buffer: inout OutputBuffer) throws(PlatformError) -> Bool {
+        while !buffer.isEmpty {
+            let n = try buffer.withUnsafeBytes { (p) throws(PlatformError) -> Int in try write(p) }
+            if n == 0 { return false }
+            buffer.consume(n)
+        }
+        return true
+    }
+
     private func failure(_ e: Int32) -> PlatformError { Self.failure(e, path: name) }
 
     static func failure(_ e: Int32, path name: String) -> PlatformError {

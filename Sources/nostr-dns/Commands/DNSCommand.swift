@@ -3,7 +3,7 @@ import NostrPlatform
 
 /// `dns [--listen ADDR:PORT]... [--upstream ADDR:PORT] [--cache PATH | --no-cache]
 /// [--cache-size N] [--timeout S]`: the unicast DNS server for the `nostr.`
-/// zone (DNSServer.swift).
+/// zone (NostrPlatform's DNSServer).
 enum DNSCommand {
     /// Beside dnsmasq or Pi-hole, which own port 53: loopback only, port
     /// 5300, for `server=/nostr/127.0.0.1#5300`.
@@ -61,7 +61,7 @@ enum DNSCommand {
         pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
         let resolver = CachedResolver(pool: pool, context: try Common.context(), capacity: Int(cacheSize))
         resolver.lookupTimeoutMilliseconds = timeout
-        if let path = settings.cachePath { try resolver.loadCacheFile(path, command: "dns", globals: globals) }
+        if let path = settings.cachePath { try loadCacheFile(resolver, path, command: "dns", globals) }
 
         settings.ipv6Optional = !explicit
         let server: DNSServer

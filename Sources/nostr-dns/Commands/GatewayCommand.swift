@@ -18,7 +18,7 @@ extension Usage {
 }
 
 /// `gateway --listen ADDR:PORT --upstream ws://HOST:PORT [--publish]`: a
-/// `WSNGateway` in one poll loop, until SIGINT or SIGTERM.
+/// `WSNGateway` in the `EventLoop`, until SIGINT or SIGTERM.
 enum GatewayCommand {
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
         var listen: SocketAddress? = nil
@@ -80,23 +80,7 @@ enum GatewayCommand {
         }
 
         StopSignal.install()
-        var poll = PollSet()
-        while !StopSignal.requested {
-            poll.removeAll()
-            gateway.register(in: &poll)
-            let wake = gateway.nextDeadline() ?? Clock.monotonicMilliseconds() + 60_000
-            do throws(PlatformError) {
-                _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: wake))
-            } catch {
-                gateway.shutdown()
-                throw CommandFailure(error)
-            }
-            let now = Clock.monotonicMilliseconds()
-            gateway.handle(poll, now: now)
-            gateway.tick(now: now)
-            for line in gateway.takeLog() where globals.verbose { Output.stderr("gateway: " + line + "\n") }
-        }
-        gateway.shutdown()
+        try checked { () throws(PlatformError) in try gateway.run(verbose: globals.verbose) }
         return ExitCode.success
     }
 }

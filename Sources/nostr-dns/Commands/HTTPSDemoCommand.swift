@@ -33,13 +33,11 @@ extension Usage {
 
 /// `https-demo [--port N] [--alt] [--listen ADDR]... [--ip ADDR]... [--refresh S] [--timeout S]`:
 /// the HTTPS server of issue 6 (the Design article, "Trust anchored in the npub").
+/// It makes the certificate and the listeners, then runs NostrPlatform's
+/// `HTTPSDemoServer`.
 enum HTTPSDemoCommand {
     static let defaultPort: UInt16 = 4443
     static let defaultRefresh: Int64 = 12 * 3600
-    /// Connections served at once; more are accepted and closed at once.
-    static let maxConnections = 256
-    /// A connection gets this long for its handshake, request and answer.
-    static let connectionMilliseconds: Int64 = 10_000
 
     struct Options {
         var port = defaultPort
@@ -136,7 +134,7 @@ enum HTTPSDemoCommand {
             }
         }
 
-        let site = DemoSite(npub: npub, publicKey: publicKey, addresses: addresses, spki: server.spkiSHA256, alt: o.alt, keyNote: keyNote)
+        let site = HTTPSDemoSite(npub: npub, publicKey: publicKey, addresses: addresses, spki: server.spkiSHA256, alt: o.alt, keyNote: keyNote)
         let url = "https://" + npub + ".nostr:" + String(o.port) + "/"
         var banner = ""
         for l in listeners { banner += "listening " + l.address.description + "\n" }
@@ -144,96 +142,21 @@ enum HTTPSDemoCommand {
         banner += "tls key " + keyNote + ", SPKI SHA-256 " + server.spkiSHA256.hex + "\n"
         Output.stdout(banner)
 
-        let records = DemoRecords(npub: npub, port: o.port, addresses: addresses, spki: server.spkiSHA256,
+        let records = HTTPSDemoRecords(npub: npub, port: o.port, addresses: addresses, spki: server.spkiSHA256,
                                   pem: String(decoding: pem, as: UTF8.self), alt: o.alt, refresh: o.refresh)
         return try serve(listeners: listeners, server: server, site: site, records: records, o, globals, ctx)
     }
 
-    /// The poll loop: listeners, connections and relays in one poll(2).
-    static func serve(listeners: [TCPListener], server: TLSServerConfig, site: DemoSite, records: DemoRecords,
+    /// Runs the server with the relays of the global options.
+    static func serve(listeners: [TCPListener], server: TLSServerConfig, site: HTTPSDemoSite, records: HTTPSDemoRecords,
                       _ o: Options, _ globals: GlobalOptions, _ ctx: Secp256k1Context) throws(CommandFailure) -> Int32 {
         let setup = try RelaySetup(globals)
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: o.timeout)
         StopSignal.install()
-        var connections: [DemoConnection] = []
-        var publishedAt: Int64 = 0
-        var pending: [Event] = []
-        var nextPublish = Clock.monotonicMilliseconds()
-        pool.start(now: nextPublish)
-        var poll = PollSet()
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while !StopSignal.requested {
-            var now = Clock.monotonicMilliseconds()
-            if now >= nextPublish {
-                nextPublish = now + records.refresh * 1000
-                // Strictly increasing created_at, as publish-ip --watch.
-                let wall = max(Clock.unixTime(), publishedAt + 1)
-                do throws(CommandFailure) {
-                    pending = try Publishing.queue(records.templates(now: wall), on: pool, globals, context: ctx)
-                    publishedAt = wall
-                } catch {
-                    // The key file went away or broke: keep serving, try again soon.
-                    let retry = min(records.refresh * 1000, 60_000)
-                    nextPublish = now + retry
-                    Output.stderr("nostr-dns https-demo: cannot sign the records: " + error.message + "; trying again in "
-                                  + RelayPool.seconds(retry) + "\n")
-                }
-            }
-            Publishing.report(pool.takeEvents(), pending: pending, pool: pool, command: "https-demo", globals)
-
-            poll.removeAll()
-            let listenerSlots = listeners.map { poll.add(fd: $0.fd, interest: .read) }
-            var wake = nextPublish
-            for c in connections {
-                c.slot = poll.add(fd: c.stream.fd, interest: c.interest)
-                wake = min(wake, c.deadline)
-            }
-            pool.register(in: &poll)
-            if let next = pool.nextDeadline() { wake = min(wake, next) }
-            do throws(PlatformError) {
-                _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: wake))
-            } catch {
-                throw CommandFailure(error)
-            }
-            now = Clock.monotonicMilliseconds()
-            pool.handle(poll, now: now)
-            pool.tick(now: now)
-
-            for (listener, slot) in zip(listeners, listenerSlots) where !poll.ready(slot).isEmpty {
-                accept(listener, server: server, into: &connections, now: now, globals)
-            }
-            connections.removeAll { c in
-                let ready = c.slot >= 0 && !poll.ready(c.slot).isEmpty
-                return !c.drive(ready: ready, now: now, site: site, buffer: &buffer, verbose: globals.verbose)
-            }
-        }
-        for c in connections { c.stream.close() }
-        pool.shutdown()
-        for l in listeners { l.close() }
-        if !globals.quiet { Output.stderr("nostr-dns https-demo: stopped\n") }
+        let demo = HTTPSDemoServer(listeners: listeners, tls: server, site: site, records: records, pool: pool,
+                                   publisher: DaemonPublisher(command: "https-demo", globals: globals, context: ctx),
+                                   verbose: globals.verbose, quiet: globals.quiet)
+        try checked { () throws(PlatformError) in try demo.run() }
         return ExitCode.success
-    }
-
-    /// Takes every waiting connection; beyond `maxConnections` they are closed at once.
-    static func accept(_ listener: TCPListener, server: TLSServerConfig, into connections: inout [DemoConnection],
-                       now: Int64, _ globals: GlobalOptions) {
-        while true {
-            let next: (fd: Int32, peer: SocketAddress)?
-            do throws(PlatformError) { next = try listener.accept() } catch {
-                if globals.verbose { Output.stderr("nostr-dns https-demo: " + error.message + "\n") }
-                return
-            }
-            guard let (fd, peer) = next else { return }
-            guard connections.count < maxConnections else {
-                StreamConnection(accepted: fd, peer: peer).close()
-                continue
-            }
-            do throws(PlatformError) {
-                let stream = try StreamConnection(accepted: fd, peer: peer, tls: server)
-                connections.append(DemoConnection(stream, deadline: now + connectionMilliseconds))
-            } catch {
-                if globals.verbose { Output.stderr("nostr-dns https-demo: " + error.message + "\n") }
-            }
-        }
     }
 }

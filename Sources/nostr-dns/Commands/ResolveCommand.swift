@@ -82,13 +82,43 @@ enum ResolveCommand {
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
         StopSignal.install()
-        var subscriptions = RecordSubscriptions(queries, pool: pool)
-        let start = Clock.monotonicMilliseconds()
-        pool.start(now: start)
+        let follow = Follow(RecordSubscriptions(queries, pool: pool), pool: pool, context: ctx, start: Clock.monotonicMilliseconds(),
+                            timeout: timeout, type: type, name: name, parsed: parsed, json: json, globals: globals)
+        try checked { () throws(PlatformError) in try EventLoop(relays: .pool(pool)).run(follow) }
+        return ExitCode.success
+    }
+
+    /// The `--follow` side of the `EventLoop`: each turn takes what the
+    /// relays sent, and prints the answer when it changed.
+    final class Follow: EventLoopServer {
+        var subscriptions: RecordSubscriptions
+        let pool: RelayPool
+        let ctx: Secp256k1Context
+        let start: Int64
+        let timeout: Int64
+        let type: RecordType
+        let name: String
+        let parsed: NostrName
+        let json: Bool
+        let globals: GlobalOptions
         var ready = false
         var shown: [Bytes32]? = nil
-        var poll = PollSet()
-        while !StopSignal.requested {
+
+        init(_ subscriptions: RecordSubscriptions, pool: RelayPool, context: Secp256k1Context, start: Int64, timeout: Int64,
+             type: RecordType, name: String, parsed: NostrName, json: Bool, globals: GlobalOptions) {
+            self.subscriptions = subscriptions
+            self.pool = pool
+            ctx = context
+            self.start = start
+            self.timeout = timeout
+            self.type = type
+            self.name = name
+            self.parsed = parsed
+            self.json = json
+            self.globals = globals
+        }
+
+        func tick(now: Int64) {
             for event in pool.takeEvents() {
                 switch event {
                 case .message(_, .event(let sub, let e)):
@@ -109,14 +139,13 @@ enum ResolveCommand {
                     if !answer.isEmpty { Output.stdout(answer.render(name: name, parsed: parsed, json: json, oneLine: true)) }
                 }
             }
-            do throws(PlatformError) {
-                try pool.turn(&poll, wakeAt: ready ? Clock.monotonicMilliseconds() + 60_000 : start + timeout)
-            } catch {
-                throw CommandFailure(error)
-            }
         }
-        pool.shutdown()
-        return ExitCode.success
+
+        func register(in poll: inout PollSet, now: Int64) -> Int64? {
+            ready ? Clock.monotonicMilliseconds() + 60_000 : start + timeout
+        }
+
+        func handle(_ poll: PollSet, now: Int64) throws(PlatformError) {}
     }
 
     /// What a lookup found, for the type asked.

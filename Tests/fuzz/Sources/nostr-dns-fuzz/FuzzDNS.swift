@@ -4,21 +4,41 @@
 import NostrCore
 
 enum FuzzDNS {
-    /// A query as the DNS server takes it: parse, classify the question
-    /// name, answer with each kind of content, over UDP and TCP limits.
+    /// A query as the DNS server takes it: the zone's responder (the one
+    /// `nostr-dns dns` runs), over UDP and TCP, with a cache that has the
+    /// name (a few addresses, or too many for UDP), has no record, or is
+    /// still looking; then each kind of content written for the question.
     /// Our answer must always parse and fit its limit.
     static func query(_ input: UnsafeRawBufferPointer) {
         var out = [UInt8](repeating: 0, count: 65535)
+        let addresses: [IPAddress] = [.v4(0xC000_0201), try! IPAddress(parsing: "2001:db8::1")]
+        let many = [IPAddress](repeating: .v4(0xC633_6407), count: 100)
+        let states: [NostrZoneRecords] = [.found(addresses: addresses, tlsKeys: [], ttl: 60),
+                                          .found(addresses: many, tlsKeys: [], ttl: 1), .notFound(ttl: 30), .pending]
         out.withUnsafeMutableBytes { buffer in
-            switch DNSResponder.parse(input) {
-            case .drop:
-                break
-            case .error(let header, let rcode, let question, let edns):
-                for limit in [512, Int(DNSResponder.maxUDPPayload), buffer.count] {
-                    let n = DNSResponder.error(header, rcode: rcode, question: question, edns: edns, message: input,
-                                               into: buffer, limit: limit)
-                    checkAnswer(buffer, n, limit: limit)
+            for state in states {
+                for upstream in [false, true] {
+                    var responder = NostrZoneResponder(soa: .init(), forwardsOtherNames: upstream)
+                    var lookup = FixedLookup(state: state)
+                    for tcp in [false, true] {
+                        switch responder.respond(to: input, overTCP: tcp, into: buffer, now: 0, lookup: &lookup) {
+                        case .reply(let n):
+                            checkAnswer(buffer, n, limit: tcp ? buffer.count : Int(DNSResponder.maxUDPPayload))
+                        case .wait:
+                            check(state.isPending, "waits only for a lookup under way")
+                        case .forward:
+                            check(upstream, "forwards only with an upstream")
+                        case .drop:
+                            break
+                        }
+                    }
+                    let n = responder.failure(to: input, rcode: DNSRCode.servFail, into: buffer)
+                    if n > 0 { checkAnswer(buffer, n, limit: 512) }
                 }
+            }
+            switch DNSResponder.parse(input) {
+            case .drop, .error:
+                break
             case .query(let query):
                 guard let reader = try? DNSMessageReader(input) else { check(false, "parsed query reads again"); return }
                 var flat = [UInt8](repeating: 0, count: 256)
@@ -33,8 +53,6 @@ enum FuzzDNS {
                     }
                 }
                 check(labelText.utf8.count <= 255, "label text length")
-                let addresses: [IPAddress] = [.v4(0xC000_0201), try! IPAddress(parsing: "2001:db8::1")]
-                let many = [IPAddress](repeating: .v4(0xC633_6407), count: 100)
                 let contents: [DNSResponder.Content] = [.addresses(addresses, ttl: 60), .addresses(many, ttl: 1), .apex,
                                                        .noData, .nameError, .rcode(DNSRCode.servFail),
                                                        .rcode(DNSRCode.refused)]
@@ -46,6 +64,12 @@ enum FuzzDNS {
                 }
             }
         }
+    }
+
+    /// The same records for every name.
+    struct FixedLookup: NostrZoneLookup {
+        var state: NostrZoneRecords
+        mutating func records(_ key: ResolverKey, now: Int64) -> NostrZoneRecords { state }
     }
 
     /// Our own answer: within the limit, and a well-formed message.
@@ -147,5 +171,12 @@ enum FuzzDNS {
             responder.tick(now: now + 200, families: (true, true), buffer: buffer, emit: emit)
             responder.goodbye(families: (true, true), buffer: buffer, emit: emit)
         }
+    }
+}
+
+extension NostrZoneRecords {
+    var isPending: Bool {
+        if case .pending = self { return true }
+        return false
     }
 }

@@ -1,5 +1,4 @@
 import NostrCore
-import NostrPlatform
 
 /// The unicast DNS server of `nostr-dns dns`: one poll loop (like dnsmasq)
 /// over the UDP sockets and TCP listeners of `--listen`, the accepted TCP
@@ -19,22 +18,24 @@ import NostrPlatform
 ///   random source port) with a random ID; the answer must come from the
 ///   upstream address (the socket is connected), carry that ID and the
 ///   same question (RFC 5452 §9.1), else it is ignored. No upstream: REFUSED.
-final class DNSServer {
-    struct Settings {
-        var listen: [SocketAddress] = []
-        var upstream: SocketAddress?
-        var cachePath: String?
-        var maxConnections = 64
-        var tcpIdleMilliseconds: Int64 = 10_000
-        var forwardTimeoutMilliseconds: Int64 = 4_000
-        var maxForwards = 256
-        var maxWaiting = 1024
-        var saveIntervalMilliseconds = CachedResolver.saveIntervalMilliseconds
+public final class DNSServer: EventLoopServer {
+    public struct Settings {
+        public var listen: [SocketAddress] = []
+        public var upstream: SocketAddress?
+        public var cachePath: String?
+        public var maxConnections = 64
+        public var tcpIdleMilliseconds: Int64 = 10_000
+        public var forwardTimeoutMilliseconds: Int64 = 4_000
+        public var maxForwards = 256
+        public var maxWaiting = 1024
+        public var saveIntervalMilliseconds = CachedResolver.saveIntervalMilliseconds
         /// Skip (with a warning) IPv6 addresses that cannot be bound: for
         /// the default [::1] on a host without IPv6.
-        var ipv6Optional = false
-        var verbose = false
-        var quiet = false
+        public var ipv6Optional = false
+        public var verbose = false
+        public var quiet = false
+
+        public init() {}
     }
 
     /// Who asked: a UDP socket (by index) and the client's address, or a TCP connection (by id).
@@ -63,8 +64,9 @@ final class DNSServer {
     final class Connection {
         let id: Int
         let stream: StreamConnection
-        var input: [UInt8] = []
-        var output: [UInt8] = []
+        /// Received bytes not yet taken as queries (RFC 1035 §4.2.2 framing).
+        var input = OutputBuffer()
+        var output = OutputBuffer()
         var lastActive: Int64
         var slot = -1
         var closed = false
@@ -75,19 +77,12 @@ final class DNSServer {
         }
     }
 
-    enum Outcome {
-        case reply(Int)
-        case drop
-        case wait(ResolverKey)
-        case forward
-    }
-
     /// Unsent answers allowed per TCP connection.
     static let maxTCPOutput = 256 * 1024
 
-    let settings: Settings
-    let resolver: CachedResolver
-    var udp: [UDPServerSocket] = []
+    public let settings: Settings
+    public let resolver: CachedResolver
+    public private(set) var udp: [UDPServerSocket] = []
     var listeners: [TCPListener] = []
     var connections: [Connection] = []
     var forwards: [Forward] = []
@@ -96,23 +91,15 @@ final class DNSServer {
     let batch = UDPBatch(capacity: 64, receiveSize: 1500, replySize: Int(DNSResponder.maxUDPPayload))
     /// Scratch for TCP answers, forwarded answers and waiting queries.
     var scratch = [UInt8](repeating: 0, count: 65_535 + 2)
-    var soa = DNSResponder.SOA()
-    /// Long label texts kept, so their queries do not allocate.
-    var labels = NostrZone.LabelMemo()
-    /// The last name classified (wire form, as asked) and its zone:
-    /// `NostrZone.classify` is a pure function of the bytes, and a client
-    /// asking one name again (the usual case under load) skips decoding
-    /// its npub.
-    let lastName = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
-    var lastNameLength = -1
-    var lastZone = NostrZoneName.outside
-    var nextSave: Int64 = 0
+    /// The zone's rules (sans-IO, NostrCore).
+    var zone: NostrZoneResponder
 
-    init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
+    public init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
         self.settings = settings
         self.resolver = resolver
-        soa.negativeTTL = resolver.cache.negativeTTL
-        soa.serial = UInt32(truncatingIfNeeded: Clock.unixTime())
+        zone = NostrZoneResponder(soa: DNSResponder.SOA(negativeTTL: resolver.cache.negativeTTL,
+                                                        serial: UInt32(truncatingIfNeeded: Clock.unixTime())),
+                                  forwardsOtherNames: settings.upstream != nil)
         for address in settings.listen {
             do throws(PlatformError) {
                 let u = try UDPServerSocket(address: address)
@@ -130,58 +117,59 @@ final class DNSServer {
         if !settings.quiet { Output.stderr("nostr-dns dns: " + text + "\n") }
     }
 
-    // MARK: The loop
+    // MARK: The loop (EventLoop)
 
-    func run() throws(PlatformError) {
-        var now = Clock.monotonicMilliseconds()
-        resolver.start(now: now)
-        nextSave = now + settings.saveIntervalMilliseconds
-        var poll = PollSet()
-        while !StopSignal.requested {
-            poll.removeAll()
-            for s in udp { poll.add(fd: s.fd, interest: .read) }
-            for l in listeners { poll.add(fd: l.fd, interest: .read) }
-            for c in connections {
-                var interest = c.stream.interest
-                if !c.output.isEmpty { interest.insert(.write) }
-                c.slot = poll.add(fd: c.stream.fd, interest: interest)
-            }
-            for i in forwards.indices { forwards[i].slot = poll.add(fd: forwards[i].socket.fd, interest: .read) }
-            resolver.register(in: &poll)
-            _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: nextWake(now: now)))
-            now = Clock.monotonicMilliseconds()
-            for (i, s) in udp.enumerated() where !poll.ready(i).isEmpty { try serveUDP(i, s, now: now) }
-            for (i, l) in listeners.enumerated() where !poll.ready(udp.count + i).isEmpty { accept(l, now: now) }
-            for c in connections where c.slot >= 0 && !poll.ready(c.slot).isEmpty { serve(c, now: now) }
-            var k = 0
-            while k < forwards.count {
-                if forwards[k].slot >= 0 && !poll.ready(forwards[k].slot).isEmpty && receiveForward(k) {
-                    forwards.remove(at: k)
-                } else {
-                    k += 1
-                }
-            }
-            resolver.handle(poll, now: now)
-            resolver.tick(now: now)
-            for event in resolver.takeEvents() { resolved(event, now: now) }
-            for note in resolver.takeRelayNotes() { report(note, now: now) }
-            expire(now: now)
-            if now >= nextSave {
-                nextSave = now + settings.saveIntervalMilliseconds
-                saveIfChanged()
-            }
-        }
-        saveIfChanged()
-        resolver.pool.shutdown()
+    /// Serves until SIGINT or SIGTERM; the cache file is saved every
+    /// `saveIntervalMilliseconds` when it changed, and on exit.
+    public func run() throws(PlatformError) {
+        var loop = EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath))
+        loop.saveIntervalMilliseconds = settings.saveIntervalMilliseconds
+        try loop.run(self)
     }
 
-    func nextWake(now: Int64) -> Int64 {
-        var wake = nextSave
-        if let r = resolver.nextDeadline() { wake = min(wake, r) }
-        for f in forwards { wake = min(wake, f.deadline) }
+    public func tick(now: Int64) {
+        for event in resolver.takeEvents() { resolved(event, now: now) }
+        for note in resolver.takeRelayNotes() { report(note, now: now) }
+        expire(now: now)
+    }
+
+    public func register(in poll: inout PollSet, now: Int64) -> Int64? {
+        for s in udp { poll.add(fd: s.fd, interest: .read) }
+        for l in listeners { poll.add(fd: l.fd, interest: .read) }
+        for c in connections {
+            var interest = c.stream.interest
+            if !c.output.isEmpty { interest.insert(.write) }
+            c.slot = poll.add(fd: c.stream.fd, interest: interest)
+        }
+        for i in forwards.indices { forwards[i].slot = poll.add(fd: forwards[i].socket.fd, interest: .read) }
+        return nextWake(now: now)
+    }
+
+    public func handle(_ poll: PollSet, now: Int64) throws(PlatformError) {
+        for (i, s) in udp.enumerated() where !poll.ready(i).isEmpty { try serveUDP(i, s, now: now) }
+        for (i, l) in listeners.enumerated() where !poll.ready(udp.count + i).isEmpty { accept(l, now: now) }
+        for c in connections where c.slot >= 0 && !poll.ready(c.slot).isEmpty { serve(c, now: now) }
+        var k = 0
+        while k < forwards.count {
+            if forwards[k].slot >= 0 && !poll.ready(forwards[k].slot).isEmpty && receiveForward(k) {
+                forwards.remove(at: k)
+            } else {
+                k += 1
+            }
+        }
+    }
+
+    public func cacheNotSaved(_ why: String) { log(why) }
+
+    func nextWake(now: Int64) -> Int64? {
+        var wake: Int64? = nil
+        for f in forwards { wake = min(wake ?? f.deadline, f.deadline) }
         // A connection past its idle time but still waiting for an answer is
         // looked at again in half a second, not in a busy loop.
-        for c in connections { wake = min(wake, max(c.lastActive + settings.tcpIdleMilliseconds, now + 500)) }
+        for c in connections {
+            let t = max(c.lastActive + settings.tcpIdleMilliseconds, now + 500)
+            wake = min(wake ?? t, t)
+        }
         return wake
     }
 
@@ -201,110 +189,13 @@ final class DNSServer {
         }
     }
 
-    func saveIfChanged() {
-        if let why = resolver.saveCacheFileIfChanged(settings.cachePath) { log(why) }
-    }
-
-    deinit { lastName.deallocate() }
-
     // MARK: Answers
 
-    /// `NostrZone.classify(name)`, remembered for the last name.
-    func classify(_ name: UnsafeRawBufferPointer) -> NostrZoneName {
-        let n = name.count
-        if n == lastNameLength, let base = name.baseAddress {
-            var i = 0
-            var same = true
-            while i + 8 <= n {
-                if base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    != lastName.loadUnaligned(fromByteOffset: i, as: UInt64.self) { same = false; break }
-                i += 8
-            }
-            while same && i < n {
-                if base.load(fromByteOffset: i, as: UInt8.self) != lastName.load(fromByteOffset: i, as: UInt8.self) { same = false }
-                i += 1
-            }
-            if same { return lastZone }
-        }
-        let zone = NostrZone.classify(name)
-        if n <= 256, let base = name.baseAddress {
-            lastName.copyMemory(from: base, byteCount: n)
-            lastNameLength = n
-            lastZone = zone
-        }
-        return zone
-    }
-
-    /// The answer to one query, written into `out`.
-    func respond(_ message: UnsafeRawBufferPointer, tcp: Bool, into out: UnsafeMutableRawBufferPointer, now: Int64) -> Outcome {
-        switch DNSResponder.parse(message) {
-        case .drop:
-            return .drop
-        case .error(let header, let rcode, let question, let edns):
-            let limit = tcp ? out.count : min(out.count, edns.map { min($0.effectivePayloadSize, Int(DNSResponder.maxUDPPayload)) } ?? 512)
-            return .reply(DNSResponder.error(header, rcode: rcode, question: question, edns: edns, message: message, into: out, limit: limit))
-        case .query(let query):
-            let limit = tcp ? out.count : min(out.count, query.udpLimit)
-            var flat: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            return withUnsafeMutableBytes(of: &flat) { scratch -> Outcome in
-                guard let reader = try? DNSMessageReader(message) else { return .drop }
-                let n = reader.copyName(query.question.name, into: scratch)
-                let name = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
-                let zone = classify(name)
-                if case .outside = zone {
-                    if settings.upstream != nil { return .forward }
-                    return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
-                }
-                let cls = query.question.rawClass
-                guard cls == DNSClass.in || cls == DNSClass.any else {
-                    return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
-                }
-                if query.question.type == DNSType.axfr || query.question.type == DNSType.ixfr {
-                    return .reply(DNSResponder.answer(query, message: message, content: .rcode(DNSRCode.refused), soa: soa, into: out, limit: limit))
-                }
-                var negative = soa
-                let content: DNSResponder.Content
-                switch zone {
-                case .outside, .nonexistent:
-                    content = .nameError
-                case .apex:
-                    content = .apex
-                case .addresses(let author, let labelLength):
-                    let key = ResolverKey.addresses(author, label: labels.text(name, labelLength: labelLength))
-                    switch resolver.lookup(key, now: now) {
-                    case .pending:
-                        return .wait(key)
-                    case .notFound(let ttl):
-                        negative.negativeTTL = min(ttl, soa.negativeTTL)
-                        // `<npub>.nostr` may own names below it (`www.<npub>`):
-                        // NODATA, not NXDOMAIN, which would deny them too (RFC 8020).
-                        content = labelLength == 0 ? .noData : .nameError
-                    case .found(let entry, let ttl, _):
-                        let t = query.question.type
-                        content = t == DNSType.a || t == DNSType.aaaa || t == DNSType.any
-                            ? .addresses(entry.addresses, ttl: ttl) : .noData
-                    }
-                case .tlsa(let author, let port):
-                    let key = ResolverKey.tlsKeys(author)
-                    switch resolver.lookup(key, now: now) {
-                    case .pending:
-                        return .wait(key)
-                    case .notFound(let ttl):
-                        negative.negativeTTL = min(ttl, soa.negativeTTL)
-                        content = .nameError
-                    case .found(let entry, let ttl, _):
-                        var has = false
-                        for k in entry.tlsKeys where k.port == port { has = true }
-                        content = has ? .tlsa(entry.tlsKeys, port: port, ttl: ttl) : .nameError
-                    }
-                }
-                return .reply(DNSResponder.answer(query, message: message, content: content, soa: negative, into: out, limit: limit))
-            }
-        }
+    /// The answer to one query, written into `out` (`NostrZoneResponder`).
+    func respond(_ message: UnsafeRawBufferPointer, tcp: Bool, into out: UnsafeMutableRawBufferPointer, now: Int64)
+        -> NostrZoneResponder.Outcome {
+        var lookup = resolver
+        return zone.respond(to: message, overTCP: tcp, into: out, now: now, lookup: &lookup)
     }
 
     // MARK: UDP
@@ -380,7 +271,7 @@ final class DNSServer {
             }
             var tcp = false
             if case .tcp = w.client { tcp = true }
-            let outcome: Outcome = w.query.withUnsafeBytes { q in
+            let outcome: NostrZoneResponder.Outcome = w.query.withUnsafeBytes { q in
                 scratch.withUnsafeMutableBytes { out in
                     respond(q, tcp: tcp, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<(tcp ? 65_535 : Int(DNSResponder.maxUDPPayload))]), now: now)
                 }
@@ -400,16 +291,7 @@ final class DNSServer {
     func fail(_ query: [UInt8], rcode: UInt16, to client: Client) {
         var out = [UInt8](repeating: 0, count: 4096)
         let length: Int = query.withUnsafeBytes { q in
-            out.withUnsafeMutableBytes { o in
-                switch DNSResponder.parse(q) {
-                case .query(let parsed):
-                    return DNSResponder.answer(parsed, message: q, content: .rcode(rcode), soa: soa, into: o, limit: 512)
-                case .error(let h, _, let question, let edns):
-                    return DNSResponder.error(h, rcode: rcode, question: question, edns: edns, message: q, into: o, limit: 512)
-                case .drop:
-                    return 0
-                }
-            }
+            out.withUnsafeMutableBytes { o in zone.failure(to: q, rcode: rcode, into: o) }
         }
         if length > 0 { out[0..<length].withUnsafeBytes { send($0, to: client) } }
     }
@@ -528,11 +410,11 @@ final class DNSServer {
             c.input.append(contentsOf: chunk[0..<n])
             // RFC 1035 §4.2.2: each message is preceded by its length.
             while c.input.count >= 2 {
-                let length = Int(c.input[0]) << 8 | Int(c.input[1])
+                let length = c.input.withUnsafeBytes { Int($0[0]) << 8 | Int($0[1]) }
                 guard c.input.count >= 2 + length else { break }
-                let query = Array(c.input[2..<(2 + length)])
-                c.input.removeFirst(2 + length)
-                let outcome: Outcome = query.withUnsafeBytes { q in
+                let query: [UInt8] = c.input.withUnsafeBytes { Array($0[2..<(2 + length)]) }
+                c.input.consume(2 + length)
+                let outcome: NostrZoneResponder.Outcome = query.withUnsafeBytes { q in
                     scratch.withUnsafeMutableBytes { out in
                         respond(q, tcp: true, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<65_535]), now: now)
                     }
@@ -554,17 +436,9 @@ final class DNSServer {
     }
 
     func flush(_ c: Connection) {
-        while !c.output.isEmpty && !c.closed {
-            let written: Int
-            let result: Result<Int, PlatformError> = c.output.withUnsafeBytes { p in
-                Result { () throws(PlatformError) -> Int in try c.stream.write(p) }
-            }
-            do throws(PlatformError) { written = try result.get() } catch {
-                close(c)
-                return
-            }
-            if written == 0 { return }
-            c.output.removeFirst(written)
+        guard !c.closed else { return }
+        do throws(PlatformError) { _ = try c.stream.drain(&c.output) } catch {
+            close(c)
         }
     }
 

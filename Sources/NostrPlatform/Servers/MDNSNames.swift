@@ -1,5 +1,4 @@
 import NostrCore
-import NostrPlatform
 
 /// Where the responder gets the addresses of npubs other than its own: the
 /// shared resolver cache (`CachedResolver`), driven on the relays in the
@@ -9,29 +8,16 @@ import NostrPlatform
 /// answered from the cache. Never a guess.
 ///
 /// The cache is kept in a file (`--cache`), like the DNS server's: saved
-/// every 5 minutes when it changed and on exit, and verified again on start,
-/// so that after a reboot without internet the names seen before are still
-/// answered (stale, RFC 8767 §4, until a relay confirms them).
-struct NameSource {
+/// every 5 minutes when it changed and on exit (`EventLoop`), and verified
+/// again on start, so that after a reboot without internet the names seen
+/// before are still answered (stale, RFC 8767 §4, until a relay confirms them).
+struct MDNSNames {
     let resolver: CachedResolver
-    let globals: GlobalOptions
-    let cachePath: String?
+    let verbose: Bool
+    let quiet: Bool
     /// mDNS record TTLs are capped at the host-record TTL (RFC 6762 §10:
     /// 120 s), so that queriers come back while the cache refreshes.
     static let maxTTL: UInt32 = MDNSRules.hostRecordTTL
-
-    init(setup: RelaySetup, context: Secp256k1Context, globals: GlobalOptions, cachePath: String?) throws(CommandFailure) {
-        self.globals = globals
-        self.cachePath = cachePath
-        resolver = CachedResolver(pool: try setup.pool(reconnect: true, timeoutMilliseconds: 10_000), context: context)
-        if let cachePath { try resolver.loadCacheFile(cachePath, command: "mdns", globals: globals) }
-        resolver.start(now: Clock.monotonicMilliseconds())
-    }
-
-    /// Writes the cache file if anything changed since the last save.
-    func saveIfChanged() {
-        if let why = resolver.saveCacheFileIfChanged(cachePath), !globals.quiet { Output.stderr("nostr-dns mdns: " + why + "\n") }
-    }
 
     /// The cache's state for the address record of `<npub>.local` (label "").
     func state(of key: Bytes32, now: Int64) -> MDNSNameState {
@@ -47,21 +33,21 @@ struct NameSource {
 
     /// `state(of:)` has already started the lookup; this only says so at -v.
     func lookUp(_ key: Bytes32, now: Int64) {
-        if globals.verbose { Output.stderr("nostr-dns mdns: looking up " + NIP19.npub(key) + " on the relays\n") }
+        if verbose { Output.stderr("nostr-dns mdns: looking up " + NIP19.npub(key) + " on the relays\n") }
     }
 
     /// Reports finished lookups at -v, relay failures and relays sending
     /// what is not NIP-01 unless -q.
     func takeEvents() {
-        for note in resolver.takeRelayNotes() where !globals.quiet {
+        for note in resolver.takeRelayNotes() where !quiet {
             let url = "nostr-dns mdns: relay " + resolver.pool.urls[note.relay].text + ": "
             switch note.kind {
-            case .connected: if globals.verbose { Output.stderr(url + "connected\n") }
+            case .connected: if verbose { Output.stderr(url + "connected\n") }
             case .ignored: Output.stderr(url + "ignoring what is not NIP-01 (" + note.text + ")\n")
             case .failed: Output.stderr(url + note.text + "\n")
             }
         }
-        for event in resolver.takeEvents() where globals.verbose {
+        for event in resolver.takeEvents() where verbose {
             switch event {
             case .resolved(let k):
                 let n = resolver.cache.peek(k)?.addresses.count ?? 0
@@ -74,14 +60,4 @@ struct NameSource {
             }
         }
     }
-
-    func nextDeadline() -> Int64? { resolver.nextDeadline() }
-    func register(in poll: inout PollSet) { resolver.register(in: &poll) }
-
-    func handle(_ poll: PollSet, now: Int64) {
-        resolver.handle(poll, now: now)
-        resolver.tick(now: now)
-    }
-
-    func shutdown() { resolver.pool.shutdown() }
 }

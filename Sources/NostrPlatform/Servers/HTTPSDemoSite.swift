@@ -1,19 +1,29 @@
 import NostrCore
-import NostrPlatform
 
 /// The records the demo keeps published.
-struct DemoRecords {
-    var npub: String
-    var port: UInt16
-    var addresses: [IPAddress]
-    var spki: Bytes32
-    var pem: String
-    var alt: Bool
-    var refresh: Int64
+public struct HTTPSDemoRecords {
+    public var npub: String
+    public var port: UInt16
+    public var addresses: [IPAddress]
+    public var spki: Bytes32
+    public var pem: String
+    public var alt: Bool
+    /// Seconds between two publications.
+    public var refresh: Int64
+
+    public init(npub: String, port: UInt16, addresses: [IPAddress], spki: Bytes32, pem: String, alt: Bool, refresh: Int64) {
+        self.npub = npub
+        self.port = port
+        self.addresses = addresses
+        self.spki = spki
+        self.pem = pem
+        self.alt = alt
+        self.refresh = refresh
+    }
 
     /// The address record, and unless `alt` the TLS key record, both valid
     /// for three refresh periods (NIP-40 `expiration`, the record's `exp`).
-    func templates(now: Int64) -> [EventTemplate] {
+    public func templates(now: Int64) -> [EventTemplate] {
         let expiry = now + 3 * refresh
         var out = [AddressRecord(label: "", addresses: addresses, ttl: nil, expiration: expiry).template(createdAt: now)]
         if !alt {
@@ -27,26 +37,35 @@ struct DemoRecords {
 
 /// What the demo serves: one page that says who it is (RFC 9110 for the
 /// status codes).
-struct DemoSite {
-    var npub: String
-    var publicKey: Bytes32
-    var addresses: [IPAddress]
-    var spki: Bytes32
-    var alt: Bool
-    var keyNote: String
+public struct HTTPSDemoSite {
+    public var npub: String
+    public var publicKey: Bytes32
+    public var addresses: [IPAddress]
+    public var spki: Bytes32
+    public var alt: Bool
+    public var keyNote: String
+
+    public init(npub: String, publicKey: Bytes32, addresses: [IPAddress], spki: Bytes32, alt: Bool, keyNote: String) {
+        self.npub = npub
+        self.publicKey = publicKey
+        self.addresses = addresses
+        self.spki = spki
+        self.alt = alt
+        self.keyNote = keyNote
+    }
 
     func respond(to head: HTTPRequestHead) -> [UInt8] {
         // Methods are case-sensitive (RFC 9110 §9.1).
         let isHead = head.method == Array("HEAD".utf8)
         let isGet = head.method == Array("GET".utf8)
         guard isGet || isHead else {
-            return DemoSite.plain(405, "Method Not Allowed", "only GET and HEAD\n", head: false, extra: "Allow: GET, HEAD\r\n")
+            return HTTPSDemoSite.plain(405, "Method Not Allowed", "only GET and HEAD\n", head: false, extra: "Allow: GET, HEAD\r\n")
         }
-        guard !head.announcesBody else { return DemoSite.plain(400, "Bad Request", "a GET has no body here\n", head: isHead) }
+        guard !head.announcesBody else { return HTTPSDemoSite.plain(400, "Bad Request", "a GET has no body here\n", head: isHead) }
         guard head.path == Array("/".utf8) || head.path == Array("/index.html".utf8) else {
-            return DemoSite.plain(404, "Not Found", "not found\n", head: isHead)
+            return HTTPSDemoSite.plain(404, "Not Found", "not found\n", head: isHead)
         }
-        return DemoSite.message(200, "OK", type: "text/html; charset=utf-8", body: Array(page.utf8), head: isHead)
+        return HTTPSDemoSite.message(200, "OK", type: "text/html; charset=utf-8", body: Array(page.utf8), head: isHead)
     }
 
     var page: String {

@@ -1,14 +1,12 @@
 import NostrCore
-import NostrPlatform
 
 /// One client of the demo: TLS handshake, one request, one answer, close.
-final class DemoConnection {
+final class HTTPSDemoConnection {
     let stream: StreamConnection
     let deadline: Int64
     var slot = -1
     var inbound: [UInt8] = []
-    var outbound: [UInt8] = []
-    var sent = 0
+    var outbound = OutputBuffer()
     var answered = false
 
     init(_ stream: StreamConnection, deadline: Int64) {
@@ -18,12 +16,12 @@ final class DemoConnection {
 
     var interest: PollInterest {
         var i = stream.interest
-        if sent < outbound.count { i.insert(.write) }
+        if !outbound.isEmpty { i.insert(.write) }
         return i
     }
 
     /// Advances the connection; false when it is finished (and closed).
-    func drive(ready: Bool, now: Int64, site: DemoSite, buffer: inout [UInt8], verbose: Bool) -> Bool {
+    func drive(ready: Bool, now: Int64, site: HTTPSDemoSite, buffer: inout [UInt8], verbose: Bool) -> Bool {
         if now >= deadline {
             stream.close()
             return false
@@ -45,16 +43,8 @@ final class DemoConnection {
                 stream.close()
                 return false
             }
-            while sent < outbound.count {
-                let start = sent
-                let result: Result<Int, PlatformError> = outbound.withUnsafeBytes { p in
-                    Result { () throws(PlatformError) -> Int in try stream.write(UnsafeRawBufferPointer(rebasing: p[start...])) }
-                }
-                let n = try result.get()
-                if n == 0 { break }
-                sent += n
-            }
-            if answered && sent == outbound.count && !stream.interest.contains(.write) {
+            _ = try stream.drain(&outbound)
+            if answered && outbound.isEmpty && !stream.interest.contains(.write) {
                 stream.close()
                 return false
             }
@@ -67,7 +57,7 @@ final class DemoConnection {
     }
 
     /// Once the request head is in: the answer (RFC 9112), and nothing more is read.
-    func answer(site: DemoSite, verbose: Bool) {
+    func answer(site: HTTPSDemoSite, verbose: Bool) {
         let response: [UInt8]
         do throws(NostrError) {
             guard let (head, _) = try HTTPRequestHead.parse(inbound) else { return }
@@ -78,10 +68,10 @@ final class DemoConnection {
             }
         } catch {
             response = error.code == .httpTooLarge
-                ? DemoSite.plain(431, "Request Header Fields Too Large", "request head too large\n", head: false)
-                : DemoSite.plain(400, "Bad Request", "malformed request: " + error.reason + "\n", head: false)
+                ? HTTPSDemoSite.plain(431, "Request Header Fields Too Large", "request head too large\n", head: false)
+                : HTTPSDemoSite.plain(400, "Bad Request", "malformed request: " + error.reason + "\n", head: false)
         }
-        outbound = response
+        outbound = OutputBuffer(response)
         answered = true
     }
 }

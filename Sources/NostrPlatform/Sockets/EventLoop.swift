@@ -1,0 +1,115 @@
+/// A server or long-lived command driven by `EventLoop`: the DNS server,
+/// the mDNS responder, the HTTPS demo, the wsn:// gateway, the address
+/// watcher, `resolve --follow`. Class-constrained and taken generically
+/// (`run<S>`), so each loop specializes (Embedded Swift has no existentials).
+public protocol EventLoopServer: AnyObject {
+    /// Before each poll(2): the timers and whatever the relays brought
+    /// since the last turn (`RelayPool.takeEvents`, resolver events).
+    func tick(now: Int64)
+    /// Adds the server's sockets to `poll`; returns when it wants to be
+    /// woken at the latest (nil: only by its sockets, the relays or a signal).
+    func register(in poll: inout PollSet, now: Int64) -> Int64?
+    /// Serves the sockets of `register` that are ready.
+    func handle(_ poll: PollSet, now: Int64) throws(PlatformError)
+    /// The cache file could not be written (`why`), for the server's log.
+    func cacheNotSaved(_ why: String)
+    /// After the stop signal, once the relays are shut down and the cache
+    /// saved: say goodbye, close what is open.
+    func finish()
+}
+
+extension EventLoopServer {
+    public func cacheNotSaved(_ why: String) {}
+    public func finish() {}
+}
+
+/// The one poll loop of the servers and long-lived commands (like
+/// dnsmasq's: one thread, nothing blocks). Each turn: the server's timers
+/// (`tick`), the poll set rebuilt from the server's sockets and the relays'
+/// (a `RelayPool`, or the pool of a `CachedResolver`), one poll(2) until
+/// the earliest deadline of the server, the relays and the cache save,
+/// then the ready sockets served, the relays driven, and the cache file
+/// saved when it changed and its interval passed. Runs until SIGINT or
+/// SIGTERM (`StopSignal`, whose self-pipe wakes poll(2) at once); then
+/// saves the cache once more, shuts the relays down and lets the server
+/// finish.
+public struct EventLoop {
+    /// The relay connections the loop drives besides the server's sockets.
+    public enum Relays {
+        case none
+        case pool(RelayPool)
+        /// A resolver cache and its pool; its cache file is saved by the loop.
+        case resolver(CachedResolver, cachePath: String?)
+    }
+
+    public var relays: Relays
+    /// How often a changed cache file is written.
+    public var saveIntervalMilliseconds = CachedResolver.saveIntervalMilliseconds
+
+    public init(relays: Relays = .none) {
+        self.relays = relays
+    }
+
+    /// Installs the stop signal handlers and runs `server` until a stop
+    /// signal. A failing poll(2) ends it with that error (nothing saved).
+    public func run<S: EventLoopServer>(_ server: S) throws(PlatformError) {
+        StopSignal.install()
+        var now = Clock.monotonicMilliseconds()
+        var nextSave = Int64.max
+        switch relays {
+        case .none: break
+        case .pool(let pool): pool.start(now: now)
+        case .resolver(let resolver, let path):
+            resolver.start(now: now)
+            if path != nil { nextSave = now + saveIntervalMilliseconds }
+        }
+        var poll = PollSet()
+        while !StopSignal.requested {
+            server.tick(now: now)
+            poll.removeAll()
+            var wake = min(nextSave, server.register(in: &poll, now: now) ?? Int64.max)
+            switch relays {
+            case .none:
+                break
+            case .pool(let pool):
+                pool.register(in: &poll)
+                if let next = pool.nextDeadline() { wake = min(wake, next) }
+            case .resolver(let resolver, _):
+                resolver.register(in: &poll)
+                if let next = resolver.nextDeadline() { wake = min(wake, next) }
+            }
+            _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: wake))
+            now = Clock.monotonicMilliseconds()
+            try server.handle(poll, now: now)
+            switch relays {
+            case .none:
+                break
+            case .pool(let pool):
+                pool.handle(poll, now: now)
+                pool.tick(now: now)
+            case .resolver(let resolver, _):
+                resolver.handle(poll, now: now)
+                resolver.tick(now: now)
+            }
+            if now >= nextSave {
+                nextSave = now + saveIntervalMilliseconds
+                saveCache(server)
+            }
+        }
+        switch relays {
+        case .none:
+            break
+        case .pool(let pool):
+            pool.shutdown()
+        case .resolver(let resolver, _):
+            saveCache(server)
+            resolver.pool.shutdown()
+        }
+        server.finish()
+    }
+
+    func saveCache<S: EventLoopServer>(_ server: S) {
+        guard case .resolver(let resolver, let path) = relays else { return }
+        if let why = resolver.saveCacheFileIfChanged(path) { server.cacheNotSaved(why) }
+    }
+}
