@@ -53,10 +53,7 @@ public struct Relays {
             throw .platform(error)
         }
         guard lookup.anyAnswered else { throw .platform(PlatformError(.timeout, path: "relays")) }
-        guard let best = lookup.selections[0].best else { return nil }
-        if let record = try? AddressRecord(event: best) { return record.addresses }
-        if case .address(let a)? = try? LegacyRecord(event: best) { return [a] }
-        return nil
+        return lookup.selections[0].meaning?.addresses
     }
 
     /// Publishes `record` signed by `identity`; returns, per relay URL, what

@@ -74,7 +74,11 @@ public struct RecordSubscriptions {
 
 /// The outcome of looking records up on a pool's relays.
 public struct RecordLookup {
-    /// One selection per query, holding the best valid record found.
+    /// The relays asked, in the pool's order (the per-relay arrays below
+    /// follow it); a `wsn://<npub>` has its address filled in.
+    public var relays: [RelayURL]
+    /// One selection per query, holding the best valid record found and
+    /// what it means (`RecordSelection.meaning`).
     public var selections: [RecordSelection]
     /// Per relay: true once it sent EOSE for every query.
     public var answered: [Bool]
@@ -88,6 +92,15 @@ public struct RecordLookup {
 
     /// True when at least one relay answered every query.
     public var anyAnswered: Bool { answered.contains(true) }
+
+    /// The one-shot lookup: a pool from `relays` (`RelayPoolBuilder`), `run`
+    /// on it, and the pool shut down.
+    public static func run(_ queries: [RecordQuery], relays: RelayPoolBuilder, context: Secp256k1Context,
+                           timeoutMilliseconds: Int64) throws(PlatformError) -> RecordLookup {
+        let pool = try relays.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
+        defer { pool.shutdown() }
+        return try run(queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds)
+    }
 
     /// Sends one subscription per query to every relay of `pool`, offers
     /// every event to the query's selection (which verifies it), and stops
@@ -128,7 +141,7 @@ public struct RecordLookup {
             }
         }
         subscriptions.close(pool)
-        return RecordLookup(selections: subscriptions.selections, answered: answered, failures: failures, refused: refused,
+        return RecordLookup(relays: pool.urls, selections: subscriptions.selections, answered: answered, failures: failures, refused: refused,
                             expired: expired)
     }
 }
