@@ -13,13 +13,16 @@ public struct NameLookup {
 
     /// Asks `relays` for the address record of `name` (unless `addresses`
     /// is false) and the TLS key record of `tlsService` (if given), waits
-    /// at most `timeoutMilliseconds`, and closes the connections.
+    /// at most `timeoutMilliseconds` (or until `stop` says so), and closes
+    /// the connections.
     public static func run(_ name: NostrName, addresses: Bool = true, tlsService: String? = nil, relays: RelayPoolBuilder,
-                           context: Secp256k1Context, timeoutMilliseconds: Int64) throws(PlatformError) -> NameLookup {
+                           context: Secp256k1Context, timeoutMilliseconds: Int64,
+                           stop: (() -> Bool)? = nil) throws(PlatformError) -> NameLookup {
         var queries: [RecordQuery] = []
         if addresses { queries.append(.addresses(of: name.publicKey, label: name.label)) }
         if let tlsService { queries.append(.tlsKeys(of: name.publicKey, service: tlsService)) }
-        let records = try RecordLookup.run(queries, relays: relays, context: context, timeoutMilliseconds: timeoutMilliseconds)
+        let records = try RecordLookup.run(queries, relays: relays, context: context, timeoutMilliseconds: timeoutMilliseconds,
+                                             stop: stop)
         return NameLookup(name: name, records: records, addressQuery: addresses ? 0 : nil,
                           tlsQuery: tlsService == nil ? nil : queries.count - 1)
     }

@@ -3,15 +3,27 @@ import NostrCore
 extension RelayPool {
     /// A small poll loop for one-shot commands: runs the pool until
     /// `onEvent` returns true (done) or `deadline` (monotonic milliseconds)
-    /// passes. Returns false on timeout.
-    public func run(until deadline: Int64, _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
+    /// passes, or `stop` returns true (checked at least every
+    /// `RelayPool.stopCheckMilliseconds`: the Swift API's task
+    /// cancellation). Returns false on timeout or stop.
+    public func run(until deadline: Int64, stop: (() -> Bool)? = nil,
+                    _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
         var poll = PollSet()
         while true {
             for e in takeEvents() where onEvent(e) { return true }
-            if Clock.monotonicMilliseconds() >= deadline { return false }
-            try turn(&poll, wakeAt: deadline)
+            let now = Clock.monotonicMilliseconds()
+            if now >= deadline { return false }
+            guard let stop else {
+                try turn(&poll, wakeAt: deadline)
+                continue
+            }
+            if stop() { return false }
+            try turn(&poll, wakeAt: min(deadline, now + RelayPool.stopCheckMilliseconds))
         }
     }
+
+    /// How often a loop with a `stop` check looks at it.
+    public static let stopCheckMilliseconds: Int64 = 50
 
     /// One turn of a poll loop that serves only this pool: waits for its
     /// sockets until `wakeAt` (or an earlier timer of the pool, or a signal),
@@ -96,10 +108,10 @@ public struct RecordLookup {
     /// The one-shot lookup: a pool from `relays` (`RelayPoolBuilder`), `run`
     /// on it, and the pool shut down.
     public static func run(_ queries: [RecordQuery], relays: RelayPoolBuilder, context: Secp256k1Context,
-                           timeoutMilliseconds: Int64) throws(PlatformError) -> RecordLookup {
+                           timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil) throws(PlatformError) -> RecordLookup {
         let pool = try relays.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
         defer { pool.shutdown() }
-        return try run(queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds)
+        return try run(queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
     }
 
     /// Sends one subscription per query to every relay of `pool`, offers
@@ -107,7 +119,7 @@ public struct RecordLookup {
     /// when each relay has answered EOSE for all queries or failed, or at
     /// `timeoutMilliseconds`. Subscriptions are closed at the end.
     public static func run(_ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context,
-                           timeoutMilliseconds: Int64) throws(PlatformError) -> RecordLookup {
+                           timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil) throws(PlatformError) -> RecordLookup {
         let relayCount = pool.urls.count
         var subscriptions = RecordSubscriptions(queries, pool: pool)
         var answered = Array(repeating: false, count: relayCount)
@@ -117,7 +129,7 @@ public struct RecordLookup {
         var expired = Array(repeating: false, count: queries.count)
         let start = Clock.monotonicMilliseconds()
         pool.start(now: start)
-        let finished = try pool.run(until: start + timeoutMilliseconds) { event in
+        let finished = try pool.run(until: start + timeoutMilliseconds, stop: stop) { event in
             switch event {
             case .message(let r, .event(let sub, let e)):
                 if let verdict = subscriptions.offer(e, subscriptionId: sub, context: context),
@@ -158,13 +170,14 @@ public enum Publication {
     /// Sends every event to every relay and waits until each relay has
     /// answered OK for each event, failed, or `timeoutMilliseconds` passed.
     /// Returns outcomes indexed [event][relay].
-    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: Int64) throws(PlatformError) -> [[PublishOutcome?]] {
+    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: Int64,
+                           stop: (() -> Bool)? = nil) throws(PlatformError) -> [[PublishOutcome?]] {
         let relayCount = pool.urls.count
         var outcomes: [[PublishOutcome?]] = Array(repeating: Array(repeating: nil, count: relayCount), count: events.count)
         for e in events { pool.publish(e) }
         let start = Clock.monotonicMilliseconds()
         pool.start(now: start)
-        _ = try pool.run(until: start + timeoutMilliseconds) { event in
+        _ = try pool.run(until: start + timeoutMilliseconds, stop: stop) { event in
             switch event {
             case .message(let r, .ok(let id, let accepted, let message)):
                 if let k = events.firstIndex(where: { $0.id == id }), outcomes[k][r] == nil {
