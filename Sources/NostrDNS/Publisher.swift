@@ -74,6 +74,12 @@ public struct RelayOutcome: Equatable, Sendable {
     /// The relay's message, or why it could not be reached.
     public var message: String
 
+    public init(relay: String, accepted: Bool, message: String) {
+        self.relay = relay
+        self.accepted = accepted
+        self.message = message
+    }
+
     init(relay: String, _ outcome: PublishOutcome) {
         self.relay = relay
         switch outcome {

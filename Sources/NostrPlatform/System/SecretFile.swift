@@ -7,7 +7,7 @@ import NostrCore
 public enum SecretFile {
     /// The bytes of the file at `path` (at most `limit`): `.symlink`,
     /// `.notRegularFile`, `.permissions` or `.tooLarge` as `KeyFile.load`.
-    public static func read(path: String, limit: Int, file: PlatformError.FileRole) throws(PlatformError) -> [UInt8] {
+    public static func read(path: String, limit: Int, file: PlatformError.FileRole = .tlsKey) throws(PlatformError) -> [UInt8] {
         do throws(PlatformError) {
             return try readSecret(path: path, limit: limit, file: file)
         } catch {
@@ -42,7 +42,7 @@ public enum SecretFile {
     /// or link is never overwritten or followed: `.exists`), mode 0600 set
     /// explicitly whatever the umask, fsync'ed; missing folders are made
     /// with mode 0700. A partial file is removed on failure.
-    public static func create(path: String, bytes: [UInt8], file: PlatformError.FileRole) throws(PlatformError) {
+    public static func create(path: String, bytes: [UInt8], file: PlatformError.FileRole = .tlsKey) throws(PlatformError) {
         do throws(PlatformError) {
             try createExclusive(path: path, bytes: bytes)
         } catch {
