@@ -180,7 +180,7 @@ public struct PlatformError: Error, Equatable, Sendable {
             return (file?.words ?? "file") + " " + path
                 + (errno == EISDIR ? " is a folder, not a file" : " is not a regular file (but a device, FIFO or socket)")
         case .notDirectory:
-            return path + ": a component of the path is not a folder"
+            return (file.map { $0.words + " folder " } ?? "") + path + ": a component of the path is not a folder"
         case .tooLarge:
             let role = file?.words ?? "file"
             return role + " " + path + " is too large to be a " + role + (detail.isEmpty ? "" : " (" + detail + ")")
