@@ -20,7 +20,7 @@ extension CachedResolver {
                               + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n")
             }
         } catch {
-            throw CommandFailure("cache file: " + error.message)
+            throw CommandFailure(error.message)  // the message names the cache file
         }
     }
 
