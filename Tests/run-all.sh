@@ -75,6 +75,7 @@ stage() {
 stage "set-up" Tests/setup.sh || true
 stage "swift build" swift build
 stage "swift test" swift test
+stage "example package resolves through the Swift API" Tests/example.sh
 stage "swift test under AddressSanitizer" env ASAN_OPTIONS=detect_leaks=1 \
     LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan
 stage "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15 --jobs 2
