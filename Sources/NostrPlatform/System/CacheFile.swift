@@ -30,10 +30,7 @@ enum CacheFile {
         var line: [UInt8] = []
         var total = 0
         while true {
-            let result: Result<Int, PlatformError> = chunk.withUnsafeMutableBytes { p in
-                Result { () throws(PlatformError) -> Int in try FileIO.read(fd, into: p, path: path) }
-            }
-            let n = try result.get()
+            let n = try chunk.withMutableBytes { (p) throws(PlatformError) in try FileIO.read(fd, into: p, path: path) }
             total += n
             guard total <= limit else { throw FileIO.tooLarge(path, file: .cache, limit: limit) }
             var start = 0

@@ -19,10 +19,7 @@ public enum TextFile {
         let status = try FileIO.status(fd, path: path)
         guard status.isRegular else { throw FileIO.notRegular(path, file: file) }
         var buffer = [UInt8](repeating: 0, count: limit + 1)
-        let result: Result<Int, PlatformError> = buffer.withUnsafeMutableBytes { p in
-            Result { () throws(PlatformError) -> Int in try FileIO.read(fd, into: p, path: path) }
-        }
-        let n = try result.get()
+        let n = try buffer.withMutableBytes { (p) throws(PlatformError) in try FileIO.read(fd, into: p, path: path) }
         guard n <= limit else { throw FileIO.tooLarge(path, file: file, limit: limit) }
         buffer.removeSubrange(n...)
         return buffer

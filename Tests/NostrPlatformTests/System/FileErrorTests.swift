@@ -103,3 +103,26 @@ import Testing
         #expect(defaults.urls.map { $0.text } == RelayPoolBuilder.defaultRelays)
     }
 }
+
+@Suite struct TypedThrowsTests {
+    @Test func bufferHelpersKeepEachModulesErrorType() {
+        let bytes: [UInt8] = [1, 2, 3]
+        let platform = platformError { () throws(PlatformError) in
+            try bytes.withBytes { (p) throws(PlatformError) -> Int in
+                if p.count == 3 { throw PlatformError(.tooLarge, path: "/x", file: .config) }
+                return p.count
+            }
+        }
+        #expect(platform == PlatformError(.tooLarge, path: "/x", file: .config))
+        var copy = bytes
+        let core: NostrError? = {
+            do throws(NostrError) {
+                try copy.withMutableBytes { (p) throws(NostrError) in p[0] = 9; throw NostrError(.badHex) }
+                return nil
+            } catch {
+                return error
+            }
+        }()
+        #expect(core == NostrError(.badHex) && copy[0] == 9)
+    }
+}
