@@ -115,33 +115,18 @@ public struct Resolver: Sendable {
             throw NostrDNSError(error)
         }
         defer { pool.shutdown() }
-        var subscriptions = RecordSubscriptions(queries, pool: pool)
         let start = Clock.monotonicMilliseconds()
+        var follow = RecordFollow(queries, pool: pool, start: start, timeoutMilliseconds: timeoutMilliseconds)
         pool.start(now: start)
-        var ready = false
-        var shown: [Bytes32]? = nil
         var poll = PollSet()
         while !stop.isRaised {
-            for event in pool.takeEvents() {
-                switch event {
-                case .message(_, .event(let sub, let e)): _ = subscriptions.offer(e, subscriptionId: sub, context: context)
-                case .message(_, .eose): ready = true
-                default: break
-                }
-            }
             let now = Clock.monotonicMilliseconds()
-            if !ready && now >= start + timeoutMilliseconds { ready = true }
-            if ready {
-                let selections = subscriptions.selections
-                let ids = selections.compactMap { $0.best?.id }
-                if shown == nil || ids != shown! {
-                    shown = ids
-                    yield(NameRecords(name: text, selections[0], tlsService == nil ? nil : selections[1]))
-                }
+            _ = follow.take(pool.takeEvents(), context: context, now: now)
+            if let selections = follow.changedSelections() {
+                yield(NameRecords(name: text, selections[0], tlsService == nil ? nil : selections[1]))
             }
             do throws(PlatformError) {
-                try pool.turn(&poll, wakeAt: min(ready ? now + 60_000 : start + timeoutMilliseconds,
-                                                 now + RelayPool.stopCheckMilliseconds))
+                try pool.turn(&poll, wakeAt: min(follow.wakeAt(now: now), now + RelayPool.stopCheckMilliseconds))
             } catch {
                 throw NostrDNSError(error)
             }
