@@ -54,10 +54,8 @@ public struct Publisher: Sendable {
         return try await runOnOwnThread { stop in
             Result { () throws(NostrDNSError) -> [RelayOutcome] in
                 do throws(PlatformError) {
-                    let pool = try builder.pool(reconnect: false, timeoutMilliseconds: timeout)
-                    defer { pool.shutdown() }
-                    let outcomes = try Publication.run([event], pool: pool, timeoutMilliseconds: timeout, stop: { stop.isRaised })
-                    return pool.urls.indices.map { RelayOutcome(relay: pool.urls[$0].text, outcomes[0][$0] ?? .failed("no answer")) }
+                    let report = try Publication.run([event], relays: builder, timeoutMilliseconds: timeout, stop: { stop.isRaised })
+                    return report.relays.indices.map { RelayOutcome(relay: report.relays[$0].text, report.outcomes[0][$0]) }
                 } catch {
                     throw NostrDNSError(error)
                 }

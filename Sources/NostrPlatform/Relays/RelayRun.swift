@@ -165,8 +165,26 @@ public enum PublishOutcome: Equatable, Sendable {
     case failed(String)
 }
 
+/// What the relays said about published events: per event, per relay
+/// (in the pool's order, `relays`), an outcome.
+public struct PublicationReport: Sendable {
+    public var relays: [RelayURL]
+    /// Indexed [event][relay].
+    public var outcomes: [[PublishOutcome]]
+}
+
 /// Publishing events to a pool's relays and collecting their OK answers.
 public enum Publication {
+    /// The one-shot publication of the command line and the Swift API: a
+    /// pool from `relays` (`RelayPoolBuilder`), `run` on it, the pool shut down.
+    public static func run(_ events: [Event], relays: RelayPoolBuilder, timeoutMilliseconds: Int64,
+                           stop: (() -> Bool)? = nil) throws(PlatformError) -> PublicationReport {
+        let pool = try relays.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
+        defer { pool.shutdown() }
+        let outcomes = try run(events, pool: pool, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
+        return PublicationReport(relays: pool.urls, outcomes: outcomes.map { row in row.map { $0 ?? .failed("no answer") } })
+    }
+
     /// Sends every event to every relay and waits until each relay has
     /// answered OK for each event, failed, or `timeoutMilliseconds` passed.
     /// Returns outcomes indexed [event][relay].
