@@ -32,9 +32,12 @@ func runOnOwnThread<T: Sendable>(_ body: @escaping @Sendable (StopFlag) -> Resul
 }
 
 extension Duration {
-    /// Whole milliseconds, at least 1 (the relay layer's unit).
+    /// Whole milliseconds (the relay layer's unit), clamped to [1 ms, 1 day]
+    /// so that deadlines computed from them cannot overflow.
     var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        let day: Int64 = 86_400_000
+        guard seconds < day / 1000 else { return day }
+        return min(day, max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
     }
 }

@@ -9,6 +9,7 @@ import NostrPlatform
 public struct Publisher: Sendable {
     let builder: RelayPoolBuilder
     public let identity: Identity
+    /// How long the relays are waited for (at most a day is used).
     public var timeout: Duration
 
     public init(identity: Identity, relays: [String], caFile: String? = nil, timeout: Duration = .seconds(10)) throws(NostrDNSError) {

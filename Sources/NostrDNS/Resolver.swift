@@ -17,7 +17,7 @@ import NostrPlatform
 /// ```
 public struct Resolver: Sendable {
     let builder: RelayPoolBuilder
-    /// How long the relays are waited for.
+    /// How long the relays are waited for (at most a day is used).
     public var timeout: Duration
 
     /// `relays`: ws://, wss:// or wsn:// URLs. `caFile`: CA certificates
