@@ -53,9 +53,11 @@ enum ResolveCommand {
                                    globals: globals, timeout: timeout)
         }
         let ctx = try Common.context()
+        let tlsService: String? = wantTLS ? service : nil
+        let relays = setup.builder
         let lookup = try checked { () throws(PlatformError) in
-            try NameLookup.run(name, addresses: wantAddresses, tlsService: wantTLS ? service : nil, relays: setup.builder,
-                               context: ctx, timeoutMilliseconds: timeout)
+            try NameLookup.run(name, addresses: wantAddresses, tlsService: tlsService, relays: relays, context: ctx,
+                               timeoutMilliseconds: timeout)
         }
         report(lookup.records, globals: globals)
         guard lookup.anyAnswered else {
