@@ -17,6 +17,14 @@ import NostrPlatform
 /// An IPv4 or IPv6 address (`text` is its usual form: "192.0.2.7", "2001:db8::7").
 public typealias IPAddress = NostrCore.IPAddress
 
+extension IPAddress {
+    /// An address from its text ("192.0.2.7", "2001:db8::7"; RFC 4291 §2.2
+    /// forms, no zone index); `.invalidAddress` otherwise.
+    public init(_ text: String) throws(NostrDNSError) {
+        do throws(NostrError) { self = try IPAddress(parsing: text) } catch { throw .invalidAddress(text) }
+    }
+}
+
 /// One secp256k1 context for the process (read-only after creation).
 private let sharedContext: Secp256k1Context? = {
     guard let seed = try? Entropy.bytes32() else { return nil }

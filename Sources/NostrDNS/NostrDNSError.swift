@@ -7,6 +7,8 @@ public enum NostrDNSError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidName(String)
     /// Not a relay URL (ws://, wss:// or wsn://).
     case invalidRelayURL(String)
+    /// Not an IPv4 or IPv6 address.
+    case invalidAddress(String)
     /// No relay answered within the timeout; `failures` says, per relay, why.
     case noRelayAnswered(failures: [String])
     /// The relays answered, and `name` has no valid record of the kind asked.
@@ -28,6 +30,7 @@ public enum NostrDNSError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .invalidName(let n): return "'" + n + "' is not an npub name (npub1…, <npub>.nostr, <label>.<npub>.nostr or <npub>.local)"
         case .invalidRelayURL(let u): return "'" + u + "' is not a relay URL (ws://, wss:// or wsn://)"
+        case .invalidAddress(let a): return "'" + a + "' is not an IPv4 or IPv6 address"
         case .noRelayAnswered(let failures):
             return "no relay answered" + (failures.isEmpty ? "" : ": " + failures.joined(separator: "; "))
         case .notFound(let name): return "no record for " + name

@@ -66,6 +66,8 @@ import NostrCore  // only to check the API against the core's NIP-19
         let resolver = try Resolver(relays: ["ws://127.0.0.1:1"])
         await #expect(throws: NostrDNSError.invalidName("example.com")) { try await resolver.addresses(of: "example.com") }
         #expect(throws: NostrDNSError.invalidRelayURL("http://relay.example")) { try Resolver(relays: ["http://relay.example"]) }
+        #expect(throws: NostrDNSError.invalidAddress("192.0.2.256")) { try IPAddress("192.0.2.256") }
+        #expect(try IPAddress("2001:DB8::7").text == "2001:db8::7")
         #expect(NostrDNSError.noRelayAnswered(failures: ["ws://127.0.0.1:1: refused"]).description
             == "no relay answered: ws://127.0.0.1:1: refused")
     }

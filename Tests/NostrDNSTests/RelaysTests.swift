@@ -10,7 +10,7 @@ import NostrDNS
         defer { relay.stop() }
         let me = try Identity.generate()
         let publisher = try Publisher(identity: me, relays: [relay.url], timeout: .seconds(5))
-        let addresses = [try IPAddress(parsing: "192.0.2.7"), try IPAddress(parsing: "2001:db8::7")]
+        let addresses = [try IPAddress("192.0.2.7"), try IPAddress("2001:db8::7")]
         let outcomes = try await publisher.publish(addresses: addresses, ttl: 300)
         #expect(outcomes == [RelayOutcome(relay: relay.url, accepted: true, message: "")])
         let resolver = try Resolver(relays: [relay.url], timeout: .seconds(5))
