@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 
 swift build --product nostr-dns >/dev/null
+# SwiftPM re-plans a build when the root package's folders change, not when
+# a file is added to a path dependency (the library here): drop the plan so
+# a new source file of the library is never missed (objects are kept).
+rm -f .build-example/debug.yaml
 swift build --package-path Tests/Example --scratch-path .build-example
 example=$(swift build --package-path Tests/Example --scratch-path .build-example --show-bin-path)/resolve-name
 [ -x "$example" ] || { echo "example.sh: $example was not built" >&2; exit 1; }
