@@ -102,6 +102,7 @@ listed() {
 stage setup setup "set-up" Tests/setup.sh
 stage build build "swift build" swift build
 stage test unit "swift test" swift test
+stage example unit "example package resolves through the Swift API" Tests/example.sh
 stage test-asan unit "swift test under AddressSanitizer" env ASAN_OPTIONS=detect_leaks=1 \
     LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" swift test --sanitize=address --scratch-path .build-asan
 stage fuzz unit "fuzz targets, 15 s each" Tests/fuzz/run.sh --seconds 15 --jobs 2

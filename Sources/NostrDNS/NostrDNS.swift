@@ -1,22 +1,27 @@
-@_exported import NostrCore
+import NostrCore
 import NostrPlatform
 
-/// The Swift API for programs that embed nostr-dns: an identity (the key
-/// behind an npub) that signs events, and a verifier for events from
-/// untrusted relays. Everything below is a thin layer over `NostrCore` and
-/// `NostrPlatform`; the command-line tool uses the same pieces.
+/// The Swift API for programs that embed nostr-dns (host builds only):
+///
+/// - ``Resolver``: the addresses and TLS keys of an npub name, looked up on
+///   relays (`async`, cancellable, with a `watch` for updates);
+/// - ``Publisher``: publishes address and TLS key records;
+/// - ``Identity``: the secret key behind an npub, and the names it owns;
+/// - ``NostrDNSError``: why a call failed.
+///
+/// The command-line tool is built from the same pieces underneath: the
+/// relay pool builder (`RelayPoolBuilder`), the one-shot lookup
+/// (`NameLookup`) and the meaning of a record (`RecordMeaning`). Running
+/// the DNS server or the mDNS responder in-process is not part of the API yet.
 
-/// Why a call failed: the core's reason (malformed input, bad signature, …)
-/// or the platform's (a key file that is missing or too open, …).
-public enum NostrDNSError: Error, Equatable, Sendable {
-    case nostr(NostrError)
-    case platform(PlatformError)
+/// An IPv4 or IPv6 address (`text` is its usual form: "192.0.2.7", "2001:db8::7").
+public typealias IPAddress = NostrCore.IPAddress
 
-    public var message: String {
-        switch self {
-        case .nostr(let e): return e.reason
-        case .platform(let e): return e.message
-        }
+extension IPAddress {
+    /// An address from its text ("192.0.2.7", "2001:db8::7"; RFC 4291 §2.2
+    /// forms, no zone index); `.invalidAddress` otherwise.
+    public init(_ text: String) throws(NostrDNSError) {
+        do throws(NostrError) { self = try IPAddress(parsing: text) } catch { throw .invalidAddress(text) }
     }
 }
 
@@ -27,76 +32,6 @@ private let sharedContext: Secp256k1Context? = {
 }()
 
 func context() throws(NostrDNSError) -> Secp256k1Context {
-    guard let ctx = sharedContext else { throw .nostr(NostrError(.entropy)) }
+    guard let ctx = sharedContext else { throw .system("no entropy from the kernel for the secp256k1 context") }
     return ctx
-}
-
-/// A nostr identity: a secret key and the names it owns.
-public struct Identity: Sendable {
-    public let secretKey: SecretKey
-    /// The BIP-340 x-only public key.
-    public let publicKey: Bytes32
-
-    public init(secretKey: SecretKey) throws(NostrDNSError) {
-        self.secretKey = secretKey
-        let ctx = try context()
-        do throws(NostrError) {
-            self.publicKey = try ctx.publicKey(of: secretKey)
-        } catch {
-            throw .nostr(error)
-        }
-    }
-
-    /// A new identity from the kernel's random number generator.
-    public static func generate() throws(NostrDNSError) -> Identity {
-        let ctx = try context()
-        let key: SecretKey
-        do throws(NostrError) { key = try Entropy.secretKey(context: ctx) } catch { throw .nostr(error) }
-        return try Identity(secretKey: key)
-    }
-
-    /// The identity stored in a key file (see `KeyFile` for the rules).
-    public static func load(path: String) throws(NostrDNSError) -> Identity {
-        let secret: SecretKey
-        do throws(PlatformError) { secret = try KeyFile.load(path: path) } catch { throw .platform(error) }
-        return try Identity(secretKey: secret)
-    }
-
-    /// Writes the key file (never overwriting one).
-    public func save(path: String) throws(NostrDNSError) {
-        do throws(PlatformError) { try KeyFile.create(path: path, secret: secretKey) } catch { throw .platform(error) }
-    }
-
-    public var npub: String { NIP19.npub(publicKey) }
-    public var nsec: String { NIP19.nsec(secretKey) }
-    /// `<npub>.nostr`, the name the DNS server answers for.
-    public var nostrName: String { npub + ".nostr" }
-    /// `<npub>.local`, the name the mDNS responder answers for.
-    public var localName: String { npub + ".local" }
-
-    /// Signs an event now (or at `createdAt`), with fresh BIP-340 auxiliary randomness.
-    public func sign(kind: Int, content: String = "", tags: [[String]] = [], createdAt: Int64? = nil) throws(NostrDNSError) -> Event {
-        let template = EventTemplate(createdAt: createdAt ?? Clock.unixTime(), kind: kind, tags: tags, content: content)
-        let ctx = try context()
-        do throws(NostrError) {
-            return try Event.sign(template, secret: secretKey, context: ctx, auxRand: try Entropy.bytes32())
-        } catch {
-            throw .nostr(error)
-        }
-    }
-}
-
-extension Event {
-    /// Parses and verifies one event given as JSON text; throws unless its
-    /// id is the hash of its serialization and its signature verifies.
-    public static func verified(json: [UInt8]) throws(NostrDNSError) -> Event {
-        let ctx = try context()
-        do throws(NostrError) {
-            let event = try Event(json: json)
-            try event.verify(context: ctx)
-            return event
-        } catch {
-            throw .nostr(error)
-        }
-    }
 }

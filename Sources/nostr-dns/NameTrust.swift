@@ -27,28 +27,23 @@ struct NameTrust {
     static func look(_ name: NostrName, service: String, command: String, globals: GlobalOptions,
                      timeout: Int64) throws(CommandFailure) -> NameTrust {
         let setup = try RelaySetup(globals)
-        let pool = try setup.pool(reconnect: false, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
-        let queries: [RecordQuery] = [.addresses(of: name.publicKey, label: name.label), .tlsKeys(of: name.publicKey, service: service)]
         let lookup = try checked { () throws(PlatformError) in
-            try RecordLookup.run(queries, pool: pool, context: ctx, timeoutMilliseconds: timeout)
+            try NameLookup.run(name, tlsService: service, relays: setup.builder, context: ctx, timeoutMilliseconds: timeout)
         }
-        pool.shutdown()
         if !globals.quiet {
-            for (r, url) in pool.urls.enumerated() {
-                if let f = lookup.failures[r], globals.verbose || !lookup.anyAnswered {
+            for (r, url) in lookup.records.relays.enumerated() {
+                if let f = lookup.records.failures[r], globals.verbose || !lookup.anyAnswered {
                     Output.stderr("nostr-dns " + command + ": " + url.text + ": " + f + "\n")
                 }
             }
         }
-        guard lookup.anyAnswered else { throw CommandFailure("no relay answered (" + String(pool.urls.count) + " tried)") }
-        var addresses: [IPAddress] = []
-        if let best = lookup.selections[0].best { addresses = ResolveCommand.addressesOf(best).0 }
-        var record: TLSKeyRecord? = nil
-        if let best = lookup.selections[1].best { record = ResolveCommand.tlsRecordOf(best) }
+        guard lookup.anyAnswered else {
+            throw CommandFailure("no relay answered (" + String(lookup.records.relays.count) + " tried)")
+        }
         let npubKey = try checked { () throws(NostrError) in try NpubTLSKey.spkiSHA256(of: name.publicKey, context: ctx) }
-        return NameTrust(name: name, addresses: addresses, record: record,
-                         recordExpired: record == nil && lookup.expired.count > 1 && lookup.expired[1], npubKey: npubKey)
+        return NameTrust(name: name, addresses: lookup.addresses, record: lookup.tlsKey,
+                         recordExpired: lookup.tlsKeyExpired, npubKey: npubKey)
     }
 
     /// Which vouching a key digest matches, for messages.

@@ -23,18 +23,16 @@ enum Publishing {
     /// Exit 0 when every event was accepted by at least one relay.
     static func publish(_ events: [Event], _ globals: GlobalOptions, timeoutMilliseconds: Int64) throws(CommandFailure) -> Int32 {
         let setup = try RelaySetup(globals)
-        let pool = try setup.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
-        let outcomes = try checked { () throws(PlatformError) in
-            try Publication.run(events, pool: pool, timeoutMilliseconds: timeoutMilliseconds)
+        let report = try checked { () throws(PlatformError) in
+            try Publication.run(events, relays: setup.builder, timeoutMilliseconds: timeoutMilliseconds)
         }
-        pool.shutdown()
         var allPlaced = true
         var out = ""
         for (k, e) in events.enumerated() {
             out += publishedLine(e)
             var accepted = false
-            for (r, url) in pool.urls.enumerated() {
-                let outcome = outcomes[k][r] ?? .failed("no answer")
+            for (r, url) in report.relays.enumerated() {
+                let outcome = report.outcomes[k][r]
                 if outcome == .accepted { accepted = true }
                 out += outcomeLine(outcome, url)
             }

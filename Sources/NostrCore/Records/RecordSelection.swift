@@ -118,6 +118,8 @@ public enum RecordVerdict: Equatable, Sendable {
 public struct RecordSelection: Sendable {
     public let query: RecordQuery
     public private(set) var best: Event?
+    /// What `best` says, read once when it was offered (nil while `best` is nil).
+    public private(set) var meaning: RecordMeaning?
 
     /// The Design article: "Reject `created_at` more than 15 minutes in the future."
     public static let maxClockSkew: Int64 = 900
@@ -125,6 +127,7 @@ public struct RecordSelection: Sendable {
     public init(query: RecordQuery) {
         self.query = query
         self.best = nil
+        self.meaning = nil
     }
 
     /// Offers one event. Checks, in this order: author, kind, `d` (for
@@ -150,13 +153,10 @@ public struct RecordSelection: Sendable {
             guard let d = RecordTags.first(event.tags, "d") else { return .notARecord }
             guard RecordTags.equal(d, query.label) else { return .wrongLabel }
         }
-        let expiry: Int64?
-        switch RecordSelection.expiry(of: event) {
-        case .success(let e): expiry = e
-        case .failure: return .notARecord
-        }
+        let meaning: RecordMeaning
+        do throws(NostrError) { meaning = try RecordMeaning(event: event) } catch { return .notARecord }
         guard event.createdAt <= now &+ RecordSelection.maxClockSkew else { return .future }
-        if let expiry, expiry <= now { return .expired }
+        if let expiry = meaning.expiresAt, expiry <= now { return .expired }
         if let best {
             if event.createdAt < best.createdAt { return .older }
             if event.createdAt == best.createdAt {
@@ -170,30 +170,8 @@ public struct RecordSelection: Sendable {
             return error.code == .idMismatch ? .badId : .badSignature
         }
         best = event
+        self.meaning = meaning
         return .accepted
     }
-
-    /// Checks the record shape of the event's kind and returns the earliest
-    /// of its expiry times (NIP-40 `expiration`, and `exp` for TLS keys).
-    static func expiry(of event: Event) -> Result<Int64?, NostrError> {
-        Result { () throws(NostrError) -> Int64? in
-            switch event.kind {
-            case AddressRecord.kind:
-                return try AddressRecord(event: event).expiration
-            case TLSKeyRecord.kind:
-                let record = try TLSKeyRecord(event: event)
-                let nip40 = try RecordTags.expiration(event.tags)
-                switch (record.expires, nip40) {
-                case (let a?, let b?): return min(a, b)
-                case (let a?, nil): return a
-                default: return nip40
-                }
-            case LegacyRecord.addressKind, LegacyRecord.certificateKind:
-                _ = try LegacyRecord(event: event)
-                return nil  // no tags, so no expiration
-            default:
-                return try RecordTags.expiration(event.tags)
-            }
-        }
-    }
 }
+

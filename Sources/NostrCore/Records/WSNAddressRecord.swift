@@ -19,12 +19,20 @@ public enum WSNAddressRecord {
     /// The addresses and port of a verified record, or nil when it is not
     /// a `wsn` address record or its port tag is not a port.
     public static func endpoint(of event: Event) -> (addresses: [IPAddress], port: UInt16)? {
-        guard let record = try? AddressRecord(event: event), record.label.utf8.elementsEqual(label.utf8) else { return nil }
+        guard let meaning = try? RecordMeaning(event: event) else { return nil }
+        return endpoint(of: event, meaning: meaning)
+    }
+
+    /// The same from a record selected with its meaning (`RecordSelection`),
+    /// without reading the addresses again: only the `port` tag is read here.
+    public static func endpoint(of event: Event, meaning: RecordMeaning) -> (addresses: [IPAddress], port: UInt16)? {
+        guard event.kind == AddressRecord.kind, let d = RecordTags.first(event.tags, "d"), d.utf8.elementsEqual(label.utf8),
+              case .addresses(let addresses, _) = meaning.content else { return nil }
         var port = defaultPort
         if let text = RecordTags.first(event.tags, "port") {
             guard let p = RecordTags.decimal(text), p >= 1 && p <= 65535 else { return nil }
             port = UInt16(p)
         }
-        return (record.addresses, port)
+        return (addresses, port)
     }
 }

@@ -40,14 +40,16 @@ public struct WSNLocator: Sendable {
     /// forged record, no usable address or port, the same endpoint again).
     public mutating func offer(_ event: Event, now: Int64, context: Secp256k1Context) -> (key: Int, endpoint: Endpoint)? {
         guard let k = selections.firstIndex(where: { $0.query.author == event.pubkey }) else { return nil }
-        let before = selections[k].best.flatMap(Self.endpoint(of:))
+        let before = Self.endpoint(of: selections[k])
         guard selections[k].offer(event, now: now, context: context) == .accepted,
-              let found = Self.endpoint(of: event), found != before else { return nil }
+              let found = Self.endpoint(of: selections[k]), found != before else { return nil }
         return (k, found)
     }
 
-    static func endpoint(of event: Event) -> Endpoint? {
-        guard let e = WSNAddressRecord.endpoint(of: event), let first = e.addresses.first else { return nil }
+    /// The endpoint of a selection's record, from its meaning.
+    static func endpoint(of selection: RecordSelection) -> Endpoint? {
+        guard let event = selection.best, let meaning = selection.meaning,
+              let e = WSNAddressRecord.endpoint(of: event, meaning: meaning), let first = e.addresses.first else { return nil }
         return Endpoint(host: first.text, port: e.port)
     }
 }

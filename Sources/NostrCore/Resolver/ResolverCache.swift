@@ -91,12 +91,12 @@ public struct ResolverCache {
         }
         var selection = RecordSelection(query: key.family == .addresses
             ? .addresses(of: key.author, label: label) : .tlsKeys(of: key.author, service: label))
-        guard selection.offer(event, now: now, context: context) == .accepted,
+        guard selection.offer(event, now: now, context: context) == .accepted, let meaning = selection.meaning,
               let compact = CompactEvent(event) else { return nil }
         let stored = StoredRecord(label: key.family == .addresses ? "" : label, createdAt: event.createdAt,
-                                  expiresAt: (try? RecordSelection.expiry(of: event).get()) ?? nil, compact: compact)
+                                  expiresAt: meaning.expiresAt, compact: compact)
         guard entry.store(stored, family: key.family) else { return nil }
-        entry.summarize(event, family: key.family, tlsTTL: tlsTTL)
+        entry.summarize(meaning, family: key.family, tlsTTL: tlsTTL)
         entry.confirmedAt = now
         entry.ttl = key.family == .addresses ? entry.ttl : tlsTTL
         store(key, entry, now: now)
@@ -326,35 +326,21 @@ public struct ResolverEntry: Sendable {
         return out
     }
 
-    /// Recomputes the answer data after `latest` was stored.
-    mutating func summarize(_ latest: Event, family: RecordFamily, tlsTTL: UInt32) {
-        switch family {
-        case .addresses:
-            if latest.kind == AddressRecord.kind, let r = try? AddressRecord(event: latest) {
-                addresses = r.addresses
-                ttl = UInt32(r.effectiveTTL)
-            } else if let legacy = try? LegacyRecord(event: latest), case .address(let a) = legacy {
-                addresses = [a]
-                ttl = 60
-            }
-        case .tlsKeys:
-            let service: String
-            let key: CachedTLSKey?
-            if latest.kind == TLSKeyRecord.kind, let r = try? TLSKeyRecord(event: latest) {
-                service = r.service
-                key = CachedTLSKey(service: r.service, port: Self.port(url: r.url, service: r.service), spkiSHA256: r.spkiSHA256)
-            } else if let legacy = try? LegacyRecord(event: latest), case .certificate(let pem) = legacy,
-                      let info = try? CertificateInfo(pem: Array(pem.utf8)) {
-                service = TLSKeyRecord.defaultService
-                key = CachedTLSKey(service: service, port: 443, spkiSHA256: info.spkiSHA256)
-            } else {
-                return
-            }
+    /// Recomputes the answer data after a record that says `meaning` was stored.
+    mutating func summarize(_ meaning: RecordMeaning, family: RecordFamily, tlsTTL: UInt32) {
+        switch (family, meaning.content) {
+        case (.addresses, .addresses(let a, let t)):
+            addresses = a
+            ttl = UInt32(t)
+        case (.tlsKeys, .tlsKey(let r)):
+            let key = CachedTLSKey(service: r.service, port: Self.port(url: r.url, service: r.service), spkiSHA256: r.spkiSHA256)
             var keys = tlsKeys
-            keys.removeAll { RecordTags.equal($0.service, service) }
-            if let key { keys.append(key) }
+            keys.removeAll { RecordTags.equal($0.service, r.service) }
+            keys.append(key)
             tls = TLSRecords(keys: keys, services: services)
             ttl = tlsTTL
+        default:
+            return
         }
     }
 

@@ -44,7 +44,8 @@ public enum WSNResolution {
         var out = urls
         var failures: [String] = []
         for (q, i) in bare.enumerated() {
-            guard let event = lookup.selections[q].best, let endpoint = WSNAddressRecord.endpoint(of: event),
+            guard let event = lookup.selections[q].best, let meaning = lookup.selections[q].meaning,
+                  let endpoint = WSNAddressRecord.endpoint(of: event, meaning: meaning),
                   let address = endpoint.addresses.first else {
                 failures.append(urls[i].text + ": no wsn address record found")
                 continue

@@ -3,15 +3,27 @@ import NostrCore
 extension RelayPool {
     /// A small poll loop for one-shot commands: runs the pool until
     /// `onEvent` returns true (done) or `deadline` (monotonic milliseconds)
-    /// passes. Returns false on timeout.
-    public func run(until deadline: Int64, _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
+    /// passes, or `stop` returns true (checked at least every
+    /// `RelayPool.stopCheckMilliseconds`: the Swift API's task
+    /// cancellation). Returns false on timeout or stop.
+    public func run(until deadline: Int64, stop: (() -> Bool)? = nil,
+                    _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
         var poll = PollSet()
         while true {
             for e in takeEvents() where onEvent(e) { return true }
-            if Clock.monotonicMilliseconds() >= deadline { return false }
-            try turn(&poll, wakeAt: deadline)
+            let now = Clock.monotonicMilliseconds()
+            if now >= deadline { return false }
+            guard let stop else {
+                try turn(&poll, wakeAt: deadline)
+                continue
+            }
+            if stop() { return false }
+            try turn(&poll, wakeAt: min(deadline, now + RelayPool.stopCheckMilliseconds))
         }
     }
+
+    /// How often a loop with a `stop` check looks at it.
+    public static let stopCheckMilliseconds: Int64 = 50
 
     /// One turn of a poll loop that serves only this pool: waits for its
     /// sockets until `wakeAt` (or an earlier timer of the pool, or a signal),
@@ -65,7 +77,11 @@ public struct RecordSubscriptions {
 
 /// The outcome of looking records up on a pool's relays.
 public struct RecordLookup {
-    /// One selection per query, holding the best valid record found.
+    /// The relays asked, in the pool's order (the per-relay arrays below
+    /// follow it); a `wsn://<npub>` has its address filled in.
+    public var relays: [RelayURL]
+    /// One selection per query, holding the best valid record found and
+    /// what it means (`RecordSelection.meaning`).
     public var selections: [RecordSelection]
     /// Per relay: true once it sent EOSE for every query.
     public var answered: [Bool]
@@ -80,12 +96,21 @@ public struct RecordLookup {
     /// True when at least one relay answered every query.
     public var anyAnswered: Bool { answered.contains(true) }
 
+    /// The one-shot lookup: a pool from `relays` (`RelayPoolBuilder`), `run`
+    /// on it, and the pool shut down.
+    public static func run(_ queries: [RecordQuery], relays: RelayPoolBuilder, context: Secp256k1Context,
+                           timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil) throws(PlatformError) -> RecordLookup {
+        let pool = try relays.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
+        defer { pool.shutdown() }
+        return try run(queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
+    }
+
     /// Sends one subscription per query to every relay of `pool`, offers
     /// every event to the query's selection (which verifies it), and stops
     /// when each relay has answered EOSE for all queries or failed, or at
     /// `timeoutMilliseconds`. Subscriptions are closed at the end.
     public static func run(_ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context,
-                           timeoutMilliseconds: Int64) throws(PlatformError) -> RecordLookup {
+                           timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil) throws(PlatformError) -> RecordLookup {
         let relayCount = pool.urls.count
         var subscriptions = RecordSubscriptions(queries, pool: pool)
         var answered = Array(repeating: false, count: relayCount)
@@ -95,7 +120,7 @@ public struct RecordLookup {
         var expired = Array(repeating: false, count: queries.count)
         let start = Clock.monotonicMilliseconds()
         pool.start(now: start)
-        let finished = try pool.run(until: start + timeoutMilliseconds) { event in
+        let finished = try pool.run(until: start + timeoutMilliseconds, stop: stop) { event in
             switch event {
             case .message(let r, .event(let sub, let e)):
                 if let verdict = subscriptions.offer(e, subscriptionId: sub, context: context),
@@ -119,7 +144,7 @@ public struct RecordLookup {
             }
         }
         subscriptions.close(pool)
-        return RecordLookup(selections: subscriptions.selections, answered: answered, failures: failures, refused: refused,
+        return RecordLookup(relays: pool.urls, selections: subscriptions.selections, answered: answered, failures: failures, refused: refused,
                             expired: expired)
     }
 }
@@ -131,18 +156,37 @@ public enum PublishOutcome: Equatable, Sendable {
     case failed(String)
 }
 
+/// What the relays said about published events: per event, per relay
+/// (in the pool's order, `relays`), an outcome.
+public struct PublicationReport: Sendable {
+    public var relays: [RelayURL]
+    /// Indexed [event][relay].
+    public var outcomes: [[PublishOutcome]]
+}
+
 /// Publishing events to a pool's relays and collecting their OK answers.
 public enum Publication {
+    /// The one-shot publication of the command line and the Swift API: a
+    /// pool from `relays` (`RelayPoolBuilder`), `run` on it, the pool shut down.
+    public static func run(_ events: [Event], relays: RelayPoolBuilder, timeoutMilliseconds: Int64,
+                           stop: (() -> Bool)? = nil) throws(PlatformError) -> PublicationReport {
+        let pool = try relays.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
+        defer { pool.shutdown() }
+        let outcomes = try run(events, pool: pool, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
+        return PublicationReport(relays: pool.urls, outcomes: outcomes.map { row in row.map { $0 ?? .failed("no answer") } })
+    }
+
     /// Sends every event to every relay and waits until each relay has
     /// answered OK for each event, failed, or `timeoutMilliseconds` passed.
     /// Returns outcomes indexed [event][relay].
-    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: Int64) throws(PlatformError) -> [[PublishOutcome?]] {
+    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: Int64,
+                           stop: (() -> Bool)? = nil) throws(PlatformError) -> [[PublishOutcome?]] {
         let relayCount = pool.urls.count
         var outcomes: [[PublishOutcome?]] = Array(repeating: Array(repeating: nil, count: relayCount), count: events.count)
         for e in events { pool.publish(e) }
         let start = Clock.monotonicMilliseconds()
         pool.start(now: start)
-        _ = try pool.run(until: start + timeoutMilliseconds) { event in
+        _ = try pool.run(until: start + timeoutMilliseconds, stop: stop) { event in
             switch event {
             case .message(let r, .ok(let id, let accepted, let message)):
                 if let k = events.firstIndex(where: { $0.id == id }), outcomes[k][r] == nil {

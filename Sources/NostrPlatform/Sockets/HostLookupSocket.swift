@@ -41,7 +41,7 @@ public final class HostLookupSocket {
                 resolvConfPath: String = "/etc/resolv.conf", hostsPath: String = "/etc/hosts") {
         self.host = host
         self.port = port
-        if let hosts = try? TextFile.read(path: hostsPath, limit: 1 << 20) {
+        if let hosts = try? TextFile.read(path: hostsPath, limit: 1 << 20, file: .system) {
             let found = HostsFile.addresses(of: host, in: hosts)
             if !found.isEmpty {
                 finish(.addresses(Self.ordered(found), ttl: 0))
@@ -49,7 +49,7 @@ public final class HostLookupSocket {
             }
         }
         var config = ResolvConf()
-        if let text = try? TextFile.read(path: resolvConfPath, limit: 1 << 20) { config = ResolvConf(parsing: text) }
+        if let text = try? TextFile.read(path: resolvConfPath, limit: 1 << 20, file: .system) { config = ResolvConf(parsing: text) }
         do throws(NostrError) {
             core = try HostLookup(host: host, config: config, rotateStart: Int(Self.random() & 0xFF))
         } catch {

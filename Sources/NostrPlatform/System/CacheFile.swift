@@ -11,23 +11,28 @@ enum CacheFile {
     /// when the file does not exist. A line over 1 MiB is passed on cut
     /// (it then fails to parse).
     static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) -> Void) throws(PlatformError) -> Bool {
+        do throws(PlatformError) {
+            return try readLines(path: path, body)
+        } catch {
+            throw error.concerning(.cache)
+        }
+    }
+
+    static func readLines(path: String, _ body: (ArraySlice<UInt8>) -> Void) throws(PlatformError) -> Bool {
         let fd: Int32
         do throws(PlatformError) { fd = try FileIO.open(path, O_RDONLY) } catch {
             if error.code == .notFound { return false }
             throw error
         }
         defer { try? FileIO.close(fd, path: path) }
-        guard try FileIO.status(fd, path: path).isRegular else { throw PlatformError(.notRegularFile, path: path) }
+        guard try FileIO.status(fd, path: path).isRegular else { throw FileIO.notRegular(path, file: .cache) }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var line: [UInt8] = []
         var total = 0
         while true {
-            let result: Result<Int, PlatformError> = chunk.withUnsafeMutableBytes { p in
-                Result { () throws(PlatformError) -> Int in try FileIO.read(fd, into: p, path: path) }
-            }
-            let n = try result.get()
+            let n = try chunk.withMutableBytes { (p) throws(PlatformError) in try FileIO.read(fd, into: p, path: path) }
             total += n
-            guard total <= limit else { throw PlatformError(.tooLarge, path: path) }
+            guard total <= limit else { throw FileIO.tooLarge(path, file: .cache, limit: limit) }
             var start = 0
             for i in 0..<n where chunk[i] == 0x0A {
                 if line.isEmpty {
@@ -52,6 +57,14 @@ enum CacheFile {
     /// crash or power cut leaves the old file or the new one, never half of
     /// one.
     static func write(path: String, _ bytes: [UInt8]) throws(PlatformError) {
+        do throws(PlatformError) {
+            try writeReplacing(path: path, bytes)
+        } catch {
+            throw error.concerning(.cache)
+        }
+    }
+
+    static func writeReplacing(path: String, _ bytes: [UInt8]) throws(PlatformError) {
         let folder = FileIO.parent(of: path)
         if let folder { try FileIO.makeFolders(folder) }
         let temporary = path + ".tmp"

@@ -15,6 +15,18 @@ enum FileIO {
         }
     }
 
+    /// `.notRegularFile` for `path`, with errno EISDIR when it is a folder
+    /// (so the message can say "is a folder, not a file").
+    static func notRegular(_ path: String, file: PlatformError.FileRole) -> PlatformError {
+        let folder = (try? isFolder(path)) ?? false
+        return PlatformError(.notRegularFile, errno: folder ? EISDIR : 0, path: path, file: file)
+    }
+
+    /// `.tooLarge` for `path`, naming the limit.
+    static func tooLarge(_ path: String, file: PlatformError.FileRole, limit: Int) -> PlatformError {
+        PlatformError(.tooLarge, path: path, file: file, detail: "more than " + String(limit) + " bytes")
+    }
+
     /// What fstat(2) tells the key-file checks.
     struct FileStatus {
         /// Permission bits (`st_mode & 07777`).

@@ -36,13 +36,21 @@ public enum KeyFile {
     /// surrounding whitespace. The checks are the code's own, not the OS's:
     /// root can read any file whatever its mode.
     public static func load(path: String) throws(PlatformError) -> SecretKey {
+        do throws(PlatformError) {
+            return try read(path: path)
+        } catch {
+            throw error.concerning(.key)
+        }
+    }
+
+    static func read(path: String) throws(PlatformError) -> SecretKey {
         // O_NONBLOCK: opening a FIFO planted at the path must not block;
         // it is then refused as not a regular file. No effect on files.
         let fd = try FileIO.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         defer { _ = CPlatform.close(fd) }
 
         let status = try FileIO.status(fd, path: path)
-        guard status.isRegular else { throw PlatformError(.notRegularFile, path: path) }
+        guard status.isRegular else { throw FileIO.notRegular(path, file: .key) }
         guard status.mode & 0o077 == 0 else {
             throw PlatformError(.permissions, path: path, mode: status.mode)
         }
@@ -55,7 +63,7 @@ public enum KeyFile {
             buffer.deallocate()
         }
         let count = try FileIO.read(fd, into: buffer, path: path)
-        guard count <= maxSize else { throw PlatformError(.tooLarge, path: path) }
+        guard count <= maxSize else { throw FileIO.tooLarge(path, file: .key, limit: maxSize) }
 
         var start = 0
         var end = count
@@ -78,6 +86,14 @@ public enum KeyFile {
     /// data is fsync'ed before returning. If writing fails, the partial file
     /// is removed.
     public static func create(path: String, secret: SecretKey) throws(PlatformError) {
+        do throws(PlatformError) {
+            try write(path: path, secret: secret)
+        } catch {
+            throw error.concerning(.key)
+        }
+    }
+
+    static func write(path: String, secret: SecretKey) throws(PlatformError) {
         let folder = FileIO.parent(of: path)
         if let folder { try FileIO.makeFolders(folder) }
 

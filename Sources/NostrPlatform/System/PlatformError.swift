@@ -3,9 +3,10 @@ import NostrCore
 
 /// The one error type of the platform layer: what went wrong (a small code),
 /// the `errno` of the failing system call (0 when no call failed, e.g. a
-/// key file whose mode is too open) and the path it concerns (for network
-/// errors: the peer, "host:port"). Thrown with typed throws so the same code
-/// compiles as Embedded Swift.
+/// key file whose mode is too open), the path it concerns (for network
+/// errors: the peer, "host:port") and, for files, which file it is (`file`:
+/// the key, config, cache, certificate… file), so that the message names
+/// it. Thrown with typed throws so the same code compiles as Embedded Swift.
 ///
 /// Modelled on swift-system's `Errno`: the raw C value is kept, the common
 /// cases get names. `message` is the line to print on stderr.
@@ -51,13 +52,54 @@ public struct PlatformError: Error, Equatable, Sendable {
         /// The connection to `path` is closed (reset by the peer, or used
         /// after close()); `errno` is set when a system call reported it.
         case closed
+        /// `path` is not a relay URL (ws://, wss:// or wsn://); `keyError`
+        /// is the core's reason.
+        case relayURL
+        /// The config file at `path` has a line that is not `key = value`
+        /// with a known key; `detail` is the core's reason (with the line).
+        case configSyntax
         /// The `wsn://` channel with `path` failed (BOLT 8 handshake or
         /// message authentication); `keyError` is the core's Noise code,
         /// `detail` the explanation.
         case noise
     }
 
+    /// Which file a path is, for messages ("config file /etc/nostr-dns/config
+    /// is too large …").
+    public enum FileRole: UInt8, Sendable {
+        /// The nostr secret key (`KeyFile`).
+        case key
+        /// A TLS server's private key (`TLSPrivateKey`, `SecretFile`).
+        case tlsKey
+        /// The config file (`--config`, `ConfigLocation`).
+        case config
+        /// A resolver cache file (`--cache`, `StateLocation`).
+        case cache
+        /// A PEM certificate to publish or serve.
+        case certificate
+        /// CA certificates for `wss://` (`--ca-file`).
+        case caCertificates
+        /// A system file read for host lookups (/etc/hosts, /etc/resolv.conf).
+        case system
+
+        /// How a message names it: "key file", "config file", ….
+        public var words: String {
+            switch self {
+            case .key: return "key file"
+            case .tlsKey: return "TLS private key file"
+            case .config: return "config file"
+            case .cache: return "cache file"
+            case .certificate: return "certificate file"
+            case .caCertificates: return "CA certificate file"
+            case .system: return "system file"
+            }
+        }
+    }
+
     public var code: Code
+    /// Which file `path` is, when it is a file the program reads or writes
+    /// (nil: a network peer, a socket, or a file of no particular role).
+    public var file: FileRole?
     /// The C `errno` of the failing call, or 0.
     public var errno: Int32
     /// The file or folder concerned ("" when none).
@@ -75,10 +117,11 @@ public struct PlatformError: Error, Equatable, Sendable {
     public var verifyFlags: UInt32
 
     public init(
-        _ code: Code, errno: Int32 = 0, path: String = "", mode: UInt32 = 0, keyError: NostrError.Code? = nil,
-        detail: String = "", tlsError: Int32 = 0, verifyFlags: UInt32 = 0
+        _ code: Code, errno: Int32 = 0, path: String = "", file: FileRole? = nil, mode: UInt32 = 0,
+        keyError: NostrError.Code? = nil, detail: String = "", tlsError: Int32 = 0, verifyFlags: UInt32 = 0
     ) {
         self.code = code
+        self.file = file
         self.errno = errno
         self.path = path
         self.mode = mode
@@ -89,7 +132,7 @@ public struct PlatformError: Error, Equatable, Sendable {
     }
 
     /// An error from a failing system call, named after its errno.
-    public init(errno: Int32, path: String) {
+    public init(errno: Int32, path: String, file: FileRole? = nil) {
         let code: Code
         switch errno {
         case ENOENT: code = .notFound
@@ -100,13 +143,20 @@ public struct PlatformError: Error, Equatable, Sendable {
         case EISDIR: code = .notRegularFile
         default: code = .io
         }
-        self.init(code, errno: errno, path: path)
+        self.init(code, errno: errno, path: path, file: file)
+    }
+
+    /// The same error, said of a file of role `role` (unless it already has one).
+    public func concerning(_ role: FileRole) -> PlatformError {
+        var copy = self
+        if copy.file == nil && !copy.path.isEmpty { copy.file = role }
+        return copy
     }
 
     /// Paths compare as bytes, as the kernel compares them; this also keeps
     /// String's Unicode comparison (and its tables) out of Embedded builds.
     public static func == (a: PlatformError, b: PlatformError) -> Bool {
-        a.code == b.code && a.errno == b.errno && a.mode == b.mode && a.keyError == b.keyError
+        a.code == b.code && a.file == b.file && a.errno == b.errno && a.mode == b.mode && a.keyError == b.keyError
             && a.tlsError == b.tlsError && a.verifyFlags == b.verifyFlags
             && a.path.utf8.elementsEqual(b.path.utf8) && a.detail.utf8.elementsEqual(b.detail.utf8)
     }
@@ -116,30 +166,36 @@ public struct PlatformError: Error, Equatable, Sendable {
     public var message: String {
         switch code {
         case .notFound:
-            return "no such file: " + path
+            return "no such " + (file?.words ?? "file") + ": " + path
         case .exists:
-            return path + " already exists; refusing to overwrite it"
+            return named + " already exists; refusing to overwrite it"
         case .accessDenied:
-            return "permission denied: " + path
+            return "permission denied: " + named
         case .permissions:
-            return "key file " + path + " is " + PlatformError.accessWords(mode) + " by group or others (mode "
+            return secret + " " + path + " is " + PlatformError.accessWords(mode) + " by group or others (mode "
                 + PlatformError.octal(mode) + "); run chmod 600 " + path
         case .symlink:
-            return "key file " + path + " is a symbolic link; refusing to follow it"
+            return secret + " " + path + " is a symbolic link; refusing to follow it"
         case .notRegularFile:
-            return "key file " + path + " is not a regular file"
+            return (file?.words ?? "file") + " " + path
+                + (errno == EISDIR ? " is a folder, not a file" : " is not a regular file (but a device, FIFO or socket)")
         case .notDirectory:
-            return path + ": a component of the path is not a folder"
+            return (file.map { $0.words + " folder " } ?? "") + path + ": a component of the path is not a folder"
         case .tooLarge:
-            return "key file " + path + " is too large to be a key file"
+            let role = file?.words ?? "file"
+            return role + " " + path + " is too large to be a " + role + (detail.isEmpty ? "" : " (" + detail + ")")
         case .badKey:
-            var text = "key file " + path + " does not hold a valid nsec secret key"
+            if file == .tlsKey {
+                return "TLS private key file " + path + " does not hold a private key mbedTLS can read"
+                    + (detail.isEmpty ? "" : " (" + detail + ")")
+            }
+            var text = secret + " " + path + " does not hold a valid nsec secret key"
             if let keyError { text += " (" + NostrError(keyError).reason + ")" }
             return text
         case .noHome:
             return "no key path: set NOSTR_DNS_KEY or HOME, or pass --key PATH"
         case .io:
-            return path + ": " + PlatformError.describe(errno: errno)
+            return named + ": " + PlatformError.describe(errno: errno)
         case .resolve:
             return "cannot resolve " + path + ": " + detail
         case .connect:
@@ -153,6 +209,10 @@ public struct PlatformError: Error, Equatable, Sendable {
             if let keyError { text += NostrError(keyError).reason }
             if !detail.isEmpty { text += (keyError == nil ? "" : " (") + detail + (keyError == nil ? "" : ")") }
             return text
+        case .relayURL:
+            return "bad relay URL '" + path + "': " + NostrError(keyError ?? .relayURL).reason
+        case .configSyntax:
+            return "config file " + path + ": " + detail + " (expected `key = value` with key relay, ca-file or key)"
         case .certificates:
             return "cannot load CA certificates from " + path + ": " + detail
         case .timeout:
@@ -164,6 +224,13 @@ public struct PlatformError: Error, Equatable, Sendable {
             return text
         }
     }
+
+    /// The path, after the file's role when it has one ("cache file /var/lib/…").
+    var named: String { file.map { $0.words + " " + path } ?? path }
+
+    /// The role of a file only secrets are checked for (mode, symbolic
+    /// link, nsec content): the key file unless said otherwise.
+    var secret: String { (file ?? .key).words }
 
     /// strerror(3) text plus the number, e.g. "No space left on device (errno 28)".
     static func describe(errno: Int32) -> String {

@@ -7,12 +7,20 @@ import NostrCore
 public enum SecretFile {
     /// The bytes of the file at `path` (at most `limit`): `.symlink`,
     /// `.notRegularFile`, `.permissions` or `.tooLarge` as `KeyFile.load`.
-    public static func read(path: String, limit: Int) throws(PlatformError) -> [UInt8] {
+    public static func read(path: String, limit: Int, file: PlatformError.FileRole = .tlsKey) throws(PlatformError) -> [UInt8] {
+        do throws(PlatformError) {
+            return try readSecret(path: path, limit: limit, file: file)
+        } catch {
+            throw error.concerning(file)
+        }
+    }
+
+    static func readSecret(path: String, limit: Int, file: PlatformError.FileRole) throws(PlatformError) -> [UInt8] {
         let fd = try FileIO.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         defer { _ = CPlatform.close(fd) }
         let status = try FileIO.status(fd, path: path)
-        guard status.isRegular else { throw PlatformError(.notRegularFile, path: path) }
-        guard status.mode & 0o077 == 0 else { throw PlatformError(.permissions, path: path, mode: status.mode) }
+        guard status.isRegular else { throw FileIO.notRegular(path, file: file) }
+        guard status.mode & 0o077 == 0 else { throw PlatformError(.permissions, path: path, file: file, mode: status.mode) }
         var buffer = [UInt8](repeating: 0, count: limit + 1)
         let result: Result<Int, PlatformError> = buffer.withUnsafeMutableBytes { p in
             Result { () throws(PlatformError) -> Int in try FileIO.read(fd, into: p, path: path) }
@@ -24,7 +32,7 @@ public enum SecretFile {
         }
         guard n <= limit else {
             for i in buffer.indices { buffer[i] = 0 }
-            throw PlatformError(.tooLarge, path: path)
+            throw FileIO.tooLarge(path, file: file, limit: limit)
         }
         buffer.removeSubrange(n...)
         return buffer
@@ -34,7 +42,15 @@ public enum SecretFile {
     /// or link is never overwritten or followed: `.exists`), mode 0600 set
     /// explicitly whatever the umask, fsync'ed; missing folders are made
     /// with mode 0700. A partial file is removed on failure.
-    public static func create(path: String, bytes: [UInt8]) throws(PlatformError) {
+    public static func create(path: String, bytes: [UInt8], file: PlatformError.FileRole = .tlsKey) throws(PlatformError) {
+        do throws(PlatformError) {
+            try createExclusive(path: path, bytes: bytes)
+        } catch {
+            throw error.concerning(file)
+        }
+    }
+
+    static func createExclusive(path: String, bytes: [UInt8]) throws(PlatformError) {
         let folder = FileIO.parent(of: path)
         if let folder { try FileIO.makeFolders(folder) }
         let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode: 0o600)

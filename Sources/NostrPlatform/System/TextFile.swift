@@ -4,18 +4,23 @@ import NostrCore
 /// Small files read whole: the config file and certificates.
 public enum TextFile {
     /// The bytes of the regular file at `path`, at most `limit` bytes
-    /// (`.tooLarge` beyond).
-    public static func read(path: String, limit: Int) throws(PlatformError) -> [UInt8] {
+    /// (`.tooLarge` beyond); errors name the file as a `file` file.
+    public static func read(path: String, limit: Int, file: PlatformError.FileRole) throws(PlatformError) -> [UInt8] {
+        do throws(PlatformError) {
+            return try readBytes(path: path, limit: limit, file: file)
+        } catch {
+            throw error.concerning(file)
+        }
+    }
+
+    static func readBytes(path: String, limit: Int, file: PlatformError.FileRole) throws(PlatformError) -> [UInt8] {
         let fd = try FileIO.open(path, O_RDONLY)
         defer { try? FileIO.close(fd, path: path) }
         let status = try FileIO.status(fd, path: path)
-        guard status.isRegular else { throw PlatformError(.notRegularFile, path: path) }
+        guard status.isRegular else { throw FileIO.notRegular(path, file: file) }
         var buffer = [UInt8](repeating: 0, count: limit + 1)
-        let result: Result<Int, PlatformError> = buffer.withUnsafeMutableBytes { p in
-            Result { () throws(PlatformError) -> Int in try FileIO.read(fd, into: p, path: path) }
-        }
-        let n = try result.get()
-        guard n <= limit else { throw PlatformError(.tooLarge, path: path) }
+        let n = try buffer.withMutableBytes { (p) throws(PlatformError) in try FileIO.read(fd, into: p, path: path) }
+        guard n <= limit else { throw FileIO.tooLarge(path, file: file, limit: limit) }
         buffer.removeSubrange(n...)
         return buffer
     }

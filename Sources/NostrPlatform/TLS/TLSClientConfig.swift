@@ -112,7 +112,7 @@ public final class TLSClientConfig {
         do throws(PlatformError) {
             fd = try FileIO.open(path, O_RDONLY)
         } catch {
-            throw PlatformError(.certificates, errno: error.errno, path: path, detail: PlatformError.describe(errno: error.errno))
+            throw PlatformError(.certificates, errno: error.errno, path: path, file: .caCertificates, detail: PlatformError.describe(errno: error.errno))
         }
         _ = CPlatform.close(fd)
         let rc = path.withCString { mbedtls_x509_crt_parse_file(caChain, $0) }
@@ -120,7 +120,7 @@ public final class TLSClientConfig {
         // rc > 0: that many certificates failed to parse; fine if some did.
         guard rc >= 0, count > 0 else {
             let reason = rc < 0 ? TLSClientConfig.describe(mbedTLSError: rc) : "no certificate mbedTLS can parse"
-            throw PlatformError(.certificates, path: path, detail: reason, tlsError: rc < 0 ? rc : 0)
+            throw PlatformError(.certificates, path: path, file: .caCertificates, detail: reason, tlsError: rc < 0 ? rc : 0)
         }
         return count
     }

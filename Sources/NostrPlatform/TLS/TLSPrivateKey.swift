@@ -61,13 +61,13 @@ public final class TLSPrivateKey {
     /// symbolic link, without permission bits for group or others, as the
     /// nostr key file (`KeyFile.load`).
     public static func load(path: String) throws(PlatformError) -> TLSPrivateKey {
-        var bytes = try SecretFile.read(path: path, limit: maxFileBytes)
+        var bytes = try SecretFile.read(path: path, limit: maxFileBytes, file: .tlsKey)
         defer { for i in bytes.indices { bytes[i] = 0 } }
         if bytes.first == 0x2D { bytes.append(0) }  // PEM is parsed NUL-terminated
         let key = TLSPrivateKey()
         let rc = mbedtls_pk_parse_key(key.pk, bytes, bytes.count, nil, 0)
         guard rc == 0 else {
-            throw PlatformError(.badKey, path: path, detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
+            throw PlatformError(.badKey, path: path, file: .tlsKey, detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
         }
         return key
     }
@@ -79,7 +79,7 @@ public final class TLSPrivateKey {
         defer { for i in buffer.indices { buffer[i] = 0 } }
         let rc = mbedtls_pk_write_key_pem(pk, &buffer, buffer.count)
         guard rc == 0, let end = buffer.firstIndex(of: 0) else { throw TLSPrivateKey.failure("writing the key", rc) }
-        try SecretFile.create(path: path, bytes: Array(buffer[..<end]))
+        try SecretFile.create(path: path, bytes: Array(buffer[..<end]), file: .tlsKey)
     }
 
     /// The key at `path`, or a new P-256 key saved there when there is no

@@ -31,7 +31,7 @@ enum PublishCertCommand {
         guard isDNSLabel(service) else {
             throw CommandFailure("--service must be a DNS label (letters, digits, -), not '" + service + "'", exitCode: ExitCode.usage)
         }
-        let pem = try checked { () throws(PlatformError) in try TextFile.read(path: certPath, limit: maxCertificateBytes) }
+        let pem = try checked { () throws(PlatformError) in try TextFile.read(path: certPath, limit: maxCertificateBytes, file: .certificate) }
         let info: CertificateInfo
         do throws(NostrError) { info = try CertificateInfo(pem: pem) } catch {
             throw CommandFailure(certPath + ": " + error.reason)

@@ -44,27 +44,27 @@ enum ResolveCommand {
 
         let wantAddresses = type != .tlsa
         let wantTLS = type == .tlsa || type == .any
-        var queries: [RecordQuery] = []
-        if wantAddresses { queries.append(.addresses(of: name.publicKey, label: name.label)) }
-        if wantTLS { queries.append(.tlsKeys(of: name.publicKey, service: service)) }
-
         let setup = try RelaySetup(globals)
         if follow {
+            var queries: [RecordQuery] = []
+            if wantAddresses { queries.append(.addresses(of: name.publicKey, label: name.label)) }
+            if wantTLS { queries.append(.tlsKeys(of: name.publicKey, service: service)) }
             return try Self.follow(queries, type: type, name: nameText, parsed: name, json: json, setup: setup,
                                    globals: globals, timeout: timeout)
         }
-        let pool = try setup.pool(reconnect: false, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
+        let tlsService: String? = wantTLS ? service : nil
+        let relays = setup.builder
         let lookup = try checked { () throws(PlatformError) in
-            try RecordLookup.run(queries, pool: pool, context: ctx, timeoutMilliseconds: timeout)
+            try NameLookup.run(name, addresses: wantAddresses, tlsService: tlsService, relays: relays, context: ctx,
+                               timeoutMilliseconds: timeout)
         }
-        pool.shutdown()
-        report(lookup, pool: pool, globals: globals)
+        report(lookup.records, globals: globals)
         guard lookup.anyAnswered else {
-            throw CommandFailure("no relay answered (" + String(pool.urls.count) + " tried)")
+            throw CommandFailure("no relay answered (" + String(lookup.records.relays.count) + " tried)")
         }
 
-        let answer = Answer(lookup.selections, type: type)
+        let answer = Answer(lookup.records.selections, type: type)
         Output.stdout(answer.render(name: nameText, parsed: name, json: json, oneLine: false))
         if answer.isEmpty {
             if !globals.quiet { Output.stderr("nostr-dns resolve: no " + typeName(type) + " record for " + nameText + "\n") }
@@ -161,9 +161,10 @@ enum ResolveCommand {
         init(_ selections: [RecordSelection], type: RecordType) {
             var next = 0
             if type != .tlsa {
-                if let best = selections[next].best {
+                if let best = selections[next].best, let meaning = selections[next].meaning {
                     addressEvent = best
-                    (addresses, ttl) = addressesOf(best)
+                    addresses = meaning.addresses
+                    ttl = meaning.ttl ?? 60
                     if type == .a { addresses = addresses.filter { $0.isIPv4 } }
                     if type == .aaaa { addresses = addresses.filter { !$0.isIPv4 } }
                 }
@@ -171,7 +172,7 @@ enum ResolveCommand {
             }
             if type == .tlsa || type == .any, let best = selections[next].best {
                 tlsEvent = best
-                tls = tlsRecordOf(best)
+                tls = selections[next].meaning?.tlsKey
             }
         }
 
@@ -192,22 +193,6 @@ enum ResolveCommand {
         }
     }
 
-    /// The addresses and effective TTL of a verified address record, current or seed format.
-    static func addressesOf(_ e: Event) -> ([IPAddress], Int) {
-        if e.kind == AddressRecord.kind, let r = try? AddressRecord(event: e) { return (r.addresses, r.effectiveTTL) }
-        if let legacy = try? LegacyRecord(event: e), case .address(let a) = legacy { return ([a], 60) }
-        return ([], 60)
-    }
-
-    /// The TLS key record of a verified event; a seed-format certificate
-    /// event is turned into one by hashing its certificate's key.
-    static func tlsRecordOf(_ e: Event) -> TLSKeyRecord? {
-        if e.kind == TLSKeyRecord.kind { return try? TLSKeyRecord(event: e) }
-        guard let legacy = try? LegacyRecord(event: e), case .certificate(let pem) = legacy,
-              let info = try? CertificateInfo(pem: Array(pem.utf8)) else { return nil }
-        return TLSKeyRecord(service: "https", url: nil, spkiSHA256: info.spkiSHA256, expires: info.notAfter, certificatePEM: pem)
-    }
-
     static func typeName(_ t: RecordType) -> String {
         switch t {
         case .addresses: return "address"
@@ -219,9 +204,9 @@ enum ResolveCommand {
     }
 
     /// -v: what each relay did; without -v only failures when nothing answered.
-    static func report(_ lookup: RecordLookup, pool: RelayPool, globals: GlobalOptions) {
+    static func report(_ lookup: RecordLookup, globals: GlobalOptions) {
         guard !globals.quiet else { return }
-        for (r, url) in pool.urls.enumerated() {
+        for (r, url) in lookup.relays.enumerated() {
             if let f = lookup.failures[r], globals.verbose || !lookup.anyAnswered {
                 Output.stderr("nostr-dns resolve: " + url.text + ": " + f + "\n")
             } else if globals.verbose && lookup.answered[r] {
@@ -230,7 +215,7 @@ enum ResolveCommand {
         }
         if globals.verbose {
             for (r, verdict) in lookup.refused {
-                Output.stderr("nostr-dns resolve: " + pool.urls[r].text + ": ignored an event (" + verdictText(verdict) + ")\n")
+                Output.stderr("nostr-dns resolve: " + lookup.relays[r].text + ": ignored an event (" + verdictText(verdict) + ")\n")
             }
         }
     }
