@@ -33,14 +33,17 @@ public struct Publisher: Sendable {
     /// Publishes the TLS key of `service` from a PEM certificate (the key
     /// is the SHA-256 of its SubjectPublicKeyInfo), with the URL it is
     /// served at and when it stops being valid.
-    public func publish(certificatePEM: String, service: String = "https", url: String? = nil,
-                        expires: Date? = nil) async throws(NostrDNSError) -> [RelayOutcome] {
+    public func publish(
+        certificatePEM: String, service: String = "https", url: String? = nil,
+        expires: Date? = nil
+    ) async throws(NostrDNSError) -> [RelayOutcome] {
         let info: CertificateInfo
         do throws(NostrError) { info = try CertificateInfo(pem: Array(certificatePEM.utf8)) } catch {
             throw .invalidKey("the certificate cannot be read: " + error.reason)
         }
-        let record = TLSKeyRecord(service: service, url: url, spkiSHA256: info.spkiSHA256,
-                                  expires: expires.map { Int64($0.timeIntervalSince1970) }, certificatePEM: certificatePEM)
+        let record = TLSKeyRecord(
+            service: service, url: url, spkiSHA256: info.spkiSHA256,
+            expires: expires.map { Int64($0.timeIntervalSince1970) }, certificatePEM: certificatePEM)
         return try await publish(try identity.signEvent(record.template(createdAt: Clock.unixTime())))
     }
 

@@ -63,8 +63,9 @@ public struct Resolver: Sendable {
             Result { () throws(NostrDNSError) -> NameRecords in
                 let lookup: NameLookup
                 do throws(PlatformError) {
-                    lookup = try NameLookup.run(parsed, addresses: addresses, tlsService: tlsService, relays: builder,
-                                                context: ctx, timeoutMilliseconds: timeout, stop: { stop.isRaised })
+                    lookup = try NameLookup.run(
+                        parsed, addresses: addresses, tlsService: tlsService, relays: builder,
+                        context: ctx, timeoutMilliseconds: timeout, stop: { stop.isRaised })
                 } catch {
                     throw NostrDNSError(error)
                 }
@@ -89,8 +90,10 @@ public struct Resolver: Sendable {
                 do throws(NostrDNSError) {
                     let parsed = try Self.parse(name)
                     let ctx = try context()
-                    try Self.follow(parsed, name: name, tlsService: tlsService, builder: builder, context: ctx,
-                                    timeoutMilliseconds: timeout, stop: stop) { continuation.yield($0) }
+                    try Self.follow(
+                        parsed, name: name, tlsService: tlsService, builder: builder, context: ctx,
+                        timeoutMilliseconds: timeout, stop: stop
+                    ) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -103,9 +106,11 @@ public struct Resolver: Sendable {
 
     /// The loop of `watch`: subscriptions on a reconnecting pool, the
     /// selections they feed, `yield` when the records behind the answer change.
-    static func follow(_ name: NostrName, name text: String, tlsService: String?, builder: RelayPoolBuilder,
-                       context: Secp256k1Context, timeoutMilliseconds: Int64, stop: StopFlag,
-                       yield: (NameRecords) -> Void) throws(NostrDNSError) {
+    static func follow(
+        _ name: NostrName, name text: String, tlsService: String?, builder: RelayPoolBuilder,
+        context: Secp256k1Context, timeoutMilliseconds: Int64, stop: StopFlag,
+        yield: (NameRecords) -> Void
+    ) throws(NostrDNSError) {
         var queries: [RecordQuery] = [.addresses(of: name.publicKey, label: name.label)]
         if let tlsService { queries.append(.tlsKeys(of: name.publicKey, service: tlsService)) }
         let pool: RelayPool

@@ -24,8 +24,10 @@ struct NameTrust {
     }
 
     /// Asks the relays; `.failure` when none answered.
-    static func look(_ name: NostrName, service: String, command: String, globals: GlobalOptions,
-                     timeout: Int64) throws(CommandFailure) -> NameTrust {
+    static func look(
+        _ name: NostrName, service: String, command: String, globals: GlobalOptions,
+        timeout: Int64
+    ) throws(CommandFailure) -> NameTrust {
         let setup = try RelaySetup(globals)
         let ctx = try Common.context()
         let lookup = try checked { () throws(PlatformError) in
@@ -42,8 +44,9 @@ struct NameTrust {
             throw CommandFailure("no relay answered (" + String(lookup.records.relays.count) + " tried)")
         }
         let npubKey = try checked { () throws(NostrError) in try NpubTLSKey.spkiSHA256(of: name.publicKey, context: ctx) }
-        return NameTrust(name: name, addresses: lookup.addresses, record: lookup.tlsKey,
-                         recordExpired: lookup.tlsKeyExpired, npubKey: npubKey)
+        return NameTrust(
+            name: name, addresses: lookup.addresses, record: lookup.tlsKey,
+            recordExpired: lookup.tlsKeyExpired, npubKey: npubKey)
     }
 
     /// Which vouching a key digest matches, for messages.

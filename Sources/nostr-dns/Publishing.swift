@@ -10,9 +10,10 @@ enum Publishing {
         let secret = try Common.loadKey(globals)
         var events: [Event] = []
         for t in templates {
-            events.append(try checked { () throws(NostrError) in
-                try Event.sign(t, secret: secret, context: context, auxRand: try Entropy.bytes32())
-            })
+            events.append(
+                try checked { () throws(NostrError) in
+                    try Event.sign(t, secret: secret, context: context, auxRand: try Entropy.bytes32())
+                })
         }
         return events
     }
@@ -48,8 +49,10 @@ enum Publishing {
     /// For a daemon: signs `templates`, queues them on its pool (sent
     /// until each relay answers) and prints their `published` lines.
     /// Returns the events whose OKs `report` prints.
-    static func queue(_ templates: [EventTemplate], on pool: RelayPool, _ globals: GlobalOptions,
-                      context: Secp256k1Context) throws(CommandFailure) -> [Event] {
+    static func queue(
+        _ templates: [EventTemplate], on pool: RelayPool, _ globals: GlobalOptions,
+        context: Secp256k1Context
+    ) throws(CommandFailure) -> [Event] {
         let events = try sign(templates, globals, context: context)
         var out = ""
         for e in events {
@@ -64,8 +67,10 @@ enum Publishing {
     /// `accepted URL` / `rejected URL: MESSAGE` line per OK for an event
     /// of `pending`, and a notice on stderr when a relay failed (it is
     /// reconnected) or, with -v, connected.
-    static func report(_ events: [RelayPoolEvent], pending: [Event], pool: RelayPool, command: String,
-                       _ globals: GlobalOptions) {
+    static func report(
+        _ events: [RelayPoolEvent], pending: [Event], pool: RelayPool, command: String,
+        _ globals: GlobalOptions
+    ) {
         for event in events {
             switch event {
             case .message(let r, .ok(let id, let accepted, let message)) where pending.contains(where: { $0.id == id }):

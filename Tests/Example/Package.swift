@@ -7,12 +7,12 @@ import PackageDescription
 let package = Package(
     name: "NostrDNSExample",
     dependencies: [
-        .package(name: "nostr-dns", path: "../.."),
+        .package(name: "nostr-dns", path: "../..")
     ],
     targets: [
         .executableTarget(
             name: "resolve-name",
             dependencies: [.product(name: "NostrDNS", package: "nostr-dns")]
-        ),
+        )
     ]
 )

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-import NostrDNS
 import NostrCore  // only to check the API against the core's NIP-19
+import NostrDNS
+import Testing
 
 @Suite struct IdentityTests {
     @Test func generatedIdentitySignsEventsThatVerify() throws {
@@ -17,7 +17,9 @@ import NostrCore  // only to check the API against the core's NIP-19
         let event = try me.sign(kind: 1, content: "hello")
         let tampered = event.json.replacingOccurrences(of: "\"hello\"", with: "\"hellO\"")
         #expect(tampered != event.json)
-        #expect(throws: NostrDNSError.invalidEvent("event id is not the hash of its serialization")) { try SignedEvent(verifying: tampered) }
+        #expect(throws: NostrDNSError.invalidEvent("event id is not the hash of its serialization")) {
+            try SignedEvent(verifying: tampered)
+        }
     }
 
     @Test func namesAreDerivedFromTheNpub() throws {
@@ -49,8 +51,12 @@ import NostrCore  // only to check the API against the core's NIP-19
         let path = dir.appendingPathComponent("nsec").path
         try Identity.generate().save(path: path)
         #expect(chmod(path, 0o644) == 0)
-        #expect(throws: NostrDNSError.file(path: path, reason: "key file " + path
-            + " is readable by group or others (mode 0644); run chmod 600 " + path)) { try Identity.load(path: path) }
+        #expect(
+            throws: NostrDNSError.file(
+                path: path,
+                reason: "key file " + path
+                    + " is readable by group or others (mode 0644); run chmod 600 " + path)
+        ) { try Identity.load(path: path) }
     }
 
     @Test func aFolderGivenAsKeyFileIsNamedAsSuch() throws {
@@ -68,7 +74,8 @@ import NostrCore  // only to check the API against the core's NIP-19
         #expect(throws: NostrDNSError.invalidRelayURL("http://relay.example")) { try Resolver(relays: ["http://relay.example"]) }
         #expect(throws: NostrDNSError.invalidAddress("192.0.2.256")) { try IPAddress("192.0.2.256") }
         #expect(try IPAddress("2001:DB8::7").text == "2001:db8::7")
-        #expect(NostrDNSError.noRelayAnswered(failures: ["ws://127.0.0.1:1: refused"]).description
-            == "no relay answered: ws://127.0.0.1:1: refused")
+        #expect(
+            NostrDNSError.noRelayAnswered(failures: ["ws://127.0.0.1:1: refused"]).description
+                == "no relay answered: ws://127.0.0.1:1: refused")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import NostrDNS
+import Testing
 
 /// The Swift API against a real relay: nostr-relay 1.14 from the repository's
 /// test venv (Tests/setup.sh installs it), started on a free loopback port.
@@ -31,8 +31,9 @@ struct RelaysTests {
         defer { relay.stop() }
         let me = try Identity.generate()
         let publisher = try Publisher(identity: me, relays: [relay.url], timeout: .seconds(5))
-        let pem = try String(contentsOf: TestRelay.repository.appendingPathComponent("Tests/NostrCoreTests/Vectors/certificate-p256.pem"),
-                             encoding: .utf8)
+        let pem = try String(
+            contentsOf: TestRelay.repository.appendingPathComponent("Tests/NostrCoreTests/Vectors/certificate-p256.pem"),
+            encoding: .utf8)
         let outcomes = try await publisher.publish(certificatePEM: pem, url: "https://" + me.nostrName + ":4443")
         #expect(outcomes.allSatisfy { $0.accepted })
         let resolver = try Resolver(relays: [relay.url], timeout: .seconds(5))
@@ -63,7 +64,8 @@ struct RelaysTests {
             Issue.record("a lookup with no relay answering must throw")
         } catch {
             guard case .noRelayAnswered(let failures) = error, failures.count == 1,
-                  failures[0].hasPrefix("ws://127.0.0.1:1: ") else {
+                failures[0].hasPrefix("ws://127.0.0.1:1: ")
+            else {
                 Issue.record("expected noRelayAnswered naming the relay, got \(error)")
                 return
             }
@@ -185,7 +187,8 @@ final class TestRelay {
         var parent: [Int32: Int32] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
+                let close = stat.lastIndex(of: ")")
+            else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
         }

@@ -9,7 +9,7 @@ let package = Package(
     name: "nostr-dns-fuzz",
     dependencies: [.package(name: "nostr-dns", path: "../..")],
     targets: [
-        .executableTarget(name: "nostr-dns-fuzz", dependencies: [.product(name: "NostrCore", package: "nostr-dns")]),
+        .executableTarget(name: "nostr-dns-fuzz", dependencies: [.product(name: "NostrCore", package: "nostr-dns")])
     ],
     // Single-threaded by libFuzzer's design: Swift 5 mode spares the
     // global target table and stderr the Sendable checks.

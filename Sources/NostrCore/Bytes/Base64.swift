@@ -45,11 +45,11 @@ public enum Base64 {
     @inline(__always)
     static func value(_ c: UInt8) -> UInt32? {
         switch c {
-        case 0x41...0x5A: return UInt32(c - 0x41)       // A-Z
+        case 0x41...0x5A: return UInt32(c - 0x41)  // A-Z
         case 0x61...0x7A: return UInt32(c - 0x61 + 26)  // a-z
         case 0x30...0x39: return UInt32(c - 0x30 + 52)  // 0-9
-        case 0x2B: return 62                            // +
-        case 0x2F: return 63                            // /
+        case 0x2B: return 62  // +
+        case 0x2F: return 63  // /
         default: return nil
         }
     }

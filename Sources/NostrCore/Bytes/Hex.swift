@@ -35,12 +35,14 @@ public enum Hex {
     }
 
     /// Decodes `hex` (even length) into `dst`, which must be exactly half as long.
-    public static func decode(_ hex: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, lowercaseOnly: Bool = true) throws(NostrError) {
+    public static func decode(
+        _ hex: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer, lowercaseOnly: Bool = true
+    ) throws(NostrError) {
         guard hex.count == dst.count * 2 else { throw NostrError(.badLength) }
         var i = 0
         while i < dst.count {
             guard let hi = value(hex[2 * i], lowercaseOnly: lowercaseOnly),
-                  let lo = value(hex[2 * i + 1], lowercaseOnly: lowercaseOnly)
+                let lo = value(hex[2 * i + 1], lowercaseOnly: lowercaseOnly)
             else { throw NostrError(.badHex, at: 2 * i) }
             dst[i] = hi << 4 | lo
             i += 1

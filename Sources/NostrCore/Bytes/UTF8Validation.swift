@@ -30,13 +30,13 @@ public enum UTF8Validation {
         var lo: UInt8 = 0x80, hi: UInt8 = 0xBF  // allowed range of the second byte
         switch bytes[i] {
         case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lo = 0xA0          // no overlong 3-byte forms
+        case 0xE0: need = 2; lo = 0xA0  // no overlong 3-byte forms
         case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; hi = 0x9F          // no surrogates
-        case 0xF0: need = 3; lo = 0x90          // no overlong 4-byte forms
+        case 0xED: need = 2; hi = 0x9F  // no surrogates
+        case 0xF0: need = 3; lo = 0x90  // no overlong 4-byte forms
         case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; hi = 0x8F          // nothing above U+10FFFF
-        default: return nil                     // 0x80–0xC1 (continuation, overlong 2-byte), 0xF5–0xFF
+        case 0xF4: need = 3; hi = 0x8F  // nothing above U+10FFFF
+        default: return nil  // 0x80–0xC1 (continuation, overlong 2-byte), 0xF5–0xFF
         }
         guard i + need < end else { return nil }
         let b1 = bytes[i + 1]

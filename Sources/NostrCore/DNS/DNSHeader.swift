@@ -12,8 +12,10 @@ public struct DNSHeader: Equatable, Sendable {
     public var authorityCount: UInt16
     public var additionalCount: UInt16
 
-    public init(id: UInt16 = 0, flags: UInt16 = 0, questionCount: UInt16 = 0, answerCount: UInt16 = 0,
-                authorityCount: UInt16 = 0, additionalCount: UInt16 = 0) {
+    public init(
+        id: UInt16 = 0, flags: UInt16 = 0, questionCount: UInt16 = 0, answerCount: UInt16 = 0,
+        authorityCount: UInt16 = 0, additionalCount: UInt16 = 0
+    ) {
         self.id = id
         self.flags = flags
         self.questionCount = questionCount
@@ -34,19 +36,40 @@ public struct DNSHeader: Equatable, Sendable {
     @inline(__always) mutating func set(_ b: UInt16, _ on: Bool) { if on { flags |= b } else { flags &= ~b } }
 
     /// QR: the message is a response.
-    public var isResponse: Bool { get { bit(Self.qrBit) } set { set(Self.qrBit, newValue) } }
+    public var isResponse: Bool {
+        get { bit(Self.qrBit) }
+        set { set(Self.qrBit, newValue) }
+    }
     /// AA: authoritative answer.
-    public var isAuthoritative: Bool { get { bit(Self.aaBit) } set { set(Self.aaBit, newValue) } }
+    public var isAuthoritative: Bool {
+        get { bit(Self.aaBit) }
+        set { set(Self.aaBit, newValue) }
+    }
     /// TC: truncated; the client should retry over TCP (RFC 1035 §4.2.1, RFC 7766 §5).
-    public var isTruncated: Bool { get { bit(Self.tcBit) } set { set(Self.tcBit, newValue) } }
+    public var isTruncated: Bool {
+        get { bit(Self.tcBit) }
+        set { set(Self.tcBit, newValue) }
+    }
     /// RD: recursion desired (copied into a response).
-    public var recursionDesired: Bool { get { bit(Self.rdBit) } set { set(Self.rdBit, newValue) } }
+    public var recursionDesired: Bool {
+        get { bit(Self.rdBit) }
+        set { set(Self.rdBit, newValue) }
+    }
     /// RA: recursion available.
-    public var recursionAvailable: Bool { get { bit(Self.raBit) } set { set(Self.raBit, newValue) } }
+    public var recursionAvailable: Bool {
+        get { bit(Self.raBit) }
+        set { set(Self.raBit, newValue) }
+    }
     /// CD: checking disabled (RFC 4035 §3.2.2; copied into a response).
-    public var checkingDisabled: Bool { get { bit(Self.cdBit) } set { set(Self.cdBit, newValue) } }
+    public var checkingDisabled: Bool {
+        get { bit(Self.cdBit) }
+        set { set(Self.cdBit, newValue) }
+    }
     /// AD: authentic data (RFC 4035 §3.2.3).
-    public var authenticData: Bool { get { bit(Self.adBit) } set { set(Self.adBit, newValue) } }
+    public var authenticData: Bool {
+        get { bit(Self.adBit) }
+        set { set(Self.adBit, newValue) }
+    }
     /// Opcode (4 bits): 0 is QUERY.
     public var opcode: UInt8 {
         get { UInt8(truncatingIfNeeded: (flags >> 11) & 0xF) }

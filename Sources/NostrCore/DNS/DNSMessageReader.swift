@@ -89,7 +89,8 @@ public struct DNSMessageReader {
     public init(_ bytes: UnsafeRawBufferPointer) throws(NostrError) {
         self.bytes = bytes
         header = try DNSHeader(from: bytes)
-        let minimum = DNSLimits.headerSize + Int(header.questionCount) * Self.minQuestion
+        let minimum =
+            DNSLimits.headerSize + Int(header.questionCount) * Self.minQuestion
             + (Int(header.answerCount) + Int(header.authorityCount) + Int(header.additionalCount)) * Self.minRecord
         guard minimum <= bytes.count else { throw NostrError(.dnsCounts, at: 4) }
         offset = DNSLimits.headerSize
@@ -137,9 +138,10 @@ public struct DNSMessageReader {
         guard bytes.count - fixed >= 10 else { throw NostrError(.dnsTruncated, at: fixed) }
         let rdlength = Int(DNSWire.load16(bytes, fixed + 8))
         guard bytes.count - (fixed + 10) >= rdlength else { throw NostrError(.dnsTruncated, at: fixed + 8) }
-        let record = DNSRecord(section: section, name: name, type: DNSWire.load16(bytes, fixed),
-                               rawClass: DNSWire.load16(bytes, fixed + 2), ttl: DNSWire.load32(bytes, fixed + 4),
-                               rdataOffset: fixed + 10, rdataLength: rdlength)
+        let record = DNSRecord(
+            section: section, name: name, type: DNSWire.load16(bytes, fixed),
+            rawClass: DNSWire.load16(bytes, fixed + 2), ttl: DNSWire.load32(bytes, fixed + 4),
+            rdataOffset: fixed + 10, rdataLength: rdlength)
         if record.type == DNSType.opt {
             guard record.section == .additional, name.flatLength == 1, edns == nil else {
                 throw NostrError(.dnsMessage, at: start)
@@ -208,11 +210,14 @@ public struct DNSMessageReader {
     public func name(_ a: DNSName, equals b: DNSName) -> Bool {
         guard a.flatLength == b.flatLength else { return false }
         if a.offset == b.offset { return true }
-        var flat: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var flat:
+            (
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &flat) { buffer in
             let n = copyName(b, into: buffer)
             return name(a, equals: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))

@@ -105,8 +105,10 @@ public struct DNSMessageWriter {
     /// Starts a record in `section`: owner name (compressed), type, class
     /// (raw: set `DNSClass.topBit` for mDNS cache-flush), TTL and a
     /// placeholder RDLENGTH. Append the rdata, then call `endRecord()`.
-    public mutating func beginRecord(_ section: DNSSection, name: UnsafeRawBufferPointer, type: UInt16,
-                                     rawClass: UInt16, ttl: UInt32) throws(NostrError) {
+    public mutating func beginRecord(
+        _ section: DNSSection, name: UnsafeRawBufferPointer, type: UInt16,
+        rawClass: UInt16, ttl: UInt32
+    ) throws(NostrError) {
         precondition(section != .question)
         enter(section)
         let start = count, saved = targets.count
@@ -180,8 +182,10 @@ public struct DNSMessageWriter {
     }
 
     /// Appends a whole record whose rdata is `rdata`.
-    public mutating func appendRecord(_ section: DNSSection, name: UnsafeRawBufferPointer, type: UInt16,
-                                      rawClass: UInt16, ttl: UInt32, rdata: UnsafeRawBufferPointer) throws(NostrError) {
+    public mutating func appendRecord(
+        _ section: DNSSection, name: UnsafeRawBufferPointer, type: UInt16,
+        rawClass: UInt16, ttl: UInt32, rdata: UnsafeRawBufferPointer
+    ) throws(NostrError) {
         try beginRecord(section, name: name, type: type, rawClass: rawClass, ttl: ttl)
         do { try appendBytes(rdata) } catch { abandonRecord(); throw error }
         endRecord()
@@ -270,9 +274,12 @@ public struct DNSMessageWriter {
 /// Up to 64 offsets of label starts that later names may point to, inline.
 struct CompressionTargets {
     static let capacity = 64
-    var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                  UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var storage:
+        (
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+        ) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     var count = 0
 
     subscript(i: Int) -> UInt16 {

@@ -46,8 +46,10 @@ extension DNSMessageWriter {
     /// Name is the record's own name (compressed, §18.14), and one window
     /// block 0 lists `types`. An empty bitmap is written as no window
     /// block at all.
-    public mutating func appendNSEC(_ section: DNSSection, name: UnsafeRawBufferPointer, rawClass: UInt16,
-                                    ttl: UInt32, types: DNSTypeBitmap) throws(NostrError) {
+    public mutating func appendNSEC(
+        _ section: DNSSection, name: UnsafeRawBufferPointer, rawClass: UInt16,
+        ttl: UInt32, types: DNSTypeBitmap
+    ) throws(NostrError) {
         try beginRecord(section, name: name, type: DNSType.nsec, rawClass: rawClass, ttl: ttl)
         do {
             try appendName(name, compress: true)

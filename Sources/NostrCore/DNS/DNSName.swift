@@ -18,12 +18,6 @@ public struct DNSName: Equatable, Sendable {
     /// The length of the uncompressed (flat) form, root label included: 1…255.
     public let flatLength: Int
 
-    init(offset: Int, wireLength: Int, flatLength: Int) {
-        self.offset = offset
-        self.wireLength = wireLength
-        self.flatLength = flatLength
-    }
-
     /// Validates the name at `start` in `message`, with the rules c-ares
     /// applies (`ares_dns_name.c`) and RFC 1035 §4.1.4 implies:
     /// - a label-length octet 0b00xxxxxx starts a label of that many

@@ -42,8 +42,11 @@ public enum DNSResponder {
     /// `parse`, and for a query the question's name copied flat into
     /// `name` (255 octets; its length returned, 0 otherwise) while the
     /// message is read: a server that needs the name reads the query once.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, copyingNameInto name: UnsafeMutableRawBufferPointer?)
-        -> (parsed: Parsed, nameLength: Int) {
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, copyingNameInto name: UnsafeMutableRawBufferPointer?
+    )
+        -> (parsed: Parsed, nameLength: Int)
+    {
         guard let header = try? DNSHeader(from: bytes), !header.isResponse else { return (.drop, 0) }
         var reader: DNSMessageReader
         do throws(NostrError) { reader = try DNSMessageReader(bytes) } catch {
@@ -106,28 +109,36 @@ public enum DNSResponder {
     /// answer names point to it. When the records do not fit, they are
     /// left out and TC is set (RFC 2181 §9), so the client retries over TCP.
     /// An OPT record is added when the query had one (RFC 6891 §7).
-    public static func answer(_ query: Query, message: UnsafeRawBufferPointer, content: Content, soa: SOA,
-                              into buffer: UnsafeMutableRawBufferPointer, limit: Int) -> Int {
+    public static func answer(
+        _ query: Query, message: UnsafeRawBufferPointer, content: Content, soa: SOA,
+        into buffer: UnsafeMutableRawBufferPointer, limit: Int
+    ) -> Int {
         // The question, copied flat from the query (case kept).
-        var flat: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                   UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var flat:
+            (
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &flat) { scratch in
             guard let reader = try? DNSMessageReader(message) else {
                 return answer(query, name: nil, content: content, soa: soa, into: buffer, limit: limit)
             }
             let n = reader.copyName(query.question.name, into: scratch)
-            return answer(query, name: UnsafeRawBufferPointer(rebasing: scratch[0..<n]), content: content, soa: soa,
-                          into: buffer, limit: limit)
+            return answer(
+                query, name: UnsafeRawBufferPointer(rebasing: scratch[0..<n]), content: content, soa: soa,
+                into: buffer, limit: limit)
         }
     }
 
     /// `answer(_:message:…)` with the question's name already flat (as
     /// `parse(_:copyingNameInto:)` gives it); nil writes no question.
-    public static func answer(_ query: Query, name: UnsafeRawBufferPointer?, content: Content, soa: SOA,
-                              into buffer: UnsafeMutableRawBufferPointer, limit: Int) -> Int {
+    public static func answer(
+        _ query: Query, name: UnsafeRawBufferPointer?, content: Content, soa: SOA,
+        into buffer: UnsafeMutableRawBufferPointer, limit: Int
+    ) -> Int {
         let q = query.question
         var header = DNSHeader(id: query.header.id)
         header.isResponse = true
@@ -165,19 +176,24 @@ public enum DNSResponder {
         if let edns = query.edns {
             w.limit = limit
             let extended = UInt8(truncatingIfNeeded: rcode >> 4)
-            try? w.appendOPT(DNSEDNS(udpPayloadSize: maxUDPPayload, extendedRCode: extended, version: 0,
-                                     dnssecOK: edns.dnssecOK))  // RFC 3225 §3: DO is copied
+            try? w.appendOPT(
+                DNSEDNS(
+                    udpPayloadSize: maxUDPPayload, extendedRCode: extended, version: 0,
+                    dnssecOK: edns.dnssecOK))  // RFC 3225 §3: DO is copied
         }
         return w.finish()
     }
 
     /// An error answer (FORMERR, NOTIMP, BADVERS, SERVFAIL, REFUSED) for a
     /// message that may not have a readable question.
-    public static func error(_ header: DNSHeader, rcode: UInt16, question: DNSQuestion?, edns: DNSEDNS?,
-                             message: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer, limit: Int) -> Int {
+    public static func error(
+        _ header: DNSHeader, rcode: UInt16, question: DNSQuestion?, edns: DNSEDNS?,
+        message: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer, limit: Int
+    ) -> Int {
         if let question {
-            return answer(Query(header: header, question: question, edns: edns), message: message,
-                          content: .rcode(rcode), soa: SOA(), into: buffer, limit: limit)
+            return answer(
+                Query(header: header, question: question, edns: edns), message: message,
+                content: .rcode(rcode), soa: SOA(), into: buffer, limit: limit)
         }
         var h = DNSHeader(id: header.id)
         h.isResponse = true
@@ -189,8 +205,10 @@ public enum DNSResponder {
         return w.finish()
     }
 
-    static func writeRecords(_ w: inout DNSMessageWriter, content: Content, type: UInt16, name: UnsafeRawBufferPointer,
-                             soa: SOA) throws(NostrError) {
+    static func writeRecords(
+        _ w: inout DNSMessageWriter, content: Content, type: UInt16, name: UnsafeRawBufferPointer,
+        soa: SOA
+    ) throws(NostrError) {
         switch content {
         case .addresses(let addresses, let ttl):
             var any = false

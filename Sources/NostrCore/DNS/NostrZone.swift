@@ -110,7 +110,7 @@ public enum NostrZone {
         let s = p + 1
         let hrp: (UInt8, UInt8, UInt8, UInt8) = (0x6E, 0x70, 0x75, 0x62)
         guard DNSWire.lower(name[s]) == hrp.0, DNSWire.lower(name[s + 1]) == hrp.1,
-              DNSWire.lower(name[s + 2]) == hrp.2, DNSWire.lower(name[s + 3]) == hrp.3, name[s + 4] == 0x31
+            DNSWire.lower(name[s + 2]) == hrp.2, DNSWire.lower(name[s + 3]) == hrp.3, name[s + 4] == 0x31
         else { return nil }
         // BIP-173 polymod over hrp expansion, 0, data.
         var chk: UInt32 = 1

@@ -75,9 +75,11 @@ public struct NostrZoneResponder {
     /// Answers `message` into `buffer` (over UDP at most what the client
     /// takes, RFC 6891 §6.2.5, and at most `DNSResponder.maxUDPPayload`;
     /// over TCP the whole buffer, RFC 7766).
-    public mutating func respond<L: NostrZoneLookup>(to message: UnsafeRawBufferPointer, overTCP: Bool,
-                                                     into buffer: UnsafeMutableRawBufferPointer, now: Int64,
-                                                     lookup: inout L) -> Outcome {
+    public mutating func respond<L: NostrZoneLookup>(
+        to message: UnsafeRawBufferPointer, overTCP: Bool,
+        into buffer: UnsafeMutableRawBufferPointer, now: Int64,
+        lookup: inout L
+    ) -> Outcome {
         var flat = emptyName()
         return withUnsafeMutableBytes(of: &flat) { scratch -> Outcome in
             let (parsed, n) = DNSResponder.parse(message, copyingNameInto: scratch)
@@ -87,16 +89,20 @@ public struct NostrZoneResponder {
             case .error(let header, let rcode, let question, let edns):
                 let udpLimit = edns.map { min($0.effectivePayloadSize, Int(DNSResponder.maxUDPPayload)) } ?? DNSLimits.classicUDPSize
                 let limit = overTCP ? buffer.count : min(buffer.count, udpLimit)
-                return .reply(DNSResponder.error(header, rcode: rcode, question: question, edns: edns, message: message,
-                                                 into: buffer, limit: limit))
+                return .reply(
+                    DNSResponder.error(
+                        header, rcode: rcode, question: question, edns: edns, message: message,
+                        into: buffer, limit: limit))
             case .query(let query):
                 let limit = overTCP ? buffer.count : min(buffer.count, query.udpLimit)
                 let name = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
                 var negative = soa
                 switch content(query, name: name, now: now, negative: &negative, lookup: &lookup) {
                 case .content(let content):
-                    return .reply(DNSResponder.answer(query, name: name, content: content, soa: negative, into: buffer,
-                                                      limit: limit))
+                    return .reply(
+                        DNSResponder.answer(
+                            query, name: name, content: content, soa: negative, into: buffer,
+                            limit: limit))
                 case .wait(let key):
                     return .wait(key)
                 case .forward:
@@ -127,8 +133,10 @@ public struct NostrZoneResponder {
     }
 
     /// The zone's rules for one question (see the type's notes).
-    mutating func content<L: NostrZoneLookup>(_ query: DNSResponder.Query, name: UnsafeRawBufferPointer, now: Int64,
-                                              negative: inout DNSResponder.SOA, lookup: inout L) -> Decision {
+    mutating func content<L: NostrZoneLookup>(
+        _ query: DNSResponder.Query, name: UnsafeRawBufferPointer, now: Int64,
+        negative: inout DNSResponder.SOA, lookup: inout L
+    ) -> Decision {
         let zone = classify(name)
         if case .outside = zone {
             return forwardsOtherNames ? .forward : .content(.rcode(DNSRCode.refused))
@@ -153,8 +161,9 @@ public struct NostrZoneResponder {
                 // NODATA, not NXDOMAIN, which would deny them too (RFC 8020).
                 return .content(labelLength == 0 ? .noData : .nameError)
             case .found(let addresses, _, let ttl):
-                return .content(type == DNSType.a || type == DNSType.aaaa || type == DNSType.any
-                    ? .addresses(addresses, ttl: ttl) : .noData)
+                return .content(
+                    type == DNSType.a || type == DNSType.aaaa || type == DNSType.any
+                        ? .addresses(addresses, ttl: ttl) : .noData)
             }
         case .tlsa(let author, let port):
             let key = ResolverKey.tlsKeys(author)
@@ -180,7 +189,10 @@ public struct NostrZoneResponder {
                 var i = 0
                 while i + 8 <= n {
                     if base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                        != last.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+                        != last.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    {
+                        return false
+                    }
                     i += 8
                 }
                 while i < n {
@@ -202,10 +214,12 @@ public struct NostrZoneResponder {
 }
 
 /// 256 octets inline: a flat name (at most 255) without allocating.
-typealias NameBytes = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+typealias NameBytes = (
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+)
 
 /// A `NameBytes` of zeros.
 @inline(__always) func emptyName() -> NameBytes {

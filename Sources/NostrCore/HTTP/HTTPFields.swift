@@ -47,8 +47,10 @@ public enum HTTPFields {
 
     /// Reads one field line `bytes[start..<end]` (without its CRLF). The
     /// error offset is `base + ` the position within the line's buffer.
-    static func parseLine(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, base: Int,
-                          error: NostrError.Code) throws(NostrError) -> HTTPField {
+    static func parseLine(
+        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, base: Int,
+        error: NostrError.Code
+    ) throws(NostrError) -> HTTPField {
         guard start < end, bytes[start] != 0x20, bytes[start] != 0x09 else {
             throw NostrError(error, at: base + start)  // obs-fold or an empty name
         }
@@ -99,8 +101,10 @@ public enum HTTPFields {
     /// The index of the CRLF that ends the line starting at `from`, or nil
     /// if the buffer holds no complete line yet. A bare CR or LF on the way
     /// is an error.
-    static func lineEnd(_ bytes: UnsafeRawBufferPointer, from: Int, limit: Int, base: Int,
-                        error: NostrError.Code) throws(NostrError) -> Int? {
+    static func lineEnd(
+        _ bytes: UnsafeRawBufferPointer, from: Int, limit: Int, base: Int,
+        error: NostrError.Code
+    ) throws(NostrError) -> Int? {
         var i = from
         let n = min(bytes.count, limit)
         while i < n {

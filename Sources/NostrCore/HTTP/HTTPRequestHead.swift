@@ -49,7 +49,7 @@ public struct HTTPRequestHead: Equatable, Sendable {
         i += 1
         let version: [UInt8] = Array("HTTP/1.".utf8)
         guard lineEnd - i == 8, (0..<7).allSatisfy({ bytes[i + $0] == version[$0] }),
-              bytes[i + 7] == 0x30 || bytes[i + 7] == 0x31
+            bytes[i + 7] == 0x30 || bytes[i + 7] == 0x31
         else { throw NostrError(.httpRequest, at: i) }
         let minor = Int(bytes[i + 7] - 0x30)
         // Fields, up to the empty line.

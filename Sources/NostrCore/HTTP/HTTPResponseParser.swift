@@ -244,7 +244,7 @@ public struct HTTPResponseParser: Sendable {
         }
         if !encodings.isEmpty {
             guard minor == 1, encodings.count == 1, lengths.isEmpty,
-                  HTTPFields.equalsIgnoringCase(encodings[0], "chunked")
+                HTTPFields.equalsIgnoringCase(encodings[0], "chunked")
             else { throw NostrError(.httpResponse, at: at) }
             state = .chunkSize
             return true

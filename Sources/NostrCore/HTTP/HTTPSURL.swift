@@ -20,7 +20,7 @@ public struct HTTPSURL: Equatable, Sendable {
         let bytes = Array(text.utf8)
         let scheme: [UInt8] = Array("https://".utf8)
         guard bytes.count > scheme.count,
-              (0..<scheme.count).allSatisfy({ (bytes[$0] | (bytes[$0] >= 0x41 && bytes[$0] <= 0x5A ? 0x20 : 0)) == scheme[$0] })
+            (0..<scheme.count).allSatisfy({ (bytes[$0] | (bytes[$0] >= 0x41 && bytes[$0] <= 0x5A ? 0x20 : 0)) == scheme[$0] })
         else { throw NostrError(.url, at: 0) }
         var i = scheme.count
         var authorityEnd = i

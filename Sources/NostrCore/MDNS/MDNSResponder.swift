@@ -28,8 +28,10 @@ public struct MDNSPacketInfo: Sendable {
     public var destinationIsMulticast: Bool
     public var interfaceIndex: UInt32
 
-    public init(source: IPAddress, sourcePort: UInt16, sourceScopeID: UInt32 = 0, destinationIsMulticast: Bool,
-                interfaceIndex: UInt32) {
+    public init(
+        source: IPAddress, sourcePort: UInt16, sourceScopeID: UInt32 = 0, destinationIsMulticast: Bool,
+        interfaceIndex: UInt32
+    ) {
         self.source = source
         self.sourcePort = sourcePort
         self.sourceScopeID = sourceScopeID
@@ -207,8 +209,10 @@ public struct MDNSResponder {
     /// Sends the probes, announcements and delayed multicast answers (§6,
     /// §7.2) due at `now` on every interface and family (`ipv6` false then
     /// true, for the sockets the caller has).
-    public mutating func tick(now: Int64, families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
-                              emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void) {
+    public mutating func tick(
+        now: Int64, families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
+        emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void
+    ) {
         flushPending(now: now, families: families, buffer: buffer, emit: emit)
         for i in interfaces.indices {
             guard let step = claims[i].step(now: now) else { continue }
@@ -234,8 +238,10 @@ public struct MDNSResponder {
 
     /// §10.1: on shutdown, the own records again with TTL 0 ("goodbye"),
     /// on every interface where the name was claimed.
-    public func goodbye(families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
-                        emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void) {
+    public func goodbye(
+        families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
+        emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void
+    ) {
         for i in interfaces.indices where claims[i].mayAnswer {
             for ipv6 in [false, true] where ipv6 ? families.ipv6 : families.ipv4 {
                 if let length = announcement(interface: i, ttl: 0, buffer: buffer) {
@@ -246,8 +252,9 @@ public struct MDNSResponder {
     }
 
     func group(_ iface: MDNSInterface, ipv6: Bool) -> MDNSDestination {
-        MDNSDestination(address: ipv6 ? .v6(0xFF02_0000_0000_0000, 0xFB) : .v4(0xE000_00FB), port: MDNSRules.port,
-                        interfaceIndex: iface.index, scopeID: 0)
+        MDNSDestination(
+            address: ipv6 ? .v6(0xFF02_0000_0000_0000, 0xFB) : .v4(0xE000_00FB), port: MDNSRules.port,
+            interfaceIndex: iface.index, scopeID: 0)
     }
 
     /// §8.1: a query for the own name, type ANY, with the proposed records
@@ -256,12 +263,15 @@ public struct MDNSResponder {
         var w = DNSMessageWriter(buffer: buffer, limit: min(buffer.count, Self.maxPacket))
         do throws(NostrError) {
             try ownName.withBytes { (name) throws(NostrError) in
-                try w.appendQuestion(name, type: DNSType.any,
-                                     rawClass: DNSClass.in | (unicastResponse ? DNSClass.topBit : 0))
-                try appendAddresses(&w, .authority, name: name, addresses: interfaces[i].ipv4Addresses, type: DNSType.a,
-                                    rawClass: DNSClass.in, ttl: ownTTL)
-                try appendAddresses(&w, .authority, name: name, addresses: interfaces[i].ipv6Addresses, type: DNSType.aaaa,
-                                    rawClass: DNSClass.in, ttl: ownTTL)
+                try w.appendQuestion(
+                    name, type: DNSType.any,
+                    rawClass: DNSClass.in | (unicastResponse ? DNSClass.topBit : 0))
+                try appendAddresses(
+                    &w, .authority, name: name, addresses: interfaces[i].ipv4Addresses, type: DNSType.a,
+                    rawClass: DNSClass.in, ttl: ownTTL)
+                try appendAddresses(
+                    &w, .authority, name: name, addresses: interfaces[i].ipv6Addresses, type: DNSType.aaaa,
+                    rawClass: DNSClass.in, ttl: ownTTL)
             }
         } catch {
             return nil
@@ -302,8 +312,10 @@ public struct MDNSResponder {
     /// Appends one record per address of `type` (A: the IPv4 ones; AAAA:
     /// the IPv6 ones). Returns how many were written.
     @discardableResult
-    func appendAddresses(_ w: inout DNSMessageWriter, _ section: DNSSection, name: UnsafeRawBufferPointer,
-                         addresses: [IPAddress], type: UInt16, rawClass: UInt16, ttl: UInt32) throws(NostrError) -> Int {
+    func appendAddresses(
+        _ w: inout DNSMessageWriter, _ section: DNSSection, name: UnsafeRawBufferPointer,
+        addresses: [IPAddress], type: UInt16, rawClass: UInt16, ttl: UInt32
+    ) throws(NostrError) -> Int {
         var written = 0
         for a in addresses where a.isIPv4 == (type == DNSType.a) {
             let result: Result<Void, NostrError> = a.withBytes { rdata in
@@ -322,10 +334,12 @@ public struct MDNSResponder {
     /// Handles one received datagram. `lookup` gives the cache's state for
     /// an npub other than the own one (and may start a lookup); answers go
     /// out through `emit(destination, ipv6, bytes)` from `buffer`.
-    public mutating func handle(_ packet: UnsafeRawBufferPointer, _ info: MDNSPacketInfo, now: Int64,
-                                buffer: UnsafeMutableRawBufferPointer,
-                                lookup: (Bytes32) -> MDNSNameState,
-                                emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void) -> MDNSOutcome {
+    public mutating func handle(
+        _ packet: UnsafeRawBufferPointer, _ info: MDNSPacketInfo, now: Int64,
+        buffer: UnsafeMutableRawBufferPointer,
+        lookup: (Bytes32) -> MDNSNameState,
+        emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void
+    ) -> MDNSOutcome {
         var outcome = MDNSOutcome()
         guard let i = interfaces.firstIndex(where: { $0.index == info.interfaceIndex }) else {
             outcome.ignored = .unknownInterface
@@ -360,12 +374,15 @@ public struct MDNSResponder {
     /// this npub's published addresses, are not. §7.4: an address record
     /// (either kind) or an NSEC that a waiting answer would send is not
     /// sent again.
-    mutating func readResponse(_ reader: inout DNSMessageReader, interface i: Int, ipv6: Bool, now: Int64,
-                               _ outcome: inout MDNSOutcome) throws(NostrError) {
+    mutating func readResponse(
+        _ reader: inout DNSMessageReader, interface i: Int, ipv6: Bool, now: Int64,
+        _ outcome: inout MDNSOutcome
+    ) throws(NostrError) {
         var conflict = false
         while let r = try reader.nextRecord() {
             guard r.type == DNSType.a || r.type == DNSType.aaaa || r.type == DNSType.nsec, r.dnsClass == DNSClass.in,
-                  r.ttl > 0 else {
+                r.ttl > 0
+            else {
                 continue
             }
             if !pending.isEmpty && (r.section == .answer || r.section == .additional) {
@@ -503,10 +520,12 @@ public struct MDNSResponder {
     /// Answers one query. Per-packet lists live in the responder's scratch
     /// arrays (cleared, capacity kept), so a steady stream of queries for
     /// known names does not allocate.
-    mutating func answer(_ reader: inout DNSMessageReader, _ info: MDNSPacketInfo, interface i: Int, now: Int64,
-                         buffer: UnsafeMutableRawBufferPointer, lookup: (Bytes32) -> MDNSNameState,
-                         emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void,
-                         _ outcome: inout MDNSOutcome) throws(NostrError) {
+    mutating func answer(
+        _ reader: inout DNSMessageReader, _ info: MDNSPacketInfo, interface i: Int, now: Int64,
+        buffer: UnsafeMutableRawBufferPointer, lookup: (Bytes32) -> MDNSNameState,
+        emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void,
+        _ outcome: inout MDNSOutcome
+    ) throws(NostrError) {
         // The questions that are ours, then the known answers and any probe claims.
         scratchQuestions.removeAll(keepingCapacity: true)
         scratchKnown.removeAll(keepingCapacity: true)
@@ -537,7 +556,8 @@ public struct MDNSResponder {
         // answers waiting here (the packets that follow it, usually with no
         // questions) suppress those answers too.
         if !scratchKnown.isEmpty && addKnownAnswers(from: info.source, interfaceIndex: interfaces[i].index, ipv6: info.isIPv6)
-            && scratchQuestions.isEmpty {
+            && scratchQuestions.isEmpty
+        {
             outcome.ignored = .knownAnswerContinuation
             return
         }
@@ -547,8 +567,9 @@ public struct MDNSResponder {
         }
         // §8.2: another host probes for the own name while this one does.
         if ownProbe && !claims[i].mayAnswer {
-            claims[i].simultaneousProbe(ours: Self.sorted(interfaces[i].addresses.map { $0.bytes }),
-                                        theirs: Self.sorted(probeClaims(reader)), now: now)
+            claims[i].simultaneousProbe(
+                ours: Self.sorted(interfaces[i].addresses.map { $0.bytes }),
+                theirs: Self.sorted(probeClaims(reader)), now: now)
         }
         let iface = interfaces[i].index
         let v6 = info.isIPv6
@@ -564,19 +585,25 @@ public struct MDNSResponder {
             case .foreign: continue
             }
             let types = AddressTypes(question: q.question.type)
-            if types.contains(.a) && !rateLimit.multicastWithin(
-                MDNSRateLimit.Key(owner: owner, type: DNSType.a, interfaceIndex: iface, ipv6: v6), milliseconds: quarter, now: now) {
+            if types.contains(.a)
+                && !rateLimit.multicastWithin(
+                    MDNSRateLimit.Key(owner: owner, type: DNSType.a, interfaceIndex: iface, ipv6: v6), milliseconds: quarter, now: now)
+            {
                 recently = false
             }
-            if types.contains(.aaaa) && !rateLimit.multicastWithin(
-                MDNSRateLimit.Key(owner: owner, type: DNSType.aaaa, interfaceIndex: iface, ipv6: v6), milliseconds: quarter, now: now) {
+            if types.contains(.aaaa)
+                && !rateLimit.multicastWithin(
+                    MDNSRateLimit.Key(owner: owner, type: DNSType.aaaa, interfaceIndex: iface, ipv6: v6), milliseconds: quarter, now: now)
+            {
                 recently = false
             }
         }
-        let route = MDNSRules.route(sourcePort: info.sourcePort, destinationIsMulticast: info.destinationIsMulticast,
-                                    unicastResponseBit: allQU, multicastRecently: recently)
+        let route = MDNSRules.route(
+            sourcePort: info.sourcePort, destinationIsMulticast: info.destinationIsMulticast,
+            unicastResponseBit: allQU, multicastRecently: recently)
 
-        let limit = route == .legacyUnicast
+        let limit =
+            route == .legacyUnicast
             ? max(DNSLimits.classicUDPSize, Int(reader.edns?.effectivePayloadSize ?? 0)) : Self.maxPacket
         var w = DNSMessageWriter(buffer: buffer, limit: min(buffer.count, limit))
         w.header.isResponse = true
@@ -655,23 +682,29 @@ public struct MDNSResponder {
                 // `now` is whole milliseconds, rounded down from when the
                 // packet came: drawn from min+1...max, the real delay is
                 // never below the minimum (seen: 19.9 ms without the +1).
-                let delay = packetDelay ?? (truncated
-                    ? MDNSRules.truncatedDelayMinMilliseconds + 1 + nextRandom(MDNSRules.truncatedDelaySpreadMilliseconds)
-                    : MDNSRules.sharedDelayMinMilliseconds + 1 + nextRandom(MDNSRules.sharedDelaySpreadMilliseconds))
+                let delay =
+                    packetDelay
+                    ?? (truncated
+                        ? MDNSRules.truncatedDelayMinMilliseconds + 1 + nextRandom(MDNSRules.truncatedDelaySpreadMilliseconds)
+                        : MDNSRules.sharedDelayMinMilliseconds + 1 + nextRandom(MDNSRules.sharedDelaySpreadMilliseconds))
                 packetDelay = delay
-                if let due = enqueue(Pending(owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
-                                             addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,
-                                             skip: skip, due: now + delay, source: info.source,
-                                             awaitingKnownAnswers: truncated)) {
+                if let due = enqueue(
+                    Pending(
+                        owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
+                        addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,
+                        skip: skip, due: now + delay, source: info.source,
+                        awaitingKnownAnswers: truncated))
+                {
                     queuedUntil = min(queuedUntil ?? due, due)
                     continue
                 }
                 // The queue is full: answer at once rather than not at all.
             }
             var tally = Tally()
-            let (wrote, additional) = try writeAnswers(&w, name: name, owner: owner, addresses: addresses, ttl: answerTTL,
-                                                       rawClass: rawClass, wanted: wanted, skip: skip, route: route,
-                                                       interfaceIndex: iface, ipv6: v6, isProbe: isProbe, now: now, &tally)
+            let (wrote, additional) = try writeAnswers(
+                &w, name: name, owner: owner, addresses: addresses, ttl: answerTTL,
+                rawClass: rawClass, wanted: wanted, skip: skip, route: route,
+                interfaceIndex: iface, ipv6: v6, isProbe: isProbe, now: now, &tally)
             if tally.limited { sawLimited = true }
             if tally.known { sawKnown = true }
             if additional { scratchAdditional.append((name, addresses, answerTTL, wanted, rawClass)) }
@@ -686,8 +719,14 @@ public struct MDNSResponder {
             return
         }
         guard answered > 0 else {
-            outcome.ignored = sawPending ? .pendingLookup : sawProbing ? .probing : sawLimited ? .rateLimited
-                : sawKnown ? .knownAnswers : sawAbsent ? .noRecord : .notOurName
+            outcome.ignored =
+                sawPending
+                ? .pendingLookup
+                : sawProbing
+                    ? .probing
+                    : sawLimited
+                        ? .rateLimited
+                        : sawKnown ? .knownAnswers : sawAbsent ? .noRecord : .notOurName
             return
         }
         let length = w.finish()
@@ -696,8 +735,9 @@ public struct MDNSResponder {
         case .multicast:
             destination = group(interfaces[i], ipv6: v6)
         case .unicast, .legacyUnicast:
-            destination = MDNSDestination(address: info.source, port: info.sourcePort, interfaceIndex: iface,
-                                          scopeID: info.sourceScopeID)
+            destination = MDNSDestination(
+                address: info.source, port: info.sourcePort, interfaceIndex: iface,
+                scopeID: info.sourceScopeID)
         }
         outcome.route = route
         outcome.delayedUntil = queuedUntil
@@ -773,8 +813,10 @@ extension MDNSResponder {
     /// skips only what both queriers know). Returns when it is due, or nil
     /// when the queue is full.
     mutating func enqueue(_ p: Pending) -> Int64? {
-        for k in pending.indices where pending[k].owner == p.owner && pending[k].interfaceIndex == p.interfaceIndex
-            && pending[k].ipv6 == p.ipv6 {
+        for k in pending.indices
+        where pending[k].owner == p.owner && pending[k].interfaceIndex == p.interfaceIndex
+            && pending[k].ipv6 == p.ipv6
+        {
             pending[k].wanted.insert(p.wanted)
             pending[k].addresses = p.addresses
             pending[k].skip &= p.skip
@@ -796,8 +838,10 @@ extension MDNSResponder {
     /// Returns true when there was one.
     mutating func addKnownAnswers(from source: IPAddress, interfaceIndex: UInt32, ipv6: Bool) -> Bool {
         var found = false
-        for k in pending.indices where pending[k].awaitingKnownAnswers && pending[k].source == source
-            && pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6 {
+        for k in pending.indices
+        where pending[k].awaitingKnownAnswers && pending[k].source == source
+            && pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6
+        {
             let subject: Subject = pending[k].isOwn ? .own : .other(pending[k].owner)
             pending[k].skip |= knownMask(subject, pending[k].addresses, trueTTL: pending[k].ttl)
             found = true
@@ -812,13 +856,17 @@ extension MDNSResponder {
     /// one it would send (§6.1: owner and next name its name, the same
     /// types) drops the NSEC. A malformed record drops the packet, as
     /// everywhere else.
-    mutating func suppressDuplicate(_ reader: DNSMessageReader, _ record: DNSRecord, interfaceIndex: UInt32,
-                                    ipv6: Bool) throws(NostrError) {
+    mutating func suppressDuplicate(
+        _ reader: DNSMessageReader, _ record: DNSRecord, interfaceIndex: UInt32,
+        ipv6: Bool
+    ) throws(NostrError) {
         let isNSEC = record.type == DNSType.nsec
         let address = isNSEC ? nil : try IPAddress(bytes: reader.rdata(of: record))
         let nsec = isNSEC ? try reader.nsec(record) : nil
-        for k in pending.indices where pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6
-            && record.ttl >= pending[k].ttl {
+        for k in pending.indices
+        where pending[k].interfaceIndex == interfaceIndex && pending[k].ipv6 == ipv6
+            && record.ttl >= pending[k].ttl
+        {
             let same = pending[k].name.withUnsafeBytes { reader.name(record.name, equals: $0) }
             guard same else { continue }
             if let address {
@@ -826,7 +874,8 @@ extension MDNSResponder {
                     pending[k].skip |= 1 << UInt64(j)
                 }
             } else if let nsec, nsec.types == Self.types(pending[k].addresses),
-                      pending[k].name.withUnsafeBytes({ reader.name(nsec.next, equals: $0) }) {
+                pending[k].name.withUnsafeBytes({ reader.name(nsec.next, equals: $0) })
+            {
                 pending[k].skipNSEC = true
             }
         }
@@ -841,8 +890,10 @@ extension MDNSResponder {
 
     /// §6: sends the answers due at `now`, those of one interface and
     /// family aggregated into one packet (more when they do not fit).
-    mutating func flushPending(now: Int64, families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
-                               emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void) {
+    mutating func flushPending(
+        now: Int64, families: (ipv4: Bool, ipv6: Bool), buffer: UnsafeMutableRawBufferPointer,
+        emit: (MDNSDestination, Bool, UnsafeRawBufferPointer) -> Void
+    ) {
         while let first = pending.firstIndex(where: { $0.due <= now }) {
             let iface = pending[first].interfaceIndex, v6 = pending[first].ipv6
             guard let i = interfaces.firstIndex(where: { $0.index == iface }), v6 ? families.ipv6 : families.ipv4 else {
@@ -864,10 +915,11 @@ extension MDNSResponder {
                 let mark = w.mark()
                 var tally = Tally()
                 do throws(NostrError) {
-                    let (n, additional) = try writeAnswers(&w, name: p.name, owner: p.owner, addresses: p.addresses,
-                                                           ttl: p.ttl, rawClass: p.rawClass, wanted: p.wanted,
-                                                           skip: p.skip, skipNSEC: p.skipNSEC, route: .multicast, interfaceIndex: iface,
-                                                           ipv6: v6, isProbe: false, now: now, &tally)
+                    let (n, additional) = try writeAnswers(
+                        &w, name: p.name, owner: p.owner, addresses: p.addresses,
+                        ttl: p.ttl, rawClass: p.rawClass, wanted: p.wanted,
+                        skip: p.skip, skipNSEC: p.skipNSEC, route: .multicast, interfaceIndex: iface,
+                        ipv6: v6, isProbe: false, now: now, &tally)
                     written += n
                     if additional { scratchAdditional.append((p.name, p.addresses, p.ttl, p.wanted, p.rawClass)) }
                 } catch {
@@ -891,10 +943,12 @@ extension MDNSResponder {
     /// records multicasts in the rate limit (§6). Returns how many records
     /// were written and whether the other family belongs in the Additional
     /// Section (§6.2).
-    mutating func writeAnswers(_ w: inout DNSMessageWriter, name: [UInt8], owner: Bytes32, addresses: [IPAddress],
-                               ttl answerTTL: UInt32, rawClass: UInt16, wanted: AddressTypes, skip: UInt64,
-                               skipNSEC: Bool = false, route: MDNSRules.Route, interfaceIndex iface: UInt32, ipv6 v6: Bool, isProbe: Bool,
-                               now: Int64, _ tally: inout Tally) throws(NostrError) -> (Int, Bool) {
+    mutating func writeAnswers(
+        _ w: inout DNSMessageWriter, name: [UInt8], owner: Bytes32, addresses: [IPAddress],
+        ttl answerTTL: UInt32, rawClass: UInt16, wanted: AddressTypes, skip: UInt64,
+        skipNSEC: Bool = false, route: MDNSRules.Route, interfaceIndex iface: UInt32, ipv6 v6: Bool, isProbe: Bool,
+        now: Int64, _ tally: inout Tally
+    ) throws(NostrError) -> (Int, Bool) {
         var asked = AddressTypes.none
         var sent = AddressTypes.none
         var wrote = 0
@@ -963,11 +1017,13 @@ extension MDNSResponder {
             do throws(NostrError) {
                 try extra.name.withBytes { (nm) throws(NostrError) in
                     if Self.has(extra.addresses, other) {
-                        try appendAddresses(&w, .additional, name: nm, addresses: extra.addresses, type: other,
-                                            rawClass: extra.rawClass, ttl: extra.ttl)
+                        try appendAddresses(
+                            &w, .additional, name: nm, addresses: extra.addresses, type: other,
+                            rawClass: extra.rawClass, ttl: extra.ttl)
                     } else {
-                        try w.appendNSEC(.additional, name: nm, rawClass: extra.rawClass, ttl: extra.ttl,
-                                         types: Self.types(extra.addresses))
+                        try w.appendNSEC(
+                            .additional, name: nm, rawClass: extra.rawClass, ttl: extra.ttl,
+                            types: Self.types(extra.addresses))
                     }
                 }
             } catch {

@@ -55,8 +55,10 @@ public enum MDNSRules {
     /// multicast that record recently (within one quarter of its TTL),
     /// then the responder SHOULD instead multicast the response so as to
     /// keep all the peer caches up to date".
-    public static func route(sourcePort: UInt16, destinationIsMulticast: Bool, unicastResponseBit: Bool,
-                             multicastRecently: Bool) -> Route {
+    public static func route(
+        sourcePort: UInt16, destinationIsMulticast: Bool, unicastResponseBit: Bool,
+        multicastRecently: Bool
+    ) -> Route {
         if sourcePort != port { return .legacyUnicast }
         if !destinationIsMulticast { return .unicast }
         if unicastResponseBit && multicastRecently { return .unicast }

@@ -208,7 +208,8 @@ extension IPAddress {
             @inline(__always) func within(_ prefix: UInt32, _ length: UInt32) -> Bool {
                 (a ^ prefix) >> (32 - length) == 0
             }
-            return !(within(0x0000_0000, 8) || within(0x0A00_0000, 8) || within(0x6440_0000, 10)
+            return
+                !(within(0x0000_0000, 8) || within(0x0A00_0000, 8) || within(0x6440_0000, 10)
                 || within(0x7F00_0000, 8) || within(0xA9FE_0000, 16) || within(0xAC10_0000, 12)
                 || within(0xC000_0000, 24) || within(0xC000_0200, 24) || within(0xC0A8_0000, 16)
                 || within(0xC612_0000, 15) || within(0xC633_6400, 24) || within(0xCB00_7100, 24)
@@ -218,7 +219,8 @@ extension IPAddress {
                 (hi ^ prefix) >> (64 - length) == 0
             }
             guard within(0x2000_0000_0000_0000, 3) else { return false }
-            return !(within(0x2001_0000_0000_0000, 23) || within(0x2001_0DB8_0000_0000, 32)
+            return
+                !(within(0x2001_0000_0000_0000, 23) || within(0x2001_0DB8_0000_0000, 32)
                 || within(0x3FFF_0000_0000_0000, 20))
         }
     }
@@ -228,10 +230,10 @@ extension IPAddress {
 
 /// RFC 791 dotted-quad text, one byte at a time.
 struct DottedQuadParser {
-    var value: UInt32 = 0   // the completed parts
-    var parts = 0           // how many parts are complete
-    var part: UInt32 = 0    // the part being read
-    var digits = 0          // its digits so far
+    var value: UInt32 = 0  // the completed parts
+    var parts = 0  // how many parts are complete
+    var part: UInt32 = 0  // the part being read
+    var digits = 0  // its digits so far
 
     mutating func feed(_ c: UInt8, at offset: Int) throws(NostrError) {
         let d = c &- 0x30

@@ -13,16 +13,19 @@ public enum NoiseCrypto {
     /// and then the 16-byte tag into `out`, which must hold
     /// `plaintext.count + 16` bytes.
     @inline(__always)
-    public static func encrypt(key: Bytes32, nonce: UInt64, ad: UnsafeRawBufferPointer,
-                               plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+    public static func encrypt(
+        key: Bytes32, nonce: UInt64, ad: UnsafeRawBufferPointer,
+        plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+    ) {
         precondition(out.count == plaintext.count + tagLength, "NoiseCrypto.encrypt: output size")
         var n = nonceBytes(nonce)
         withUnsafeBytes(of: &n) { np in
             key.withUnsafeBytes { k in
                 // Fails only on bad parameters, which these never are.
-                _ = nd_chachapoly_seal(k.baseAddress, np.baseAddress, ad.baseAddress, ad.count,
-                                       plaintext.baseAddress, plaintext.count,
-                                       out.baseAddress, out.baseAddress! + plaintext.count)
+                _ = nd_chachapoly_seal(
+                    k.baseAddress, np.baseAddress, ad.baseAddress, ad.count,
+                    plaintext.baseAddress, plaintext.count,
+                    out.baseAddress, out.baseAddress! + plaintext.count)
             }
         }
     }
@@ -31,16 +34,19 @@ public enum NoiseCrypto {
     /// its tag; `out` must hold `ciphertext.count - 16` bytes. Throws
     /// `.noiseDecrypt` when the tag does not verify (nothing is usable then).
     @inline(__always)
-    public static func decrypt(key: Bytes32, nonce: UInt64, ad: UnsafeRawBufferPointer,
-                               ciphertext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(NostrError) {
+    public static func decrypt(
+        key: Bytes32, nonce: UInt64, ad: UnsafeRawBufferPointer,
+        ciphertext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+    ) throws(NostrError) {
         guard ciphertext.count >= tagLength, out.count == ciphertext.count - tagLength else { throw NostrError(.noiseDecrypt) }
         let length = ciphertext.count - tagLength
         var n = nonceBytes(nonce)
         let r = withUnsafeBytes(of: &n) { np in
             key.withUnsafeBytes { k in
-                nd_chachapoly_open(k.baseAddress, np.baseAddress, ad.baseAddress, ad.count,
-                                   ciphertext.baseAddress! + length, ciphertext.baseAddress, length,
-                                   out.baseAddress)
+                nd_chachapoly_open(
+                    k.baseAddress, np.baseAddress, ad.baseAddress, ad.count,
+                    ciphertext.baseAddress! + length, ciphertext.baseAddress, length,
+                    out.baseAddress)
             }
         }
         guard r == 0 else { throw NostrError(.noiseDecrypt) }
@@ -106,8 +112,9 @@ public struct NoiseCipherState: Sendable {
     /// advances the nonce, rotating the key after 1000 uses.
     @inline(__always)
     public mutating func seal(_ plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
-        NoiseCrypto.encrypt(key: key, nonce: nonce, ad: UnsafeRawBufferPointer(start: nil, count: 0),
-                            plaintext: plaintext, into: out)
+        NoiseCrypto.encrypt(
+            key: key, nonce: nonce, ad: UnsafeRawBufferPointer(start: nil, count: 0),
+            plaintext: plaintext, into: out)
         advance()
     }
 
@@ -115,8 +122,9 @@ public struct NoiseCipherState: Sendable {
     /// the channel anyway).
     @inline(__always)
     public mutating func open(_ ciphertext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(NostrError) {
-        try NoiseCrypto.decrypt(key: key, nonce: nonce, ad: UnsafeRawBufferPointer(start: nil, count: 0),
-                                ciphertext: ciphertext, into: out)
+        try NoiseCrypto.decrypt(
+            key: key, nonce: nonce, ad: UnsafeRawBufferPointer(start: nil, count: 0),
+            ciphertext: ciphertext, into: out)
         advance()
     }
 

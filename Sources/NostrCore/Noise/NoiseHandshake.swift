@@ -50,8 +50,10 @@ public struct NoiseHandshake {
     /// An initiator that expects the responder's static key `remote`.
     /// `ephemeral` must be fresh random bytes for each connection (fixed only
     /// in the BOLT 8 test vectors).
-    public init(initiator localStatic: SecretKey, remote: CompressedPublicKey, ephemeral: SecretKey,
-                context: Secp256k1Context) throws(NostrError) {
+    public init(
+        initiator localStatic: SecretKey, remote: CompressedPublicKey, ephemeral: SecretKey,
+        context: Secp256k1Context
+    ) throws(NostrError) {
         try self.init(role: .initiator, localStatic: localStatic, responderStatic: remote, ephemeral: ephemeral, context: context)
         remoteStatic = remote
     }
@@ -65,8 +67,10 @@ public struct NoiseHandshake {
 
     /// BOLT 8 "Handshake State Initialization": h = SHA-256(protocolName),
     /// ck = h, h = SHA-256(h || prologue), h = SHA-256(h || rs.pub).
-    init(role: Role, localStatic: SecretKey, responderStatic: CompressedPublicKey, ephemeral: SecretKey,
-         context: Secp256k1Context) throws(NostrError) {
+    init(
+        role: Role, localStatic: SecretKey, responderStatic: CompressedPublicKey, ephemeral: SecretKey,
+        context: Secp256k1Context
+    ) throws(NostrError) {
         self.role = role
         self.context = context
         self.localStatic = localStatic
@@ -149,8 +153,9 @@ public struct NoiseHandshake {
         let hash = h
         act.withUnsafeMutableBytes { a in
             hash.withUnsafeBytes { ad in
-                NoiseCrypto.encrypt(key: temp, nonce: 0, ad: ad, plaintext: UnsafeRawBufferPointer(start: nil, count: 0),
-                                    into: UnsafeMutableRawBufferPointer(rebasing: a[34..<50]))
+                NoiseCrypto.encrypt(
+                    key: temp, nonce: 0, ad: ad, plaintext: UnsafeRawBufferPointer(start: nil, count: 0),
+                    into: UnsafeMutableRawBufferPointer(rebasing: a[34..<50]))
             }
         }
         h = act.withUnsafeBytes { NoiseCrypto.mixHash(hash, UnsafeRawBufferPointer(rebasing: $0[34..<50])) }
@@ -172,8 +177,9 @@ public struct NoiseHandshake {
         let hash = h
         try withUnsafeMutableBytes(of: &empty) { (e) throws(NostrError) in
             try hash.withUnsafeBytes { (ad) throws(NostrError) in
-                try NoiseCrypto.decrypt(key: temp, nonce: 0, ad: ad, ciphertext: tag,
-                                        into: UnsafeMutableRawBufferPointer(rebasing: e[0..<0]))
+                try NoiseCrypto.decrypt(
+                    key: temp, nonce: 0, ad: ad, ciphertext: tag,
+                    into: UnsafeMutableRawBufferPointer(rebasing: e[0..<0]))
             }
         }
         h = NoiseCrypto.mixHash(hash, tag)
@@ -191,8 +197,9 @@ public struct NoiseHandshake {
         act.withUnsafeMutableBytes { a in
             hash.withUnsafeBytes { ad in
                 pub.withUnsafeBytes { p in
-                    NoiseCrypto.encrypt(key: k2, nonce: 1, ad: ad, plaintext: p,
-                                        into: UnsafeMutableRawBufferPointer(rebasing: a[1..<50]))
+                    NoiseCrypto.encrypt(
+                        key: k2, nonce: 1, ad: ad, plaintext: p,
+                        into: UnsafeMutableRawBufferPointer(rebasing: a[1..<50]))
                 }
             }
         }
@@ -203,8 +210,9 @@ public struct NoiseHandshake {
         let hash2 = h
         act.withUnsafeMutableBytes { a in
             hash2.withUnsafeBytes { ad in
-                NoiseCrypto.encrypt(key: k3, nonce: 0, ad: ad, plaintext: UnsafeRawBufferPointer(start: nil, count: 0),
-                                    into: UnsafeMutableRawBufferPointer(rebasing: a[50..<66]))
+                NoiseCrypto.encrypt(
+                    key: k3, nonce: 0, ad: ad, plaintext: UnsafeRawBufferPointer(start: nil, count: 0),
+                    into: UnsafeMutableRawBufferPointer(rebasing: a[50..<66]))
             }
         }
         return act
@@ -232,8 +240,9 @@ public struct NoiseHandshake {
         let hash2 = h
         try withUnsafeMutableBytes(of: &empty) { (e) throws(NostrError) in
             try hash2.withUnsafeBytes { (ad) throws(NostrError) in
-                try NoiseCrypto.decrypt(key: k3, nonce: 0, ad: ad, ciphertext: UnsafeRawBufferPointer(rebasing: act[50..<66]),
-                                        into: UnsafeMutableRawBufferPointer(rebasing: e[0..<0]))
+                try NoiseCrypto.decrypt(
+                    key: k3, nonce: 0, ad: ad, ciphertext: UnsafeRawBufferPointer(rebasing: act[50..<66]),
+                    into: UnsafeMutableRawBufferPointer(rebasing: e[0..<0]))
             }
         }
         remoteStatic = remote
@@ -246,7 +255,8 @@ public struct NoiseHandshake {
         guard step == .done else { return nil }
         let (first, second) = NoiseCrypto.hkdf(salt: ck, ikm: UnsafeRawBufferPointer(start: nil, count: 0))
         let (send, receive) = role == .initiator ? (first, second) : (second, first)
-        return NoiseTransport(sending: NoiseCipherState(key: send, chainingKey: ck),
-                              receiving: NoiseCipherState(key: receive, chainingKey: ck))
+        return NoiseTransport(
+            sending: NoiseCipherState(key: send, chainingKey: ck),
+            receiving: NoiseCipherState(key: receive, chainingKey: ck))
     }
 }

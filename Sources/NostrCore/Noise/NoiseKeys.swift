@@ -48,8 +48,9 @@ extension Secp256k1Context {
         var out = Bytes32.zero
         let ok = out.withUnsafeMutableBytes { o in
             secret.bytes.withUnsafeBytes { s in
-                secp256k1_ecdh(ctx, o.baseAddress!.assumingMemoryBound(to: UInt8.self), &point,
-                               s.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, nil)
+                secp256k1_ecdh(
+                    ctx, o.baseAddress!.assumingMemoryBound(to: UInt8.self), &point,
+                    s.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, nil)
             }
         }
         guard ok == 1 else { throw NostrError(.invalidSecretKey) }
@@ -72,8 +73,9 @@ extension Secp256k1Context {
         var length = 33
         out.withUnsafeMutableBytes { o in
             // SECP256K1_EC_COMPRESSED = SECP256K1_FLAGS_TYPE_COMPRESSION | SECP256K1_FLAGS_BIT_COMPRESSION
-            _ = secp256k1_ec_pubkey_serialize(ctx, o.baseAddress!.assumingMemoryBound(to: UInt8.self), &length, &point,
-                                              UInt32((1 << 1) | (1 << 8)))
+            _ = secp256k1_ec_pubkey_serialize(
+                ctx, o.baseAddress!.assumingMemoryBound(to: UInt8.self), &length, &point,
+                UInt32((1 << 1) | (1 << 8)))
         }
         // A serialized valid point is always 33 bytes with prefix 2 or 3.
         return (try? CompressedPublicKey(out)) ?? CompressedPublicKey(prefix: 0x02, x: .zero)

@@ -49,8 +49,10 @@ public struct NoiseTransport: Sendable {
 
     /// Encrypts `bytes` of any length as messages of at most
     /// `chunk` (≤ 65535) bytes each.
-    public mutating func sealChunked(_ bytes: UnsafeRawBufferPointer, chunk: Int = NoiseTransport.maxMessageLength,
-                                     appendingTo out: inout [UInt8]) {
+    public mutating func sealChunked(
+        _ bytes: UnsafeRawBufferPointer, chunk: Int = NoiseTransport.maxMessageLength,
+        appendingTo out: inout [UInt8]
+    ) {
         var offset = 0
         let size = max(1, min(chunk, Self.maxMessageLength))
         while offset < bytes.count {
@@ -109,8 +111,9 @@ public struct NoiseTransport: Sendable {
             do throws(NostrError) {
                 try inbound.withBytes { (i) throws(NostrError) in
                     try out.withMutableBytes { (o) throws(NostrError) in
-                        try receiving.open(UnsafeRawBufferPointer(rebasing: i[start..<(start + bodyLength)]),
-                                           into: UnsafeMutableRawBufferPointer(rebasing: o[outStart..<(outStart + n)]))
+                        try receiving.open(
+                            UnsafeRawBufferPointer(rebasing: i[start..<(start + bodyLength)]),
+                            into: UnsafeMutableRawBufferPointer(rebasing: o[outStart..<(outStart + n)]))
                     }
                 }
             } catch {

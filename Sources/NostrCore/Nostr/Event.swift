@@ -47,7 +47,9 @@ public struct Event: JSONCodable, Equatable, Sendable {
     public static let maxKind = 65535
 
     /// Appends the NIP-01 id serialization of these fields to `out`.
-    public static func serializeForId(pubkey: Bytes32, createdAt: Int64, kind: Int, tags: [[String]], content: String, into out: inout JSONWriter) {
+    public static func serializeForId(
+        pubkey: Bytes32, createdAt: Int64, kind: Int, tags: [[String]], content: String, into out: inout JSONWriter
+    ) {
         out.raw("[0,")
         out.hex(pubkey)
         out.raw(0x2C)
@@ -83,12 +85,17 @@ public struct Event: JSONCodable, Equatable, Sendable {
     }
 
     /// Signs `template` with `secret` (BIP-340 with fresh auxiliary randomness `auxRand`).
-    public static func sign(_ template: EventTemplate, secret: SecretKey, context: Secp256k1Context, auxRand: Bytes32) throws(NostrError) -> Event {
+    public static func sign(
+        _ template: EventTemplate, secret: SecretKey, context: Secp256k1Context, auxRand: Bytes32
+    ) throws(NostrError) -> Event {
         guard template.kind >= 0, template.kind <= maxKind, template.createdAt >= 0 else { throw NostrError(.eventField) }
         let pubkey = try context.publicKey(of: secret)
-        let id = computeId(pubkey: pubkey, createdAt: template.createdAt, kind: template.kind, tags: template.tags, content: template.content)
+        let id = computeId(
+            pubkey: pubkey, createdAt: template.createdAt, kind: template.kind, tags: template.tags, content: template.content)
         let sig = try context.sign(digest: id, secret: secret, auxRand: auxRand)
-        return Event(id: id, pubkey: pubkey, createdAt: template.createdAt, kind: template.kind, tags: template.tags, content: template.content, sig: sig)
+        return Event(
+            id: id, pubkey: pubkey, createdAt: template.createdAt, kind: template.kind, tags: template.tags, content: template.content,
+            sig: sig)
     }
 
     /// Checks that `id` is the hash of the serialization and `sig` verifies.
@@ -136,8 +143,9 @@ public struct Event: JSONCodable, Equatable, Sendable {
             for item in tag.elements { items.append(item.string ?? "") }
             tags.append(items)
         }
-        self.init(id: f.id, pubkey: f.pubkey, createdAt: f.createdAt, kind: f.kind, tags: tags,
-                  content: f.content.string ?? "", sig: f.sig)
+        self.init(
+            id: f.id, pubkey: f.pubkey, createdAt: f.createdAt, kind: f.kind, tags: tags,
+            content: f.content.string ?? "", sig: f.sig)
     }
 
     /// Parses one event from JSON text.

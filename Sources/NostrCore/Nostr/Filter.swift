@@ -17,8 +17,10 @@ public struct Filter: JSONCodable, Equatable, Sendable {
         public init(letter: UInt8, values: [String]) { self.letter = letter; self.values = values }
     }
 
-    public init(ids: [Bytes32]? = nil, authors: [Bytes32]? = nil, kinds: [Int]? = nil, tagQueries: [TagQuery] = [],
-                since: Int64? = nil, until: Int64? = nil, limit: Int? = nil) {
+    public init(
+        ids: [Bytes32]? = nil, authors: [Bytes32]? = nil, kinds: [Int]? = nil, tagQueries: [TagQuery] = [],
+        since: Int64? = nil, until: Int64? = nil, limit: Int? = nil
+    ) {
         self.ids = ids
         self.authors = authors
         self.kinds = kinds

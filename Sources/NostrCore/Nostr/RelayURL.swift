@@ -30,7 +30,8 @@ public struct RelayURL: Equatable, Sendable {
         var i = 0
         // Scheme.
         guard let colon = bytes.firstIndex(of: 0x3A), colon + 2 < bytes.count,
-              bytes[colon + 1] == 0x2F, bytes[colon + 2] == 0x2F else { throw NostrError(.relayURL, at: 0) }
+            bytes[colon + 1] == 0x2F, bytes[colon + 2] == 0x2F
+        else { throw NostrError(.relayURL, at: 0) }
         let scheme = ASCII.lowercased(bytes[0..<colon])
         switch scheme {
         case Array("ws".utf8): self.scheme = .ws

@@ -29,8 +29,9 @@ public enum LegacyRecord: Equatable, Sendable {
             w.raw("{\"ip\":")
             w.string(a.text)
             w.raw(0x7D)
-            return EventTemplate(createdAt: createdAt, kind: LegacyRecord.addressKind, tags: [],
-                                 content: String(decoding: w.bytes, as: UTF8.self))
+            return EventTemplate(
+                createdAt: createdAt, kind: LegacyRecord.addressKind, tags: [],
+                content: String(decoding: w.bytes, as: UTF8.self))
         case .certificate(let pem):
             return EventTemplate(createdAt: createdAt, kind: LegacyRecord.certificateKind, tags: [], content: pem)
         }

@@ -68,8 +68,9 @@ public struct RecordMeaning: Equatable, Sendable {
                     self.init(content: .unreadableCertificate, expiresAt: nil, isSeedFormat: true)
                     return
                 }
-                let record = TLSKeyRecord(service: TLSKeyRecord.defaultService, url: nil, spkiSHA256: info.spkiSHA256,
-                                          expires: info.notAfter, certificatePEM: pem)
+                let record = TLSKeyRecord(
+                    service: TLSKeyRecord.defaultService, url: nil, spkiSHA256: info.spkiSHA256,
+                    expires: info.notAfter, certificatePEM: pem)
                 // No tags, so no expiration: notAfter is reported, not enforced
                 // (as the seed did).
                 self.init(content: .tlsKey(record), expiresAt: nil, isSeedFormat: true)

@@ -174,4 +174,3 @@ public struct RecordSelection: Sendable {
         return .accepted
     }
 }
-

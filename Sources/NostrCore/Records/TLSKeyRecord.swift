@@ -52,8 +52,8 @@ public struct TLSKeyRecord: Equatable, Sendable {
     /// fails closed. The content is not parsed (the `k` tag is the anchor).
     public init(event: Event) throws(NostrError) {
         guard event.kind == TLSKeyRecord.kind,
-              let d = RecordTags.first(event.tags, "d"),
-              let k = RecordTags.first(event.tags, "k")
+            let d = RecordTags.first(event.tags, "d"),
+            let k = RecordTags.first(event.tags, "k")
         else { throw NostrError(.recordShape) }
         var key = Bytes32.zero
         let utf8 = Array(k.utf8)
@@ -66,8 +66,9 @@ public struct TLSKeyRecord: Equatable, Sendable {
         } catch {
             throw NostrError(.recordShape)
         }
-        self.init(service: d, url: RecordTags.first(event.tags, "u"), spkiSHA256: key,
-                  expires: try RecordTags.timestamp(event.tags, "exp"), certificatePEM: event.content)
+        self.init(
+            service: d, url: RecordTags.first(event.tags, "u"), spkiSHA256: key,
+            expires: try RecordTags.timestamp(event.tags, "exp"), certificatePEM: event.content)
     }
 
     public static func == (a: TLSKeyRecord, b: TLSKeyRecord) -> Bool {

@@ -27,7 +27,8 @@ public enum WSNAddressRecord {
     /// without reading the addresses again: only the `port` tag is read here.
     public static func endpoint(of event: Event, meaning: RecordMeaning) -> (addresses: [IPAddress], port: UInt16)? {
         guard event.kind == AddressRecord.kind, let d = RecordTags.first(event.tags, "d"), d.utf8.elementsEqual(label.utf8),
-              case .addresses(let addresses, _) = meaning.content else { return nil }
+            case .addresses(let addresses, _) = meaning.content
+        else { return nil }
         var port = defaultPort
         if let text = RecordTags.first(event.tags, "port") {
             guard let p = RecordTags.decimal(text), p >= 1 && p <= 65535 else { return nil }

@@ -23,14 +23,19 @@ public struct WSNLocator: Sendable {
     public private(set) var selections: [RecordSelection]
 
     public init(keys: [Bytes32]) {
-        selections = keys.map { RecordSelection(query: RecordQuery(author: $0, kinds: [AddressRecord.kind], label: WSNAddressRecord.label)) }
+        selections = keys.map {
+            RecordSelection(query: RecordQuery(author: $0, kinds: [AddressRecord.kind], label: WSNAddressRecord.label))
+        }
     }
 
     /// One NIP-01 filter for every key: `{"authors":[…],"kinds":[30053],"#d":["wsn"]}`.
     public var filters: [Filter] {
         guard !selections.isEmpty else { return [] }
-        return [Filter(authors: selections.map { $0.query.author }, kinds: [AddressRecord.kind],
-                       tagQueries: [Filter.TagQuery(letter: 0x64, values: [WSNAddressRecord.label])])]  // "#d"
+        return [
+            Filter(
+                authors: selections.map { $0.query.author }, kinds: [AddressRecord.kind],
+                tagQueries: [Filter.TagQuery(letter: 0x64, values: [WSNAddressRecord.label])])
+        ]  // "#d"
     }
 
     /// Offers an event a relay sent (`now` in Unix seconds). Returns the
@@ -42,14 +47,16 @@ public struct WSNLocator: Sendable {
         guard let k = selections.firstIndex(where: { $0.query.author == event.pubkey }) else { return nil }
         let before = Self.endpoint(of: selections[k])
         guard selections[k].offer(event, now: now, context: context) == .accepted,
-              let found = Self.endpoint(of: selections[k]), found != before else { return nil }
+            let found = Self.endpoint(of: selections[k]), found != before
+        else { return nil }
         return (k, found)
     }
 
     /// The endpoint of a selection's record, from its meaning.
     static func endpoint(of selection: RecordSelection) -> Endpoint? {
         guard let event = selection.best, let meaning = selection.meaning,
-              let e = WSNAddressRecord.endpoint(of: event, meaning: meaning), let first = e.addresses.first else { return nil }
+            let e = WSNAddressRecord.endpoint(of: event, meaning: meaning), let first = e.addresses.first
+        else { return nil }
         return Endpoint(host: first.text, port: e.port)
     }
 }

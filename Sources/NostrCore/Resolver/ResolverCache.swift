@@ -89,12 +89,15 @@ public struct ResolverCache {
                 guard let stored = try? r.compact.event(author: key.author), event.id < stored.id else { return nil }
             }
         }
-        var selection = RecordSelection(query: key.family == .addresses
-            ? .addresses(of: key.author, label: label) : .tlsKeys(of: key.author, service: label))
+        var selection = RecordSelection(
+            query: key.family == .addresses
+                ? .addresses(of: key.author, label: label) : .tlsKeys(of: key.author, service: label))
         guard selection.offer(event, now: now, context: context) == .accepted, let meaning = selection.meaning,
-              let compact = CompactEvent(event) else { return nil }
-        let stored = StoredRecord(label: key.family == .addresses ? "" : label, createdAt: event.createdAt,
-                                  expiresAt: meaning.expiresAt, compact: compact)
+            let compact = CompactEvent(event)
+        else { return nil }
+        let stored = StoredRecord(
+            label: key.family == .addresses ? "" : label, createdAt: event.createdAt,
+            expiresAt: meaning.expiresAt, compact: compact)
         guard entry.store(stored, family: key.family) else { return nil }
         entry.summarize(meaning, family: key.family, tlsTTL: tlsTTL)
         entry.confirmedAt = now

@@ -51,7 +51,9 @@ public enum STUN {
     /// MESSAGE-INTEGRITY is not checked (a Binding to a public server has
     /// no credentials); attributes after it, but FINGERPRINT, are ignored
     /// (§15.4). Unknown comprehension-optional attributes are skipped.
-    public static func parseBindingResponse(_ bytes: UnsafeRawBufferPointer, transactionID: [UInt8]) throws(NostrError) -> (address: IPAddress, port: UInt16) {
+    public static func parseBindingResponse(
+        _ bytes: UnsafeRawBufferPointer, transactionID: [UInt8]
+    ) throws(NostrError) -> (address: IPAddress, port: UInt16) {
         guard transactionID.count == transactionIDLength else { throw NostrError(.stun) }
         guard bytes.count >= headerLength else { throw NostrError(.stun, at: bytes.count) }
         let type = be16(bytes, 0)
@@ -78,7 +80,7 @@ public enum STUN {
             switch attribute {
             case Attribute.fingerprint:
                 guard valueLength == 4, value + 4 == bytes.count,
-                      crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<offset])) ^ 0x5354_554E == be32(bytes, value)
+                    crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<offset])) ^ 0x5354_554E == be32(bytes, value)
                 else { throw NostrError(.stun, at: offset) }
             case _ where afterIntegrity:
                 break
@@ -103,7 +105,9 @@ public enum STUN {
     /// XOR-MAPPED-ADDRESS (§15.2): a reserved byte (ignored), the family,
     /// the port, the address; XOR'ed with the cookie (port: its high 16
     /// bits) and, for IPv6, cookie ‖ transaction id.
-    static func address(_ v: UnsafeRawBufferPointer, at offset: Int, xorWith transactionID: [UInt8]?) throws(NostrError) -> (IPAddress, UInt16) {
+    static func address(
+        _ v: UnsafeRawBufferPointer, at offset: Int, xorWith transactionID: [UInt8]?
+    ) throws(NostrError) -> (IPAddress, UInt16) {
         guard v.count >= 4 else { throw NostrError(.stun, at: offset) }
         var port = be16(v, 2)
         if transactionID != nil { port ^= UInt16(truncatingIfNeeded: magicCookie >> 16) }

@@ -26,8 +26,9 @@ public struct CertificateInfo: Equatable, Sendable {
         guard rc == 0 || (rc > 0 && crt.version != 0), crt.pk_raw.len > 0 else { throw NostrError(.certificate) }
         spkiSHA256 = SHA256.hash(UnsafeRawBufferPointer(start: crt.pk_raw.p, count: crt.pk_raw.len))
         let t = crt.valid_to
-        notAfter = Self.unixTime(year: Int64(t.year), month: Int64(t.mon), day: Int64(t.day),
-                                 hour: Int64(t.hour), minute: Int64(t.min), second: Int64(t.sec))
+        notAfter = Self.unixTime(
+            year: Int64(t.year), month: Int64(t.mon), day: Int64(t.day),
+            hour: Int64(t.hour), minute: Int64(t.min), second: Int64(t.sec))
     }
 
     /// Seconds since 1970-01-01T00:00:00Z of a proleptic Gregorian UTC date

@@ -362,8 +362,9 @@ public struct WebSocketClient {
     /// Appends one frame with FIN, the shortest length form and a fresh masking key (§5.2, §5.3).
     private mutating func queueFrame(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) {
         let key = keys.nextMask()
-        let header = WebSocketFrameHeader(fin: true, opcode: opcode, maskKey: key, length: UInt64(payload.count),
-                                          headerLength: WebSocketFrameHeader.encodedLength(payload: payload.count, masked: true))
+        let header = WebSocketFrameHeader(
+            fin: true, opcode: opcode, maskKey: key, length: UInt64(payload.count),
+            headerLength: WebSocketFrameHeader.encodedLength(payload: payload.count, masked: true))
         outboundBuffer.appending { (out, _) in
             header.encode(appendingTo: &out)
             let start = out.count

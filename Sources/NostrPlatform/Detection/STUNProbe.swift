@@ -43,8 +43,10 @@ public final class STUNProbe {
     /// Starts asking the STUN server `host` (brackets allowed around an IPv6
     /// literal) at `port`; gives up at `now + timeoutMilliseconds`. The
     /// files are those `HostLookupSocket` reads for a name.
-    public init(host: String, port: UInt16, timeoutMilliseconds: Int64, now: Int64,
-                resolvConfPath: String = "/etc/resolv.conf", hostsPath: String = "/etc/hosts") {
+    public init(
+        host: String, port: UInt16, timeoutMilliseconds: Int64, now: Int64,
+        resolvConfPath: String = "/etc/resolv.conf", hostsPath: String = "/etc/hosts"
+    ) {
         self.host = AddressResolver.bareHost(host)
         self.port = port
         timeoutAt = now + timeoutMilliseconds

@@ -90,9 +90,11 @@ final class NoiseSession {
                     throw PlatformError(.closed, errno: e, path: peer, detail: "during the wsn:// handshake")
                 }
                 if n == 0 {
-                    throw PlatformError(.noise, path: peer, detail: handshake.role == .initiator
-                        ? "the relay closed the connection during the handshake (it does not hold the npub's key?)"
-                        : "the client closed the connection during the handshake")
+                    throw PlatformError(
+                        .noise, path: peer,
+                        detail: handshake.role == .initiator
+                            ? "the relay closed the connection during the handshake (it does not hold the npub's key?)"
+                            : "the client closed the connection during the handshake")
                 }
                 act.append(contentsOf: chunk[0..<n])
                 if act.count < need { continue }
@@ -102,8 +104,9 @@ final class NoiseSession {
                 act.removeAll()
                 outbound.append(contentsOf: reply)
             } catch {
-                throw PlatformError(.noise, path: peer, keyError: error.code,
-                                    detail: handshake.role == .initiator ? "the relay does not hold the npub's key" : "")
+                throw PlatformError(
+                    .noise, path: peer, keyError: error.code,
+                    detail: handshake.role == .initiator ? "the relay does not hold the npub's key" : "")
             }
             _ = try flush()
         }

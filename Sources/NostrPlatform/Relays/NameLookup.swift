@@ -15,16 +15,20 @@ public struct NameLookup {
     /// is false) and the TLS key record of `tlsService` (if given), waits
     /// at most `timeoutMilliseconds` (or until `stop` says so), and closes
     /// the connections.
-    public static func run(_ name: NostrName, addresses: Bool = true, tlsService: String? = nil, relays: RelayPoolBuilder,
-                           context: Secp256k1Context, timeoutMilliseconds: Int64,
-                           stop: (() -> Bool)? = nil) throws(PlatformError) -> NameLookup {
+    public static func run(
+        _ name: NostrName, addresses: Bool = true, tlsService: String? = nil, relays: RelayPoolBuilder,
+        context: Secp256k1Context, timeoutMilliseconds: Int64,
+        stop: (() -> Bool)? = nil
+    ) throws(PlatformError) -> NameLookup {
         var queries: [RecordQuery] = []
         if addresses { queries.append(.addresses(of: name.publicKey, label: name.label)) }
         if let tlsService { queries.append(.tlsKeys(of: name.publicKey, service: tlsService)) }
-        let records = try RecordLookup.run(queries, relays: relays, context: context, timeoutMilliseconds: timeoutMilliseconds,
-                                             stop: stop)
-        return NameLookup(name: name, records: records, addressQuery: addresses ? 0 : nil,
-                          tlsQuery: tlsService == nil ? nil : queries.count - 1)
+        let records = try RecordLookup.run(
+            queries, relays: relays, context: context, timeoutMilliseconds: timeoutMilliseconds,
+            stop: stop)
+        return NameLookup(
+            name: name, records: records, addressQuery: addresses ? 0 : nil,
+            tlsQuery: tlsService == nil ? nil : queries.count - 1)
     }
 
     /// True when at least one relay answered (else nothing can be said).

@@ -264,9 +264,12 @@ public final class RelayPool {
         var noise: NoiseConfig? = nil
         if url.scheme == .wsn {
             guard !url.host.isEmpty else {
-                fail(i, locator == nil ? "no address for wsn://<npub>: its wsn address record was not found on the other relays"
-                                       : "no address yet: waiting for its wsn address record from the other relays",
-                     now: now, permanent: true)
+                fail(
+                    i,
+                    locator == nil
+                        ? "no address for wsn://<npub>: its wsn address record was not found on the other relays"
+                        : "no address yet: waiting for its wsn address record from the other relays",
+                    now: now, permanent: true)
                 return
             }
             do throws(NostrError) { noise = try Self.noiseConfig(for: url) } catch {
@@ -342,10 +345,12 @@ public final class RelayPool {
         links[i].lastReceive = now
         let tls = url.usesTLS ? tls : nil
         do throws(PlatformError) {
-            links[i].stream = links[i].addresses.isEmpty
+            links[i].stream =
+                links[i].addresses.isEmpty
                 ? try StreamConnection(host: url.host, port: url.port, tls: tls, noise: links[i].noise)
-                : try StreamConnection(host: url.host, port: url.port, tls: tls, addresses: links[i].addresses,
-                                       isLiteral: links[i].addressesLiteral, noise: links[i].noise)
+                : try StreamConnection(
+                    host: url.host, port: url.port, tls: tls, addresses: links[i].addresses,
+                    isLiteral: links[i].addressesLiteral, noise: links[i].noise)
         } catch {
             fail(i, error.message, now: now)
             return
@@ -487,7 +492,8 @@ public final class RelayPool {
             locatorContext = try? Secp256k1Context(randomSeed: try Entropy.bytes32())
         }
         guard let context = locatorContext,
-              let (k, endpoint) = locator?.offer(event, now: Clock.unixTime(), context: context) else { return }
+            let (k, endpoint) = locator?.offer(event, now: Clock.unixTime(), context: context)
+        else { return }
         let i = locatedLinks[k]
         links[i].url.host = endpoint.host
         links[i].url.port = endpoint.port

@@ -37,8 +37,10 @@ public struct RelayPoolBuilder: Sendable {
     /// empty, else `environment` ($NOSTR_DNS_RELAYS) split, else the
     /// config's `relay` lines, else `defaultRelays`; the CA file likewise
     /// from `caFile`, else the config's `ca-file`.
-    public init(explicit: [String], environment: String? = Environment.get("NOSTR_DNS_RELAYS"), config: ConfigFile?,
-                caFile: String?) throws(PlatformError) {
+    public init(
+        explicit: [String], environment: String? = Environment.get("NOSTR_DNS_RELAYS"), config: ConfigFile?,
+        caFile: String?
+    ) throws(PlatformError) {
         var texts = explicit
         if texts.isEmpty, let environment { texts = Self.split(environment) }
         if texts.isEmpty, let config { texts = config.values("relay") }

@@ -24,8 +24,10 @@ public enum WSNResolution {
     /// `urls` with host and port filled in for every `wsn://<npub>` whose
     /// record was found; the others are left as they are (a pool reports
     /// them as unresolved), with a reason each in `failures`.
-    public static func resolve(_ urls: [RelayURL], tls: TLSClientConfig?,
-                               timeoutMilliseconds: Int64) throws(PlatformError) -> (urls: [RelayURL], failures: [String]) {
+    public static func resolve(
+        _ urls: [RelayURL], tls: TLSClientConfig?,
+        timeoutMilliseconds: Int64
+    ) throws(PlatformError) -> (urls: [RelayURL], failures: [String]) {
         let bare = urls.indices.filter { urls[$0].scheme == .wsn && urls[$0].host.isEmpty }
         guard !bare.isEmpty else { return (urls, []) }
         let others = urls.filter { !($0.scheme == .wsn && $0.host.isEmpty) }
@@ -45,8 +47,9 @@ public enum WSNResolution {
         var failures: [String] = []
         for (q, i) in bare.enumerated() {
             guard let event = lookup.selections[q].best, let meaning = lookup.selections[q].meaning,
-                  let endpoint = WSNAddressRecord.endpoint(of: event, meaning: meaning),
-                  let address = endpoint.addresses.first else {
+                let endpoint = WSNAddressRecord.endpoint(of: event, meaning: meaning),
+                let address = endpoint.addresses.first
+            else {
                 failures.append(urls[i].text + ": no wsn address record found")
                 continue
             }

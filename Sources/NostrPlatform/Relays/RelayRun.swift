@@ -6,8 +6,10 @@ extension RelayPool {
     /// passes, or `stop` returns true (checked at least every
     /// `RelayPool.stopCheckMilliseconds`: the Swift API's task
     /// cancellation). Returns false on timeout or stop.
-    public func run(until deadline: Int64, stop: (() -> Bool)? = nil,
-                    _ onEvent: (RelayPoolEvent) -> Bool) throws(PlatformError) -> Bool {
+    public func run(
+        until deadline: Int64, stop: (() -> Bool)? = nil,
+        _ onEvent: (RelayPoolEvent) -> Bool
+    ) throws(PlatformError) -> Bool {
         var poll = PollSet()
         while true {
             for e in takeEvents() where onEvent(e) { return true }
@@ -98,8 +100,10 @@ public struct RecordLookup {
 
     /// The one-shot lookup: a pool from `relays` (`RelayPoolBuilder`), `run`
     /// on it, and the pool shut down.
-    public static func run(_ queries: [RecordQuery], relays: RelayPoolBuilder, context: Secp256k1Context,
-                           timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil) throws(PlatformError) -> RecordLookup {
+    public static func run(
+        _ queries: [RecordQuery], relays: RelayPoolBuilder, context: Secp256k1Context,
+        timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil
+    ) throws(PlatformError) -> RecordLookup {
         let pool = try relays.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
         defer { pool.shutdown() }
         return try run(queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
@@ -109,8 +113,10 @@ public struct RecordLookup {
     /// every event to the query's selection (which verifies it), and stops
     /// when each relay has answered EOSE for all queries or failed, or at
     /// `timeoutMilliseconds`. Subscriptions are closed at the end.
-    public static func run(_ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context,
-                           timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil) throws(PlatformError) -> RecordLookup {
+    public static func run(
+        _ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context,
+        timeoutMilliseconds: Int64, stop: (() -> Bool)? = nil
+    ) throws(PlatformError) -> RecordLookup {
         let relayCount = pool.urls.count
         var subscriptions = RecordSubscriptions(queries, pool: pool)
         var answered = Array(repeating: false, count: relayCount)
@@ -124,7 +130,8 @@ public struct RecordLookup {
             switch event {
             case .message(let r, .event(let sub, let e)):
                 if let verdict = subscriptions.offer(e, subscriptionId: sub, context: context),
-                   verdict != .accepted && verdict != .older && verdict != .duplicate {
+                    verdict != .accepted && verdict != .older && verdict != .duplicate
+                {
                     refused.append((r, verdict))
                     if verdict == .expired, let q = subscriptions.query(of: sub) { expired[q] = true }
                 }
@@ -144,8 +151,9 @@ public struct RecordLookup {
             }
         }
         subscriptions.close(pool)
-        return RecordLookup(relays: pool.urls, selections: subscriptions.selections, answered: answered, failures: failures, refused: refused,
-                            expired: expired)
+        return RecordLookup(
+            relays: pool.urls, selections: subscriptions.selections, answered: answered, failures: failures, refused: refused,
+            expired: expired)
     }
 }
 
@@ -168,8 +176,10 @@ public struct PublicationReport: Sendable {
 public enum Publication {
     /// The one-shot publication of the command line and the Swift API: a
     /// pool from `relays` (`RelayPoolBuilder`), `run` on it, the pool shut down.
-    public static func run(_ events: [Event], relays: RelayPoolBuilder, timeoutMilliseconds: Int64,
-                           stop: (() -> Bool)? = nil) throws(PlatformError) -> PublicationReport {
+    public static func run(
+        _ events: [Event], relays: RelayPoolBuilder, timeoutMilliseconds: Int64,
+        stop: (() -> Bool)? = nil
+    ) throws(PlatformError) -> PublicationReport {
         let pool = try relays.pool(reconnect: false, timeoutMilliseconds: timeoutMilliseconds)
         defer { pool.shutdown() }
         let outcomes = try run(events, pool: pool, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
@@ -179,8 +189,10 @@ public enum Publication {
     /// Sends every event to every relay and waits until each relay has
     /// answered OK for each event, failed, or `timeoutMilliseconds` passed.
     /// Returns outcomes indexed [event][relay].
-    public static func run(_ events: [Event], pool: RelayPool, timeoutMilliseconds: Int64,
-                           stop: (() -> Bool)? = nil) throws(PlatformError) -> [[PublishOutcome?]] {
+    public static func run(
+        _ events: [Event], pool: RelayPool, timeoutMilliseconds: Int64,
+        stop: (() -> Bool)? = nil
+    ) throws(PlatformError) -> [[PublishOutcome?]] {
         let relayCount = pool.urls.count
         var outcomes: [[PublishOutcome?]] = Array(repeating: Array(repeating: nil, count: relayCount), count: events.count)
         for e in events { pool.publish(e) }

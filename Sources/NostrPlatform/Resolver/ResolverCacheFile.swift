@@ -16,8 +16,9 @@ extension CachedResolver {
     public func loadCacheFile(_ path: String, command: String, verbose: Bool, quiet: Bool) throws(PlatformError) {
         let (taken, refused) = try load(path: path)
         if !quiet && (verbose || refused > 0) {
-            Output.stderr("nostr-dns " + command + ": cache " + path + ": " + String(taken) + " records loaded"
-                          + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n")
+            Output.stderr(
+                "nostr-dns " + command + ": cache " + path + ": " + String(taken) + " records loaded"
+                    + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n")
         }
     }
 

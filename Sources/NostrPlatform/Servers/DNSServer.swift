@@ -97,9 +97,11 @@ public final class DNSServer: EventLoopServer {
     public init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
         self.settings = settings
         self.resolver = resolver
-        zone = NostrZoneResponder(soa: DNSResponder.SOA(negativeTTL: resolver.cache.negativeTTL,
-                                                        serial: UInt32(truncatingIfNeeded: Clock.unixTime())),
-                                  forwardsOtherNames: settings.upstream != nil)
+        zone = NostrZoneResponder(
+            soa: DNSResponder.SOA(
+                negativeTTL: resolver.cache.negativeTTL,
+                serial: UInt32(truncatingIfNeeded: Clock.unixTime())),
+            forwardsOtherNames: settings.upstream != nil)
         for address in settings.listen {
             do throws(PlatformError) {
                 let u = try UDPServerSocket(address: address)
@@ -192,8 +194,11 @@ public final class DNSServer: EventLoopServer {
     // MARK: Answers
 
     /// The answer to one query, written into `out` (`NostrZoneResponder`).
-    func respond(_ message: UnsafeRawBufferPointer, tcp: Bool, into out: UnsafeMutableRawBufferPointer, now: Int64)
-        -> NostrZoneResponder.Outcome {
+    func respond(
+        _ message: UnsafeRawBufferPointer, tcp: Bool, into out: UnsafeMutableRawBufferPointer, now: Int64
+    )
+        -> NostrZoneResponder.Outcome
+    {
         var lookup = resolver
         return zone.respond(to: message, overTCP: tcp, into: out, now: now, lookup: &lookup)
     }
@@ -273,7 +278,9 @@ public final class DNSServer: EventLoopServer {
             if case .tcp = w.client { tcp = true }
             let outcome: NostrZoneResponder.Outcome = w.query.withUnsafeBytes { q in
                 scratch.withUnsafeMutableBytes { out in
-                    respond(q, tcp: tcp, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<(tcp ? 65_535 : Int(DNSResponder.maxUDPPayload))]), now: now)
+                    respond(
+                        q, tcp: tcp,
+                        into: UnsafeMutableRawBufferPointer(rebasing: out[0..<(tcp ? 65_535 : Int(DNSResponder.maxUDPPayload))]), now: now)
                 }
             }
             switch outcome {
@@ -316,10 +323,14 @@ public final class DNSServer: EventLoopServer {
         do throws(PlatformError) {
             // A new socket per query: the kernel picks a random source port.
             let socket = try UDPSocket(host: SocketAddress.text(of: upstream.addressBytes), port: upstream.port)
-            let sent: Result<Bool, PlatformError> = copy.withUnsafeBytes { p in Result { () throws(PlatformError) -> Bool in try socket.send(p) } }
+            let sent: Result<Bool, PlatformError> = copy.withUnsafeBytes { p in
+                Result { () throws(PlatformError) -> Bool in try socket.send(p) }
+            }
             _ = try sent.get()
-            forwards.append(Forward(socket: socket, id: id, client: client, query: query,
-                                    deadline: now + settings.forwardTimeoutMilliseconds))
+            forwards.append(
+                Forward(
+                    socket: socket, id: id, client: client, query: query,
+                    deadline: now + settings.forwardTimeoutMilliseconds))
         } catch {
             if settings.verbose { log("forwarding to " + upstream.description + ": " + error.message) }
             fail(query, rcode: DNSRCode.servFail, to: client)
@@ -367,9 +378,10 @@ public final class DNSServer: EventLoopServer {
     /// (name compared case-insensitively, type, class).
     static func answerMatches(_ answer: UnsafeRawBufferPointer, id: UInt16, query: UnsafeRawBufferPointer) -> Bool {
         guard var a = try? DNSMessageReader(answer), var q = try? DNSMessageReader(query),
-              a.header.isResponse, a.header.id == id, a.header.questionCount == 1,
-              let qa = try? a.nextQuestion(), let qq = try? q.nextQuestion(),
-              qa.type == qq.type, qa.rawClass == qq.rawClass else { return false }
+            a.header.isResponse, a.header.id == id, a.header.questionCount == 1,
+            let qa = try? a.nextQuestion(), let qq = try? q.nextQuestion(),
+            qa.type == qq.type, qa.rawClass == qq.rawClass
+        else { return false }
         var flat = [UInt8](repeating: 0, count: 256)
         let n = flat.withUnsafeMutableBytes { q.copyName(qq.name, into: $0) }
         return flat[0..<n].withUnsafeBytes { a.name(qa.name, equals: $0) }
@@ -466,13 +478,15 @@ public final class DNSServer: EventLoopServer {
             }
         }
         for c in connections where now - c.lastActive >= settings.tcpIdleMilliseconds {
-            let busy = waiting.contains { w in
-                if case .tcp(let id) = w.client { return id == c.id }
-                return false
-            } || forwards.contains { f in
-                if case .tcp(let id) = f.client { return id == c.id }
-                return false
-            }
+            let busy =
+                waiting.contains { w in
+                    if case .tcp(let id) = w.client { return id == c.id }
+                    return false
+                }
+                || forwards.contains { f in
+                    if case .tcp(let id) = f.client { return id == c.id }
+                    return false
+                }
             if !busy { close(c) }
         }
     }

@@ -63,11 +63,13 @@ final class HTTPSDemoConnection {
             guard let (head, _) = try HTTPRequestHead.parse(inbound) else { return }
             response = site.respond(to: head)
             if verbose {
-                Output.stderr("nostr-dns https-demo: " + stream.peerDescription + " " + String(decoding: head.method, as: UTF8.self)
-                              + " " + String(decoding: head.target, as: UTF8.self) + "\n")
+                Output.stderr(
+                    "nostr-dns https-demo: " + stream.peerDescription + " " + String(decoding: head.method, as: UTF8.self)
+                        + " " + String(decoding: head.target, as: UTF8.self) + "\n")
             }
         } catch {
-            response = error.code == .httpTooLarge
+            response =
+                error.code == .httpTooLarge
                 ? HTTPSDemoSite.plain(431, "Request Header Fields Too Large", "request head too large\n", head: false)
                 : HTTPSDemoSite.plain(400, "Bad Request", "malformed request: " + error.reason + "\n", head: false)
         }

@@ -27,8 +27,10 @@ public final class HTTPSDemoServer<Publisher: RecordPublishing>: EventLoopServer
     var nextPublish: Int64
     var buffer = [UInt8](repeating: 0, count: 16 * 1024)
 
-    public init(listeners: [TCPListener], tls: TLSServerConfig, site: HTTPSDemoSite, records: HTTPSDemoRecords,
-                pool: RelayPool, publisher: Publisher, verbose: Bool, quiet: Bool) {
+    public init(
+        listeners: [TCPListener], tls: TLSServerConfig, site: HTTPSDemoSite, records: HTTPSDemoRecords,
+        pool: RelayPool, publisher: Publisher, verbose: Bool, quiet: Bool
+    ) {
         self.listeners = listeners
         self.tls = tls
         self.site = site
@@ -57,8 +59,9 @@ public final class HTTPSDemoServer<Publisher: RecordPublishing>: EventLoopServer
                 // The key file went away or broke: keep serving, try again soon.
                 let retry = min(records.refresh * 1000, 60_000)
                 nextPublish = now + retry
-                Output.stderr("nostr-dns https-demo: cannot sign the records: " + error.message + "; trying again in "
-                              + RelayPool.seconds(retry) + "\n")
+                Output.stderr(
+                    "nostr-dns https-demo: cannot sign the records: " + error.message + "; trying again in "
+                        + RelayPool.seconds(retry) + "\n")
             }
         }
         publisher.report(pool.takeEvents(), pending: pending, pool: pool)

@@ -27,8 +27,9 @@ public struct HTTPSDemoRecords {
         let expiry = now + 3 * refresh
         var out = [AddressRecord(label: "", addresses: addresses, ttl: nil, expiration: expiry).template(createdAt: now)]
         if !alt {
-            let record = TLSKeyRecord(service: TLSKeyRecord.defaultService, url: "https://" + npub + ".nostr:" + String(port),
-                                      spkiSHA256: spki, expires: expiry, certificatePEM: pem)
+            let record = TLSKeyRecord(
+                service: TLSKeyRecord.defaultService, url: "https://" + npub + ".nostr:" + String(port),
+                spkiSHA256: spki, expires: expiry, certificatePEM: pem)
             out.append(record.template(createdAt: now))
         }
         return out
@@ -71,7 +72,8 @@ public struct HTTPSDemoSite {
     var page: String {
         var addressText = ""
         for (i, a) in addresses.enumerated() { addressText += (i == 0 ? "" : ", ") + a.text }
-        let trust = alt
+        let trust =
+            alt
             ? "This certificate is keyed by the nostr key itself (secp256k1): its public key is the npub."
             : "The npub signed this key's SHA-256 in its TLS key record (nostr kind 30059)."
         return "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + npub + ".nostr</title></head>\n<body>\n"
@@ -89,7 +91,8 @@ public struct HTTPSDemoSite {
     /// A complete response with Content-Length and `Connection: close`
     /// (RFC 9112 §9.6); for HEAD, the same head without the body (RFC 9110 §9.3.2).
     static func message(_ status: Int, _ reason: String, type: String, body: [UInt8], head: Bool, extra: String = "") -> [UInt8] {
-        let top = "HTTP/1.1 " + String(status) + " " + reason + "\r\n"
+        let top =
+            "HTTP/1.1 " + String(status) + " " + reason + "\r\n"
             + "Content-Type: " + type + "\r\nContent-Length: " + String(body.count) + "\r\n"
             + "Cache-Control: no-store\r\nConnection: close\r\n" + extra + "\r\n"
         var out = Array(top.utf8)

@@ -51,8 +51,9 @@ struct MDNSNames {
             switch event {
             case .resolved(let k):
                 let n = resolver.cache.peek(k)?.addresses.count ?? 0
-                Output.stderr("nostr-dns mdns: " + NIP19.npub(k.author) + ": "
-                              + (n == 0 ? "no address record on the relays" : String(n) + " address(es) from the relays") + "\n")
+                Output.stderr(
+                    "nostr-dns mdns: " + NIP19.npub(k.author) + ": "
+                        + (n == 0 ? "no address record on the relays" : String(n) + " address(es) from the relays") + "\n")
             case .timedOut(let k):
                 Output.stderr("nostr-dns mdns: " + NIP19.npub(k.author) + ": no relay answered\n")
             case .updated(let k):

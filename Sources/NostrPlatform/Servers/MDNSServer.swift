@@ -141,7 +141,8 @@ public final class MDNSServer: EventLoopServer {
 
     func update(_ interfaces: [MDNSInterface], now: Int64) {
         let before = responder.interfaces
-        let same = before.count == interfaces.count
+        let same =
+            before.count == interfaces.count
             && zip(before, interfaces).allSatisfy { $0.index == $1.index && $0.prefixes == $1.prefixes }
         guard !same else { return }
         for old in before where !interfaces.contains(where: { $0.index == old.index }) {
@@ -167,8 +168,9 @@ public final class MDNSServer: EventLoopServer {
         }
         for (i, claim) in responder.claims.enumerated()
         where claim.mayAnswer && i < 64 && probing & (1 << UInt64(i)) != 0 && !globals.quiet {
-            Output.stderr("nostr-dns mdns: probed " + NIP19.npub(responder.ownKey) + ".local on " + sources[i].name
-                          + " with no conflict; announcing\n")
+            Output.stderr(
+                "nostr-dns mdns: probed " + NIP19.npub(responder.ownKey) + ".local on " + sources[i].name
+                    + " with no conflict; announcing\n")
         }
     }
 
@@ -180,16 +182,19 @@ public final class MDNSServer: EventLoopServer {
         }
     }
 
-    static func send(_ bytes: UnsafeRawBufferPointer, to d: MDNSDestination, ipv6: Bool, v4: MulticastSocket?,
-                     v6: MulticastSocket?, interfaces: [MDNSInterface], globals: (verbose: Bool, quiet: Bool)) {
+    static func send(
+        _ bytes: UnsafeRawBufferPointer, to d: MDNSDestination, ipv6: Bool, v4: MulticastSocket?,
+        v6: MulticastSocket?, interfaces: [MDNSInterface], globals: (verbose: Bool, quiet: Bool)
+    ) {
         guard let socket = ipv6 ? v6 : v4 else { return }
         // IPv4: from the interface's own address (else the kernel may use
         // another interface's); IPv6: the kernel picks one of the link.
         var source: IPAddress? = nil
         if !ipv6, let iface = interfaces.first(where: { $0.index == d.interfaceIndex }) { source = iface.firstIPv4 }
         do throws(PlatformError) {
-            try socket.send(bytes, to: d.address, port: d.port, interfaceIndex: d.interfaceIndex, scopeID: d.scopeID,
-                            source: source)
+            try socket.send(
+                bytes, to: d.address, port: d.port, interfaceIndex: d.interfaceIndex, scopeID: d.scopeID,
+                source: source)
         } catch {
             if globals.verbose { Output.stderr("nostr-dns mdns: " + error.message + "\n") }
         }
@@ -215,19 +220,24 @@ public final class MDNSServer: EventLoopServer {
                 if globals.verbose { log(datagram, "ignored: longer than " + String(receiveBuffer.count) + " bytes") }
                 continue
             }
-            let info = MDNSPacketInfo(source: datagram.source, sourcePort: datagram.sourcePort,
-                                      sourceScopeID: datagram.sourceScopeID,
-                                      destinationIsMulticast: datagram.destinationIsMulticast,
-                                      interfaceIndex: datagram.interfaceIndex)
+            let info = MDNSPacketInfo(
+                source: datagram.source, sourcePort: datagram.sourcePort,
+                sourceScopeID: datagram.sourceScopeID,
+                destinationIsMulticast: datagram.destinationIsMulticast,
+                interfaceIndex: datagram.interfaceIndex)
             let packet = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<datagram.length])
-            let outcome = responder.handle(packet, info, now: now, buffer: sendBuffer,
-                                           lookup: { names.state(of: $0, now: now) }) { d, ipv6, bytes in
-                MDNSServer.send(bytes, to: d, ipv6: ipv6, v4: v4, v6: v6, interfaces: sources, globals: globals)
-            }
+            let outcome = responder.handle(
+                packet, info, now: now, buffer: sendBuffer,
+                lookup: { names.state(of: $0, now: now) },
+                emit: { d, ipv6, bytes in
+                    MDNSServer.send(bytes, to: d, ipv6: ipv6, v4: v4, v6: v6, interfaces: sources, globals: globals)
+                })
             for key in outcome.lookups { names.lookUp(key, now: now) }
             if outcome.conflict && !globals.quiet {
-                log(datagram, "another host answers for " + NIP19.npub(responder.ownKey)
-                    + ".local with other addresses (RFC 6762 §9 conflict); probing again")
+                log(
+                    datagram,
+                    "another host answers for " + NIP19.npub(responder.ownKey)
+                        + ".local with other addresses (RFC 6762 §9 conflict); probing again")
             }
             if globals.verbose {
                 if let ignored = outcome.ignored {
@@ -235,7 +245,8 @@ public final class MDNSServer: EventLoopServer {
                 } else if let route = outcome.route {
                     var text = "answered by " + (route == .multicast ? "multicast" : route == .unicast ? "unicast" : "legacy unicast")
                     if let due = outcome.delayedUntil {
-                        text += " (records waiting: multicast in " + String(due - now)
+                        text +=
+                            " (records waiting: multicast in " + String(due - now)
                             + " ms, RFC 6762 §6 shared records or §7.2 truncated query)"
                     }
                     log(datagram, text)

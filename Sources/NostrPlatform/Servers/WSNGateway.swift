@@ -61,8 +61,10 @@ public final class WSNGateway {
     /// What happened, for -v: one line per opened, refused or closed connection.
     public private(set) var log: [String] = []
 
-    public init(listener: TCPListener, upstreamHost: String, upstreamPort: UInt16, config: NoiseConfig,
-                options: WSNGatewayOptions = WSNGatewayOptions()) {
+    public init(
+        listener: TCPListener, upstreamHost: String, upstreamPort: UInt16, config: NoiseConfig,
+        options: WSNGatewayOptions = WSNGatewayOptions()
+    ) {
         self.listener = listener
         self.upstreamHost = upstreamHost
         self.upstreamPort = upstreamPort
@@ -111,7 +113,8 @@ public final class WSNGateway {
         var i = 0
         while i < pairs.count {
             let p = pairs[i]
-            let ready = (p.clientSlot >= 0 && !poll.ready(p.clientSlot).isEmpty)
+            let ready =
+                (p.clientSlot >= 0 && !poll.ready(p.clientSlot).isEmpty)
                 || (p.upstreamSlot >= 0 && !poll.ready(p.upstreamSlot).isEmpty)
             if ready || p.client.hasBufferedInput, let reason = drive(p, now: now) {
                 close(i, reason)

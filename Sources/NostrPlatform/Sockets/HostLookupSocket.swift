@@ -37,8 +37,10 @@ public final class HostLookupSocket {
     /// `port`: answers from `hostsPath` at once if it names the host, else
     /// sends the first queries to a server of `resolvConfPath` (a missing
     /// file means glibc's defaults: 127.0.0.1).
-    public init(host: String, port: UInt16, now: Int64,
-                resolvConfPath: String = "/etc/resolv.conf", hostsPath: String = "/etc/hosts") {
+    public init(
+        host: String, port: UInt16, now: Int64,
+        resolvConfPath: String = "/etc/resolv.conf", hostsPath: String = "/etc/hosts"
+    ) {
         self.host = host
         self.port = port
         if let hosts = try? TextFile.read(path: hostsPath, limit: 1 << 20, file: .system) {

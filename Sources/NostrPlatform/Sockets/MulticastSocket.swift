@@ -130,8 +130,10 @@ public final class MulticastSocket {
     /// another interface's IPv4 address). Returns false when the socket
     /// buffer is full (EAGAIN).
     @discardableResult
-    public func send(_ bytes: UnsafeRawBufferPointer, to address: IPAddress, port: UInt16, interfaceIndex: UInt32,
-                     scopeID: UInt32 = 0, source: IPAddress? = nil) throws(PlatformError) -> Bool {
+    public func send(
+        _ bytes: UnsafeRawBufferPointer, to address: IPAddress, port: UInt16, interfaceIndex: UInt32,
+        scopeID: UInt32 = 0, source: IPAddress? = nil
+    ) throws(PlatformError) -> Bool {
         guard fd >= 0 else { throw PlatformError(.closed, path: "mDNS socket") }
         var storage = sockaddr_storage()
         let n: Int = address.withBytes { a in
@@ -143,8 +145,9 @@ public final class MulticastSocket {
                     return nd_sendmsg_ifindex(fd, bytes.baseAddress, bytes.count, s.baseAddress, length, interfaceIndex, nil)
                 }
                 return source.withBytes { from in
-                    nd_sendmsg_ifindex(fd, bytes.baseAddress, bytes.count, s.baseAddress, length, interfaceIndex,
-                                       from.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                    nd_sendmsg_ifindex(
+                        fd, bytes.baseAddress, bytes.count, s.baseAddress, length, interfaceIndex,
+                        from.baseAddress?.assumingMemoryBound(to: UInt8.self))
                 }
             }
         }

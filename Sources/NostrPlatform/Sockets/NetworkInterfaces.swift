@@ -18,8 +18,10 @@ public struct InterfaceAddress: Equatable, Sendable {
     /// kernel gave no netmask.
     public var prefixLength: Int
 
-    public init(interface: String, address: [UInt8], isUp: Bool, isLoopback: Bool, isMulticast: Bool, index: UInt32,
-                prefixLength: Int = -1) {
+    public init(
+        interface: String, address: [UInt8], isUp: Bool, isLoopback: Bool, isMulticast: Bool, index: UInt32,
+        prefixLength: Int = -1
+    ) {
         self.interface = interface
         self.address = address
         self.isUp = isUp

@@ -100,7 +100,8 @@ extension SocketAddress {
     public static func parse(_ text: String) -> SocketAddress? {
         let bytes = Array(text.utf8)
         guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")), colon > 0, colon + 1 < bytes.count,
-              bytes.count - colon - 1 <= 5 else { return nil }
+            bytes.count - colon - 1 <= 5
+        else { return nil }
         var port: UInt32 = 0
         for b in bytes[(colon + 1)...] {
             guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }

@@ -48,12 +48,15 @@ public final class StreamConnection {
     /// (with a `TLSClientConfig(pinnedKeysOnly:)`): the SHA-256 digests of
     /// the SubjectPublicKeyInfo the server may present; anything else fails
     /// the handshake (`.tls`), and `peerKeySHA256` tells what it was.
-    public convenience init(host: String, port: UInt16, tls: TLSClientConfig?, serverName: String? = nil,
-                            pins: [Bytes32] = [], noise: NoiseConfig? = nil) throws(PlatformError) {
+    public convenience init(
+        host: String, port: UInt16, tls: TLSClientConfig?, serverName: String? = nil,
+        pins: [Bytes32] = [], noise: NoiseConfig? = nil
+    ) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
         let resolved = try AddressResolver.resolve(bare, port: port, datagram: false)
-        try self.init(host: bare, port: port, tls: tls, addresses: resolved.addresses, isLiteral: resolved.isLiteral,
-                      serverName: serverName, pins: pins, noise: noise)
+        try self.init(
+            host: bare, port: port, tls: tls, addresses: resolved.addresses, isLiteral: resolved.isLiteral,
+            serverName: serverName, pins: pins, noise: noise)
     }
 
     /// As `init(host:port:tls:...)` with the addresses of `host` already
@@ -61,8 +64,10 @@ public final class StreamConnection {
     /// reconnects (`RelayPoolOptions.addressLifetimeMilliseconds`) or
     /// looked them up itself without blocking (`HostLookupSocket`). `host`
     /// is still the TLS server name.
-    init(host: String, port: UInt16, tls: TLSClientConfig?, addresses: [SocketAddress], isLiteral: Bool,
-         serverName: String? = nil, pins: [Bytes32] = [], noise: NoiseConfig? = nil) throws(PlatformError) {
+    init(
+        host: String, port: UInt16, tls: TLSClientConfig?, addresses: [SocketAddress], isLiteral: Bool,
+        serverName: String? = nil, pins: [Bytes32] = [], noise: NoiseConfig? = nil
+    ) throws(PlatformError) {
         let bare = AddressResolver.bareHost(host)
         self.host = bare
         self.port = port

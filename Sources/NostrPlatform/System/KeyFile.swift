@@ -22,7 +22,9 @@ public enum KeyFile {
 
     /// `option` (the `--key PATH` value) when given, else `defaultPath`;
     /// `.noHome` when neither names a file.
-    public static func path(option: String?, env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot) throws(PlatformError) -> String {
+    public static func path(
+        option: String?, env: (String) -> String? = Environment.get, isRoot: Bool = Environment.isRoot
+    ) throws(PlatformError) -> String {
         if let option, !option.isEmpty { return option }
         guard let path = defaultPath(env: env, isRoot: isRoot) else { throw PlatformError(.noHome) }
         return path
@@ -122,7 +124,9 @@ public enum KeyFile {
     /// file there (`keygen`). An existing file is never overwritten: if it
     /// cannot be loaded (bad mode, bad content) that error is thrown.
     /// `created` tells whether this call wrote the file.
-    public static func loadOrCreate(path: String, makeSecret: () throws(PlatformError) -> SecretKey) throws(PlatformError) -> (secret: SecretKey, created: Bool) {
+    public static func loadOrCreate(
+        path: String, makeSecret: () throws(PlatformError) -> SecretKey
+    ) throws(PlatformError) -> (secret: SecretKey, created: Bool) {
         do throws(PlatformError) {
             return (secret: try load(path: path), created: false)
         } catch {

@@ -14,8 +14,10 @@ import NostrCore
 /// every start, from the kept key.
 public enum SelfSignedCertificate {
     /// The certificate as PEM text.
-    public static func make(key: TLSPrivateKey, commonName: String, dnsNames: [String], addresses: [IPAddress],
-                            notBefore: Int64, notAfter: Int64, random: TLSRandom) throws(PlatformError) -> [UInt8] {
+    public static func make(
+        key: TLSPrivateKey, commonName: String, dnsNames: [String], addresses: [IPAddress],
+        notBefore: Int64, notAfter: Int64, random: TLSRandom
+    ) throws(PlatformError) -> [UInt8] {
         var crt = mbedtls_x509write_cert()
         mbedtls_x509write_crt_init(&crt)
         defer { mbedtls_x509write_crt_free(&crt) }

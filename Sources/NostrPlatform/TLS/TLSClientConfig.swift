@@ -112,7 +112,8 @@ public final class TLSClientConfig {
         do throws(PlatformError) {
             fd = try FileIO.open(path, O_RDONLY)
         } catch {
-            throw PlatformError(.certificates, errno: error.errno, path: path, file: .caCertificates, detail: PlatformError.describe(errno: error.errno))
+            throw PlatformError(
+                .certificates, errno: error.errno, path: path, file: .caCertificates, detail: PlatformError.describe(errno: error.errno))
         }
         _ = CPlatform.close(fd)
         let rc = path.withCString { mbedtls_x509_crt_parse_file(caChain, $0) }

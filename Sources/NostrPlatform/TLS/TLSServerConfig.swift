@@ -50,7 +50,8 @@ public final class TLSServerConfig {
         var rc = mbedtls_x509_crt_parse(certificate, pem, pem.count)
         guard rc == 0, certificate.pointee.pk_raw.len > 0 else {
             spkiSHA256 = .zero
-            throw PlatformError(.certificates, path: "the server certificate", detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
+            throw PlatformError(
+                .certificates, path: "the server certificate", detail: TLSClientConfig.describe(mbedTLSError: rc), tlsError: rc)
         }
         spkiSHA256 = SHA256.hash(UnsafeRawBufferPointer(start: certificate.pointee.pk_raw.p, count: certificate.pointee.pk_raw.len))
         rc = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)

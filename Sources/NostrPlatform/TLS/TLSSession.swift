@@ -219,7 +219,7 @@ final class TLSSession {
         var flags: UInt32 = 0
         switch rc {
         case MBEDTLS_ERR_X509_FATAL_ERROR where !pins.isEmpty && !pinMatched,
-             MBEDTLS_ERR_X509_CERT_VERIFY_FAILED where !pins.isEmpty && !pinMatched:
+            MBEDTLS_ERR_X509_CERT_VERIFY_FAILED where !pins.isEmpty && !pinMatched:
             flags = UInt32(MBEDTLS_X509_BADCERT_NOT_TRUSTED)
             detail = "the server's key is not one the name vouches for"
             if let k = peerKeySHA256 { detail += " (its SPKI SHA-256 is " + k.hex + ")" }

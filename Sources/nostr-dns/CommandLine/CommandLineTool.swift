@@ -49,8 +49,10 @@ enum CommandLineTool {
 typealias Command = (inout Arguments, inout GlobalOptions) throws(CommandFailure) -> Int32
 
 /// Runs the action that the next argument names (`event sign`, `bench verify`).
-func runAction(_ args: inout Arguments, _ globals: inout GlobalOptions, usage: String, kind: String,
-               _ actions: [(String, Command)]) throws(CommandFailure) -> Int32 {
+func runAction(
+    _ args: inout Arguments, _ globals: inout GlobalOptions, usage: String, kind: String,
+    _ actions: [(String, Command)]
+) throws(CommandFailure) -> Int32 {
     var names = ""
     for (i, a) in actions.enumerated() { names += (i == 0 ? "" : " or ") + a.0 }
     guard let name = args.next() else {
@@ -99,8 +101,10 @@ func checked<T>(_ body: () throws(UsageError) -> T) throws(CommandFailure) -> T 
 /// Reads the subcommand's own options with `handle`; global options may
 /// appear among them. Returns false when `--help` was given (the
 /// subcommand's usage has then been printed).
-func parseOptions(_ command: String, _ args: inout Arguments, _ globals: inout GlobalOptions,
-                  _ handle: (String, inout Arguments) throws(UsageError) -> Bool = { (_, _) throws(UsageError) in false }) throws(CommandFailure) -> Bool {
+func parseOptions(
+    _ command: String, _ args: inout Arguments, _ globals: inout GlobalOptions,
+    _ handle: (String, inout Arguments) throws(UsageError) -> Bool = { (_, _) throws(UsageError) in false }
+) throws(CommandFailure) -> Bool {
     try checked { () throws(UsageError) -> Bool in
         while let arg = args.next() {
             if try handle(arg, &args) { continue }

@@ -33,34 +33,48 @@ struct CommandEntry {
 enum CommandTable {
     static var all: [CommandEntry] {
         [
-            CommandEntry("mdns", "the mDNS responder for <npub>.local (the default command)",
-                         usage: Usage.mdns, run: MDNSCommand.run),
-            CommandEntry("keygen", "create the key file if there is none; print the npub",
-                         usage: Usage.keygen, run: KeygenCommand.run),
-            CommandEntry("publish-ip", "publish this host's addresses (kind 30053); --watch keeps them current",
-                         usage: Usage.publishIP, run: PublishIPCommand.run),
-            CommandEntry("publish-cert", "publish the TLS key record of a certificate (kind 30059)",
-                         usage: Usage.publishCert, run: PublishCertCommand.run),
-            CommandEntry("resolve", "look up an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local", shown: "resolve NAME",
-                         usage: Usage.resolve, run: ResolveCommand.run),
-            CommandEntry("dns", "the DNS server for <npub>.nostr (UDP and TCP; beside dnsmasq)",
-                         usage: Usage.dns, run: DNSCommand.run),
-            CommandEntry("https-demo", "an HTTPS server whose TLS key the npub vouches for (--alt: keyed by the npub)",
-                         usage: Usage.httpsDemo, run: HTTPSDemoCommand.run),
-            CommandEntry("fetch", "get https://<npub>.nostr[:port]/path, trusting only the key the npub signed", shown: "fetch URL",
-                         usage: Usage.fetch, run: FetchCommand.run),
-            CommandEntry("pin", "curl --resolve/--pinnedpubkey arguments and TLSA records for a name", shown: "pin NAME",
-                         usage: Usage.pin, run: PinCommand.run),
-            CommandEntry("whoami", "print npub, hex public key, <npub>.nostr and <npub>.local",
-                         usage: Usage.whoami, run: WhoamiCommand.run),
-            CommandEntry("event", listing: [
-                ("event sign", "sign a NIP-01 event and print it as one line of JSON"),
-                ("event verify", "check the id and signature of one event JSON read from stdin"),
-            ], usage: Usage.event, run: EventCommand.run),
-            CommandEntry("bench", "events verified per second against raw libsecp256k1", shown: "bench verify",
-                         usage: Usage.bench, run: BenchCommand.run),
-            CommandEntry("gateway", "a wsn:// front door for a relay, authenticated by this host's npub",
-                         usage: Usage.gateway, run: GatewayCommand.run),
+            CommandEntry(
+                "mdns", "the mDNS responder for <npub>.local (the default command)",
+                usage: Usage.mdns, run: MDNSCommand.run),
+            CommandEntry(
+                "keygen", "create the key file if there is none; print the npub",
+                usage: Usage.keygen, run: KeygenCommand.run),
+            CommandEntry(
+                "publish-ip", "publish this host's addresses (kind 30053); --watch keeps them current",
+                usage: Usage.publishIP, run: PublishIPCommand.run),
+            CommandEntry(
+                "publish-cert", "publish the TLS key record of a certificate (kind 30059)",
+                usage: Usage.publishCert, run: PublishCertCommand.run),
+            CommandEntry(
+                "resolve", "look up an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local", shown: "resolve NAME",
+                usage: Usage.resolve, run: ResolveCommand.run),
+            CommandEntry(
+                "dns", "the DNS server for <npub>.nostr (UDP and TCP; beside dnsmasq)",
+                usage: Usage.dns, run: DNSCommand.run),
+            CommandEntry(
+                "https-demo", "an HTTPS server whose TLS key the npub vouches for (--alt: keyed by the npub)",
+                usage: Usage.httpsDemo, run: HTTPSDemoCommand.run),
+            CommandEntry(
+                "fetch", "get https://<npub>.nostr[:port]/path, trusting only the key the npub signed", shown: "fetch URL",
+                usage: Usage.fetch, run: FetchCommand.run),
+            CommandEntry(
+                "pin", "curl --resolve/--pinnedpubkey arguments and TLSA records for a name", shown: "pin NAME",
+                usage: Usage.pin, run: PinCommand.run),
+            CommandEntry(
+                "whoami", "print npub, hex public key, <npub>.nostr and <npub>.local",
+                usage: Usage.whoami, run: WhoamiCommand.run),
+            CommandEntry(
+                "event",
+                listing: [
+                    ("event sign", "sign a NIP-01 event and print it as one line of JSON"),
+                    ("event verify", "check the id and signature of one event JSON read from stdin"),
+                ], usage: Usage.event, run: EventCommand.run),
+            CommandEntry(
+                "bench", "events verified per second against raw libsecp256k1", shown: "bench verify",
+                usage: Usage.bench, run: BenchCommand.run),
+            CommandEntry(
+                "gateway", "a wsn:// front door for a relay, authenticated by this host's npub",
+                usage: Usage.gateway, run: GatewayCommand.run),
             CommandEntry("help", "this text", usage: nil, run: HelpCommand.run),
         ]
     }

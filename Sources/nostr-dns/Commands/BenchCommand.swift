@@ -66,18 +66,20 @@ enum BenchCommand {
         let ratio = decimalRatio(eventsPerSecond, rawPerSecond)
         let ratioPreparsed = decimalRatio(eventsPerSecond, preparsedPerSecond)
         if json {
-            Output.stdout("{\"benchmark\":\"verify\",\"events\":" + String(count) + ",\"rounds\":" + String(rounds)
-                + ",\"events_per_s\":" + String(eventsPerSecond) + ",\"raw_verify_per_s\":" + String(rawPerSecond)
-                + ",\"ratio\":" + ratio + ",\"raw_verify_preparsed_per_s\":" + String(preparsedPerSecond)
-                + ",\"ratio_preparsed\":" + ratioPreparsed + ",\"event_bytes_avg\":" + String(corpus.averageSize) + "}\n")
+            Output.stdout(
+                "{\"benchmark\":\"verify\",\"events\":" + String(count) + ",\"rounds\":" + String(rounds)
+                    + ",\"events_per_s\":" + String(eventsPerSecond) + ",\"raw_verify_per_s\":" + String(rawPerSecond)
+                    + ",\"ratio\":" + ratio + ",\"raw_verify_preparsed_per_s\":" + String(preparsedPerSecond)
+                    + ",\"ratio_preparsed\":" + ratioPreparsed + ",\"event_bytes_avg\":" + String(corpus.averageSize) + "}\n")
         } else {
-            Output.stdout("events verified (JSON, id, key, signature): " + String(eventsPerSecond) + "/s\n"
-                + "raw xonly_pubkey_parse + schnorrsig_verify: " + String(rawPerSecond) + "/s\n"
-                + "ratio:                                      " + ratio + "\n"
-                + "raw schnorrsig_verify, keys parsed before:  " + String(preparsedPerSecond) + "/s\n"
-                + "ratio to that:                              " + ratioPreparsed + "\n"
-                + "(" + String(count) + " events of " + String(corpus.averageSize) + " bytes on average, "
-                + String(rounds) + " rounds)\n")
+            Output.stdout(
+                "events verified (JSON, id, key, signature): " + String(eventsPerSecond) + "/s\n"
+                    + "raw xonly_pubkey_parse + schnorrsig_verify: " + String(rawPerSecond) + "/s\n"
+                    + "ratio:                                      " + ratio + "\n"
+                    + "raw schnorrsig_verify, keys parsed before:  " + String(preparsedPerSecond) + "/s\n"
+                    + "ratio to that:                              " + ratioPreparsed + "\n"
+                    + "(" + String(count) + " events of " + String(corpus.averageSize) + " bytes on average, "
+                    + String(rounds) + " rounds)\n")
         }
         return ExitCode.success
     }
@@ -115,7 +117,9 @@ enum BenchCommand {
                 let octet = String(i % 250 + 1)
                 let template = EventTemplate(
                     createdAt: 1_700_000_000 + Int64(i), kind: 30053,
-                    tags: [["d", ""], ["ip4", "192.0.2." + octet], ["ip6", "2001:db8::" + octet], ["ttl", "300"], ["alt", "DNS records"]],
+                    tags: [
+                        ["d", ""], ["ip4", "192.0.2." + octet], ["ip6", "2001:db8::" + octet], ["ttl", "300"], ["alt", "DNS records"],
+                    ],
                     content: "")
                 let event = try Event.sign(template, secret: secret, context: context, auxRand: secretBytes)
                 texts.append(event.json)

@@ -16,20 +16,26 @@ enum DNSCommand {
         var noCache = false
         var cacheSize: Int64 = 10_000
         var timeout: Int64 = 4_000
-        guard try parseOptions("dns", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--listen": listenTexts.append(try args.value(for: arg))
-            case "--upstream": upstreamText = try args.value(for: arg)
-            case "--cache": cachePath = try args.value(for: arg)
-            case "--no-cache": noCache = true
-            case "--cache-size":
-                cacheSize = try args.integer(for: arg)
-                guard cacheSize >= 16 && cacheSize <= 1_000_000 else { throw UsageError("--cache-size must be between 16 and 1000000") }
-            case "--timeout": timeout = try parseTimeout(&args, arg)
-            default: return false
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "dns", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--listen": listenTexts.append(try args.value(for: arg))
+                    case "--upstream": upstreamText = try args.value(for: arg)
+                    case "--cache": cachePath = try args.value(for: arg)
+                    case "--no-cache": noCache = true
+                    case "--cache-size":
+                        cacheSize = try args.integer(for: arg)
+                        guard cacheSize >= 16 && cacheSize <= 1_000_000 else {
+                            throw UsageError("--cache-size must be between 16 and 1000000")
+                        }
+                    case "--timeout": timeout = try parseTimeout(&args, arg)
+                    default: return false
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
 
         var settings = DNSServer.Settings()
         settings.verbose = globals.verbose
@@ -43,8 +49,9 @@ enum DNSCommand {
         }
         if let upstreamText {
             guard let address = SocketAddress.parse(upstreamText), address.port != 0 else {
-                throw CommandFailure("--upstream needs ADDR:PORT (an IP address, IPv6 in brackets), not '" + upstreamText + "'",
-                                     exitCode: ExitCode.usage)
+                throw CommandFailure(
+                    "--upstream needs ADDR:PORT (an IP address, IPv6 in brackets), not '" + upstreamText + "'",
+                    exitCode: ExitCode.usage)
             }
             settings.upstream = address
         }

@@ -27,25 +27,30 @@ enum FetchCommand {
         var include = false
         var limits = HTTPLimits()
         var timeout: Int64 = 10_000
-        guard try parseOptions("fetch", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--include", "-i": include = true
-            case "--max-bytes":
-                let n = try args.integer(for: arg)
-                guard n >= 0 && n <= 1 << 30 else { throw UsageError("--max-bytes must be between 0 and 1073741824") }
-                limits.maxBodyBytes = Int(n)
-            case "--timeout": timeout = try parseTimeout(&args, arg)
-            default:
-                guard urlText == nil, arg.utf8.first != 0x2D else { return false }
-                urlText = arg
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "fetch", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--include", "-i": include = true
+                    case "--max-bytes":
+                        let n = try args.integer(for: arg)
+                        guard n >= 0 && n <= 1 << 30 else { throw UsageError("--max-bytes must be between 0 and 1073741824") }
+                        limits.maxBodyBytes = Int(n)
+                    case "--timeout": timeout = try parseTimeout(&args, arg)
+                    default:
+                        guard urlText == nil, arg.utf8.first != 0x2D else { return false }
+                        urlText = arg
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
         guard let urlText else { throw CommandFailure("missing URL", exitCode: ExitCode.usage) }
         let url: HTTPSURL
         do throws(NostrError) { url = try HTTPSURL(parsing: urlText) } catch {
-            throw CommandFailure(Common.shown(urlText) + " is not an https:// URL of an npub name (https://<npub>.nostr[:port]/path)",
-                                 exitCode: ExitCode.usage)
+            throw CommandFailure(
+                Common.shown(urlText) + " is not an https:// URL of an npub name (https://<npub>.nostr[:port]/path)",
+                exitCode: ExitCode.usage)
         }
         let trust = try NameTrust.look(url.name, service: TLSKeyRecord.defaultService, command: "fetch", globals: globals, timeout: timeout)
         guard !trust.addresses.isEmpty else {
@@ -85,8 +90,10 @@ enum FetchCommand {
     }
 
     /// One connection: TCP, TLS with the pins, one GET, its response.
-    static func exchange(_ url: HTTPSURL, address: IPAddress, tls: TLSClientConfig, trust: NameTrust, limits: HTTPLimits,
-                         timeout: Int64, globals: GlobalOptions) throws(CommandFailure) -> Outcome {
+    static func exchange(
+        _ url: HTTPSURL, address: IPAddress, tls: TLSClientConfig, trust: NameTrust, limits: HTTPLimits,
+        timeout: Int64, globals: GlobalOptions
+    ) throws(CommandFailure) -> Outcome {
         let peer = address.isIPv4 ? address.text + ":" + String(url.port) : "[" + address.text + "]:" + String(url.port)
         let stream: StreamConnection
         do throws(PlatformError) {
@@ -95,8 +102,9 @@ enum FetchCommand {
             return .unreachable(error.message)
         }
         defer { stream.close() }
-        let request = Array(("GET " + url.target + " HTTP/1.1\r\nHost: " + url.authority + "\r\nUser-Agent: nostr-dns/"
-                             + NostrDNSVersion.string + "\r\nAccept: */*\r\nConnection: close\r\n\r\n").utf8)
+        let request = Array(
+            ("GET " + url.target + " HTTP/1.1\r\nHost: " + url.authority + "\r\nUser-Agent: nostr-dns/"
+                + NostrDNSVersion.string + "\r\nAccept: */*\r\nConnection: close\r\n\r\n").utf8)
         var sent = 0
         var verified = false
         var parser = HTTPResponseParser(limits: limits)
@@ -130,7 +138,9 @@ enum FetchCommand {
                             if n == 0 {
                                 try parser.finish()
                             } else {
-                                _ = try buffer.withBytes { (p) throws(NostrError) in try parser.feed(UnsafeRawBufferPointer(rebasing: p[0..<n])) }
+                                _ = try buffer.withBytes { (p) throws(NostrError) in
+                                    try parser.feed(UnsafeRawBufferPointer(rebasing: p[0..<n]))
+                                }
                             }
                         } catch {
                             return .refused("bad HTTP response from " + peer + ": " + error.reason)
@@ -176,8 +186,9 @@ enum FetchCommand {
         Output.write(fd: 1, bytes: response.body)
         if response.status >= 400 {
             if !globals.quiet {
-                Output.stderr("nostr-dns fetch: " + url.host + " answered " + String(response.status) + " "
-                              + String(decoding: response.reason, as: UTF8.self) + "\n")
+                Output.stderr(
+                    "nostr-dns fetch: " + url.host + " answered " + String(response.status) + " "
+                        + String(decoding: response.reason, as: UTF8.self) + "\n")
             }
             return ExitCode.failure
         }

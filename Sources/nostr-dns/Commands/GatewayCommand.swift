@@ -26,32 +26,36 @@ enum GatewayCommand {
         var publish = false
         var ips: [IPAddress] = []
         var options = WSNGatewayOptions()
-        guard try parseOptions("gateway", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--listen":
-                let text = try args.value(for: arg)
-                guard let a = SocketAddress.parse(text) else { throw UsageError("--listen needs ADDR:PORT, not '" + text + "'") }
-                listen = a
-            case "--upstream":
-                let text = try args.value(for: arg)
-                guard let url = try? RelayURL(parsing: text), url.scheme == .ws else {
-                    throw UsageError("--upstream needs a ws://HOST:PORT relay URL, not '" + text + "'")
-                }
-                upstream = url
-            case "--publish": publish = true
-            case "--ip":
-                let text = try args.value(for: arg)
-                do throws(NostrError) { ips.append(try IPAddress(parsing: text)) } catch {
-                    throw UsageError("--ip needs an IPv4 or IPv6 address, not '" + text + "'")
-                }
-            case "--max-connections":
-                let n = try args.integer(for: arg)
-                guard n >= 1 && n <= 4096 else { throw UsageError("--max-connections must be between 1 and 4096") }
-                options.maxConnections = Int(n)
-            default: return false
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "gateway", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--listen":
+                        let text = try args.value(for: arg)
+                        guard let a = SocketAddress.parse(text) else { throw UsageError("--listen needs ADDR:PORT, not '" + text + "'") }
+                        listen = a
+                    case "--upstream":
+                        let text = try args.value(for: arg)
+                        guard let url = try? RelayURL(parsing: text), url.scheme == .ws else {
+                            throw UsageError("--upstream needs a ws://HOST:PORT relay URL, not '" + text + "'")
+                        }
+                        upstream = url
+                    case "--publish": publish = true
+                    case "--ip":
+                        let text = try args.value(for: arg)
+                        do throws(NostrError) { ips.append(try IPAddress(parsing: text)) } catch {
+                            throw UsageError("--ip needs an IPv4 or IPv6 address, not '" + text + "'")
+                        }
+                    case "--max-connections":
+                        let n = try args.integer(for: arg)
+                        guard n >= 1 && n <= 4096 else { throw UsageError("--max-connections must be between 1 and 4096") }
+                        options.maxConnections = Int(n)
+                    default: return false
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
         guard let listen else { throw CommandFailure("--listen ADDR:PORT is required", exitCode: ExitCode.usage) }
         guard let upstream else { throw CommandFailure("--upstream ws://HOST:PORT is required", exitCode: ExitCode.usage) }
         if !ips.isEmpty && !publish { throw CommandFailure("--ip needs --publish", exitCode: ExitCode.usage) }
@@ -61,8 +65,9 @@ enum GatewayCommand {
         let config = try checked { () throws(NostrError) in try NoiseConfig(responder: secret, context: context) }
         let npub = try checked { () throws(NostrError) in NIP19.npub(try context.publicKey(of: secret)) }
         let listener = try checked { () throws(PlatformError) in try TCPListener(address: listen) }
-        let gateway = WSNGateway(listener: listener, upstreamHost: upstream.host, upstreamPort: upstream.port,
-                                 config: config, options: options)
+        let gateway = WSNGateway(
+            listener: listener, upstreamHost: upstream.host, upstreamPort: upstream.port,
+            config: config, options: options)
         let url = "wsn://" + npub + "@" + listener.address.description
         if !globals.quiet { Output.stdout("gateway " + url + " -> " + upstream.text + "\n") }
 

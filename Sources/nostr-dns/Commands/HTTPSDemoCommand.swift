@@ -50,32 +50,36 @@ enum HTTPSDemoCommand {
 
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
         var o = Options()
-        guard try parseOptions("https-demo", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--port":
-                let p = try args.integer(for: arg)
-                guard p >= 1 && p <= 65535 else { throw UsageError("--port must be between 1 and 65535") }
-                o.port = UInt16(p)
-            case "--alt": o.alt = true
-            case "--listen":
-                let text = try args.value(for: arg)
-                guard (try? IPAddress(parsing: text)) != nil else {
-                    throw UsageError("--listen needs an IPv4 or IPv6 address, not '" + text + "'")
-                }
-                o.listen.append(text)
-            case "--ip":
-                let text = try args.value(for: arg)
-                do throws(NostrError) { o.ips.append(try IPAddress(parsing: text)) } catch {
-                    throw UsageError("--ip needs an IPv4 or IPv6 address, not '" + text + "'")
-                }
-            case "--refresh":
-                o.refresh = try Publishing.seconds(&args, arg, max: 30 * 86400)
-                guard o.refresh >= 1 else { throw UsageError("--refresh must be at least 1 second") }
-            case "--timeout": o.timeout = try parseTimeout(&args, arg)
-            default: return false
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "https-demo", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--port":
+                        let p = try args.integer(for: arg)
+                        guard p >= 1 && p <= 65535 else { throw UsageError("--port must be between 1 and 65535") }
+                        o.port = UInt16(p)
+                    case "--alt": o.alt = true
+                    case "--listen":
+                        let text = try args.value(for: arg)
+                        guard (try? IPAddress(parsing: text)) != nil else {
+                            throw UsageError("--listen needs an IPv4 or IPv6 address, not '" + text + "'")
+                        }
+                        o.listen.append(text)
+                    case "--ip":
+                        let text = try args.value(for: arg)
+                        do throws(NostrError) { o.ips.append(try IPAddress(parsing: text)) } catch {
+                            throw UsageError("--ip needs an IPv4 or IPv6 address, not '" + text + "'")
+                        }
+                    case "--refresh":
+                        o.refresh = try Publishing.seconds(&args, arg, max: 30 * 86400)
+                        guard o.refresh >= 1 else { throw UsageError("--refresh must be at least 1 second") }
+                    case "--timeout": o.timeout = try parseTimeout(&args, arg)
+                    default: return false
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
 
         let ctx = try Common.context()
         let keyPath = try Common.keyPath(globals)
@@ -112,9 +116,10 @@ enum HTTPSDemoCommand {
         }
         let now = Clock.unixTime()
         let pem = try checked { () throws(PlatformError) in
-            try SelfSignedCertificate.make(key: key, commonName: npub, dnsNames: [npub + ".nostr", npub + ".local"],
-                                           addresses: sanAddresses, notBefore: now - 3600, notAfter: now + 365 * 86400,
-                                           random: random)
+            try SelfSignedCertificate.make(
+                key: key, commonName: npub, dnsNames: [npub + ".nostr", npub + ".local"],
+                addresses: sanAddresses, notBefore: now - 3600, notAfter: now + 365 * 86400,
+                random: random)
         }
         let server = try checked { () throws(PlatformError) in try TLSServerConfig(certificatePEM: pem, key: key, random: random) }
 
@@ -134,7 +139,8 @@ enum HTTPSDemoCommand {
             }
         }
 
-        let site = HTTPSDemoSite(npub: npub, publicKey: publicKey, addresses: addresses, spki: server.spkiSHA256, alt: o.alt, keyNote: keyNote)
+        let site = HTTPSDemoSite(
+            npub: npub, publicKey: publicKey, addresses: addresses, spki: server.spkiSHA256, alt: o.alt, keyNote: keyNote)
         let url = "https://" + npub + ".nostr:" + String(o.port) + "/"
         var banner = ""
         for l in listeners { banner += "listening " + l.address.description + "\n" }
@@ -142,20 +148,24 @@ enum HTTPSDemoCommand {
         banner += "tls key " + keyNote + ", SPKI SHA-256 " + server.spkiSHA256.hex + "\n"
         Output.stdout(banner)
 
-        let records = HTTPSDemoRecords(npub: npub, port: o.port, addresses: addresses, spki: server.spkiSHA256,
-                                  pem: String(decoding: pem, as: UTF8.self), alt: o.alt, refresh: o.refresh)
+        let records = HTTPSDemoRecords(
+            npub: npub, port: o.port, addresses: addresses, spki: server.spkiSHA256,
+            pem: String(decoding: pem, as: UTF8.self), alt: o.alt, refresh: o.refresh)
         return try serve(listeners: listeners, server: server, site: site, records: records, o, globals, ctx)
     }
 
     /// Runs the server with the relays of the global options.
-    static func serve(listeners: [TCPListener], server: TLSServerConfig, site: HTTPSDemoSite, records: HTTPSDemoRecords,
-                      _ o: Options, _ globals: GlobalOptions, _ ctx: Secp256k1Context) throws(CommandFailure) -> Int32 {
+    static func serve(
+        listeners: [TCPListener], server: TLSServerConfig, site: HTTPSDemoSite, records: HTTPSDemoRecords,
+        _ o: Options, _ globals: GlobalOptions, _ ctx: Secp256k1Context
+    ) throws(CommandFailure) -> Int32 {
         let setup = try RelaySetup(globals)
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: o.timeout)
         StopSignal.install()
-        let demo = HTTPSDemoServer(listeners: listeners, tls: server, site: site, records: records, pool: pool,
-                                   publisher: DaemonPublisher(command: "https-demo", globals: globals, context: ctx),
-                                   verbose: globals.verbose, quiet: globals.quiet)
+        let demo = HTTPSDemoServer(
+            listeners: listeners, tls: server, site: site, records: records, pool: pool,
+            publisher: DaemonPublisher(command: "https-demo", globals: globals, context: ctx),
+            verbose: globals.verbose, quiet: globals.quiet)
         try checked { () throws(PlatformError) in try demo.run() }
         return ExitCode.success
     }

@@ -31,15 +31,19 @@ enum MDNSCommand {
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
         var settings = MDNSServer.Settings()
         var noCache = false
-        guard try parseOptions("mdns", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--interface": settings.interfaceNames.append(try args.value(for: arg))
-            case "--cache": settings.cachePath = try args.value(for: arg)
-            case "--no-cache": noCache = true
-            default: return false
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "mdns", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--interface": settings.interfaceNames.append(try args.value(for: arg))
+                    case "--cache": settings.cachePath = try args.value(for: arg)
+                    case "--no-cache": noCache = true
+                    default: return false
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
         if noCache && settings.cachePath != nil {
             throw CommandFailure("--cache and --no-cache exclude each other", exitCode: ExitCode.usage)
         }

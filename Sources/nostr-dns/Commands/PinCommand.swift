@@ -30,23 +30,27 @@ enum PinCommand {
         var service = TLSKeyRecord.defaultService
         var json = false
         var timeout: Int64 = 10_000
-        guard try parseOptions("pin", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--port":
-                let p = try args.integer(for: arg)
-                guard p >= 1 && p <= 65535 else { throw UsageError("--port must be between 1 and 65535") }
-                port = UInt16(p)
-            case "--service":
-                service = try args.value(for: arg)
-                guard isDNSLabel(service) else { throw UsageError("--service must be a DNS label, not '" + service + "'") }
-            case "--json": json = true
-            case "--timeout": timeout = try parseTimeout(&args, arg)
-            default:
-                guard nameText == nil, arg.utf8.first != 0x2D else { return false }
-                nameText = arg
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "pin", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--port":
+                        let p = try args.integer(for: arg)
+                        guard p >= 1 && p <= 65535 else { throw UsageError("--port must be between 1 and 65535") }
+                        port = UInt16(p)
+                    case "--service":
+                        service = try args.value(for: arg)
+                        guard isDNSLabel(service) else { throw UsageError("--service must be a DNS label, not '" + service + "'") }
+                    case "--json": json = true
+                    case "--timeout": timeout = try parseTimeout(&args, arg)
+                    default:
+                        guard nameText == nil, arg.utf8.first != 0x2D else { return false }
+                        nameText = arg
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
         guard let nameText else { throw CommandFailure("missing NAME", exitCode: ExitCode.usage) }
         var host: String
         let name: NostrName
@@ -56,8 +60,9 @@ enum PinCommand {
             if port == nil && nameText.utf8.dropFirst(8).contains(0x3A) { port = url.port }
         } else {
             do throws(NostrError) { name = try NostrName(parsing: nameText) } catch {
-                throw CommandFailure(Common.shown(nameText) + " is not an npub name or an https:// URL of one",
-                                     exitCode: ExitCode.usage)
+                throw CommandFailure(
+                    Common.shown(nameText) + " is not an npub name or an https:// URL of one",
+                    exitCode: ExitCode.usage)
             }
             host = (name.label.isEmpty ? "" : name.label + ".") + name.npub + (name.zone == .local ? ".local" : ".nostr")
         }

@@ -13,25 +13,31 @@ enum PublishCertCommand {
         var expiresIn: Int64?
         var legacy = false
         var timeout: Int64 = 10_000
-        guard try parseOptions("publish-cert", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--cert": certPath = try args.value(for: arg)
-            case "--service": service = try args.value(for: arg)
-            case "--port":
-                port = try args.integer(for: arg)
-                guard port >= 1 && port <= 65535 else { throw UsageError("--port must be between 1 and 65535") }
-            case "--expires": expiresIn = try Publishing.seconds(&args, arg)
-            case "--legacy": legacy = true
-            case "--timeout": timeout = try parseTimeout(&args, arg)
-            default: return false
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "publish-cert", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--cert": certPath = try args.value(for: arg)
+                    case "--service": service = try args.value(for: arg)
+                    case "--port":
+                        port = try args.integer(for: arg)
+                        guard port >= 1 && port <= 65535 else { throw UsageError("--port must be between 1 and 65535") }
+                    case "--expires": expiresIn = try Publishing.seconds(&args, arg)
+                    case "--legacy": legacy = true
+                    case "--timeout": timeout = try parseTimeout(&args, arg)
+                    default: return false
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
         guard let certPath else { throw CommandFailure("--cert PEM is required", exitCode: ExitCode.usage) }
         guard isDNSLabel(service) else {
             throw CommandFailure("--service must be a DNS label (letters, digits, -), not '" + service + "'", exitCode: ExitCode.usage)
         }
-        let pem = try checked { () throws(PlatformError) in try TextFile.read(path: certPath, limit: maxCertificateBytes, file: .certificate) }
+        let pem = try checked { () throws(PlatformError) in
+            try TextFile.read(path: certPath, limit: maxCertificateBytes, file: .certificate)
+        }
         let info: CertificateInfo
         do throws(NostrError) { info = try CertificateInfo(pem: pem) } catch {
             throw CommandFailure(certPath + ": " + error.reason)
@@ -44,9 +50,10 @@ enum PublishCertCommand {
         let now = Clock.unixTime()
         let secret = try Common.loadKey(globals)
         let npub = NIP19.npub(try checked { () throws(NostrError) in try ctx.publicKey(of: secret) })
-        let record = TLSKeyRecord(service: service, url: "https://" + npub + ".nostr:" + String(port),
-                                  spkiSHA256: info.spkiSHA256, expires: expiresIn.map { now + $0 } ?? info.notAfter,
-                                  certificatePEM: pemText)
+        let record = TLSKeyRecord(
+            service: service, url: "https://" + npub + ".nostr:" + String(port),
+            spkiSHA256: info.spkiSHA256, expires: expiresIn.map { now + $0 } ?? info.notAfter,
+            certificatePEM: pemText)
         var templates = [record.template(createdAt: now)]
         if legacy { templates.append(LegacyRecord.certificate(pemText).template(createdAt: now)) }
         let events = try Publishing.sign(templates, globals, context: ctx)

@@ -24,29 +24,36 @@ enum PublishIPCommand {
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
         var o = Options()
         var intervalGiven = false
-        guard try parseOptions("publish-ip", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--ip":
-                let text = try args.value(for: arg)
-                do throws(NostrError) { o.ips.append(try IPAddress(parsing: text)) } catch {
-                    throw UsageError("--ip needs an IPv4 or IPv6 address, not '" + text + "'")
-                }
-            case "--detect": o.detect = try parseDetect(try args.value(for: arg))
-            case "--name":
-                let label = try args.value(for: arg)
-                guard isDNSLabel(label, dots: true) else { throw UsageError("--name must be a DNS label such as www, not '" + label + "'") }
-                o.label = String(decoding: label.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
-            case "--ttl": o.ttl = Int(try Publishing.seconds(&args, arg))
-            case "--legacy": o.legacy = true
-            case "--timeout": o.timeout = try parseTimeout(&args, arg)
-            case "--watch": o.watch = true
-            case "--interval": o.interval = try parseTimeout(&args, arg); intervalGiven = true
-            default: return false
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "publish-ip", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--ip":
+                        let text = try args.value(for: arg)
+                        do throws(NostrError) { o.ips.append(try IPAddress(parsing: text)) } catch {
+                            throw UsageError("--ip needs an IPv4 or IPv6 address, not '" + text + "'")
+                        }
+                    case "--detect": o.detect = try parseDetect(try args.value(for: arg))
+                    case "--name":
+                        let label = try args.value(for: arg)
+                        guard isDNSLabel(label, dots: true) else {
+                            throw UsageError("--name must be a DNS label such as www, not '" + label + "'")
+                        }
+                        o.label = String(decoding: label.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+                    case "--ttl": o.ttl = Int(try Publishing.seconds(&args, arg))
+                    case "--legacy": o.legacy = true
+                    case "--timeout": o.timeout = try parseTimeout(&args, arg)
+                    case "--watch": o.watch = true
+                    case "--interval": o.interval = try parseTimeout(&args, arg); intervalGiven = true
+                    default: return false
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
         if o.legacy && !o.label.isEmpty {
-            throw CommandFailure("--legacy records have no name: the seed's format holds only the npub's own address", exitCode: ExitCode.usage)
+            throw CommandFailure(
+                "--legacy records have no name: the seed's format holds only the npub's own address", exitCode: ExitCode.usage)
         }
         if intervalGiven && !o.watch { throw CommandFailure("--interval needs --watch", exitCode: ExitCode.usage) }
         if o.ips.isEmpty && o.detect == nil { o.detect = .auto }
@@ -69,7 +76,8 @@ enum PublishIPCommand {
             let rest = parts[1]
             // HOST:PORT, with an IPv6 host in brackets.
             guard let colon = rest.lastIndex(of: 0x3A), let port = parseInteger(String(decoding: rest[(colon + 1)...], as: UTF8.self)),
-                  port >= 1 && port <= 65535 else { break }
+                port >= 1 && port <= 65535
+            else { break }
             var host = rest[rest.startIndex..<colon]
             if host.first == 0x5B && host.last == 0x5D { host = host.dropFirst().dropLast() }
             guard !host.isEmpty else { break }

@@ -10,8 +10,9 @@ enum WatchLoop {
         let ctx = try Common.context()
         _ = try Common.loadKey(globals)  // fail now, not at the first change
         StopSignal.install()
-        let watcher = AddressWatcher(source: PublishIPWatchSource(o, globals: globals, context: ctx), pool: pool,
-                                     intervalMilliseconds: o.interval, timeoutMilliseconds: o.timeout)
+        let watcher = AddressWatcher(
+            source: PublishIPWatchSource(o, globals: globals, context: ctx), pool: pool,
+            intervalMilliseconds: o.interval, timeoutMilliseconds: o.timeout)
         try checked { () throws(PlatformError) in try watcher.run() }
         return ExitCode.success
     }
@@ -37,8 +38,11 @@ final class PublishIPWatchSource: AddressSource {
         }
     }
 
-    func gatherFinish(_ local: PublishIPCommand.LocalAddresses, stun: Result<IPAddress, PlatformError>?) throws(PublishingFailure)
-        -> [IPAddress] {
+    func gatherFinish(
+        _ local: PublishIPCommand.LocalAddresses, stun: Result<IPAddress, PlatformError>?
+    ) throws(PublishingFailure)
+        -> [IPAddress]
+    {
         do throws(CommandFailure) { return try PublishIPCommand.gatherFinish(local, stun: stun) } catch {
             throw PublishingFailure(error.message)
         }

@@ -14,32 +14,37 @@ enum ResolveCommand {
         var json = false
         var follow = false
         var timeout: Int64 = 10_000
-        guard try parseOptions("resolve", &args, &globals, { (arg, args) throws(UsageError) -> Bool in
-            switch arg {
-            case "--type":
-                let t = try args.value(for: arg)
-                switch String(decoding: t.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self) {
-                case "A": type = .a
-                case "AAAA": type = .aaaa
-                case "TLSA": type = .tlsa
-                case "ANY": type = .any
-                default: throw UsageError("--type must be A, AAAA, TLSA or ANY, not '" + t + "'")
-                }
-            case "--service": service = try args.value(for: arg)
-            case "--json": json = true
-            case "--follow": follow = true
-            case "--timeout": timeout = try parseTimeout(&args, arg)
-            default:
-                guard nameText == nil, arg.utf8.first != 0x2D else { return false }
-                nameText = arg
-            }
-            return true
-        }) else { return ExitCode.success }
+        guard
+            try parseOptions(
+                "resolve", &args, &globals,
+                { (arg, args) throws(UsageError) -> Bool in
+                    switch arg {
+                    case "--type":
+                        let t = try args.value(for: arg)
+                        switch String(decoding: t.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self) {
+                        case "A": type = .a
+                        case "AAAA": type = .aaaa
+                        case "TLSA": type = .tlsa
+                        case "ANY": type = .any
+                        default: throw UsageError("--type must be A, AAAA, TLSA or ANY, not '" + t + "'")
+                        }
+                    case "--service": service = try args.value(for: arg)
+                    case "--json": json = true
+                    case "--follow": follow = true
+                    case "--timeout": timeout = try parseTimeout(&args, arg)
+                    default:
+                        guard nameText == nil, arg.utf8.first != 0x2D else { return false }
+                        nameText = arg
+                    }
+                    return true
+                })
+        else { return ExitCode.success }
         guard let nameText else { throw CommandFailure("missing NAME", exitCode: ExitCode.usage) }
         let name: NostrName
         do throws(NostrError) { name = try NostrName(parsing: nameText) } catch {
-            throw CommandFailure(Common.shown(nameText) + " is not an npub name (npub1…, <npub>.nostr, <label>.<npub>.nostr or <npub>.local)",
-                                 exitCode: ExitCode.usage)
+            throw CommandFailure(
+                Common.shown(nameText) + " is not an npub name (npub1…, <npub>.nostr, <label>.<npub>.nostr or <npub>.local)",
+                exitCode: ExitCode.usage)
         }
 
         let wantAddresses = type != .tlsa
@@ -49,15 +54,17 @@ enum ResolveCommand {
             var queries: [RecordQuery] = []
             if wantAddresses { queries.append(.addresses(of: name.publicKey, label: name.label)) }
             if wantTLS { queries.append(.tlsKeys(of: name.publicKey, service: service)) }
-            return try Self.follow(queries, type: type, name: nameText, parsed: name, json: json, setup: setup,
-                                   globals: globals, timeout: timeout)
+            return try Self.follow(
+                queries, type: type, name: nameText, parsed: name, json: json, setup: setup,
+                globals: globals, timeout: timeout)
         }
         let ctx = try Common.context()
         let tlsService: String? = wantTLS ? service : nil
         let relays = setup.builder
         let lookup = try checked { () throws(PlatformError) in
-            try NameLookup.run(name, addresses: wantAddresses, tlsService: tlsService, relays: relays, context: ctx,
-                               timeoutMilliseconds: timeout)
+            try NameLookup.run(
+                name, addresses: wantAddresses, tlsService: tlsService, relays: relays, context: ctx,
+                timeoutMilliseconds: timeout)
         }
         report(lookup.records, globals: globals)
         guard lookup.anyAnswered else {
@@ -77,13 +84,16 @@ enum ResolveCommand {
     /// with backoff) and prints the answer on one line (or one JSON object
     /// per line) first when the relays have answered (EOSE, or --timeout),
     /// then each time a newer valid record arrives. SIGINT/SIGTERM end it.
-    static func follow(_ queries: [RecordQuery], type: RecordType, name: String, parsed: NostrName, json: Bool,
-                       setup: RelaySetup, globals: GlobalOptions, timeout: Int64) throws(CommandFailure) -> Int32 {
+    static func follow(
+        _ queries: [RecordQuery], type: RecordType, name: String, parsed: NostrName, json: Bool,
+        setup: RelaySetup, globals: GlobalOptions, timeout: Int64
+    ) throws(CommandFailure) -> Int32 {
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
         StopSignal.install()
-        let follow = Follow(RecordSubscriptions(queries, pool: pool), pool: pool, context: ctx, start: Clock.monotonicMilliseconds(),
-                            timeout: timeout, type: type, name: name, parsed: parsed, json: json, globals: globals)
+        let follow = Follow(
+            RecordSubscriptions(queries, pool: pool), pool: pool, context: ctx, start: Clock.monotonicMilliseconds(),
+            timeout: timeout, type: type, name: name, parsed: parsed, json: json, globals: globals)
         try checked { () throws(PlatformError) in try EventLoop(relays: .pool(pool)).run(follow) }
         return ExitCode.success
     }
@@ -104,8 +114,10 @@ enum ResolveCommand {
         var ready = false
         var shown: [Bytes32]? = nil
 
-        init(_ subscriptions: RecordSubscriptions, pool: RelayPool, context: Secp256k1Context, start: Int64, timeout: Int64,
-             type: RecordType, name: String, parsed: NostrName, json: Bool, globals: GlobalOptions) {
+        init(
+            _ subscriptions: RecordSubscriptions, pool: RelayPool, context: Secp256k1Context, start: Int64, timeout: Int64,
+            type: RecordType, name: String, parsed: NostrName, json: Bool, globals: GlobalOptions
+        ) {
             self.subscriptions = subscriptions
             self.pool = pool
             ctx = context

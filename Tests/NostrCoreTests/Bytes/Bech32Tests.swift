@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// One string that must not decode, named after what it attacks.
@@ -19,13 +20,19 @@ struct InvalidBech32: CustomTestStringConvertible, Sendable {
     static let valid: [(string: String, hrp: String, payloadHex: String)] = [
         ("A12UEL5L", "a", ""),
         ("a12uel5l", "a", ""),
-        ("an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1tt5tgs",
-         "an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio", ""),
+        (
+            "an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1tt5tgs",
+            "an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio", ""
+        ),
         ("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw", "abcdef", "00443214c74254b635cf84653a56d7c675be77df"),
-        ("11qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqc8247j",
-         "1", String(repeating: "00", count: 51)),
-        ("split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w", "split",
-         "c5f38b70305f519bf66d85fb6cf03058f3dde463ecd7918f2dc743918f2d"),
+        (
+            "11qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqc8247j",
+            "1", String(repeating: "00", count: 51)
+        ),
+        (
+            "split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w", "split",
+            "c5f38b70305f519bf66d85fb6cf03058f3dde463ecd7918f2dc743918f2d"
+        ),
         ("?1ezyfcl", "?", ""),
     ]
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// The write queue of every socket: bytes come out in the order they went
@@ -10,7 +11,9 @@ import Testing
         var got: [UInt8] = []
         var next: UInt8 = 0
         for round in 0..<200 {
-            let chunk = (0..<(round % 37 + 1)).map { _ -> UInt8 in next &+= 1; return next }
+            let chunk = (0..<(round % 37 + 1)).map { _ -> UInt8 in
+                next &+= 1; return next
+            }
             b.append(contentsOf: chunk)
             expected += chunk
             // A socket that takes a few bytes at a time.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NostrCore
 
 /// Every row of the BIP-340 test vectors (bitcoin/bips, bip-0340/test-vectors.csv):
@@ -25,9 +26,11 @@ struct BIP340Vector: CustomTestStringConvertible, Sendable {
         for line in text.split(whereSeparator: \.isNewline).dropFirst() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count >= 7, let index = Int(f[0]) else { continue }
-            rows.append(BIP340Vector(index: index, secretKey: f[1], publicKey: f[2], auxRand: f[3], message: f[4],
-                                     signature: f[5], valid: f[6] == "TRUE",
-                                     comment: f.count > 7 ? f[7...].joined(separator: ",") : ""))
+            rows.append(
+                BIP340Vector(
+                    index: index, secretKey: f[1], publicKey: f[2], auxRand: f[3], message: f[4],
+                    signature: f[5], valid: f[6] == "TRUE",
+                    comment: f.count > 7 ? f[7...].joined(separator: ",") : ""))
         }
         return rows
     }()

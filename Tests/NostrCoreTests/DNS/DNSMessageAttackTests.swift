@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// Hostile messages for the DNS reader, named after the attack (in the
@@ -94,9 +95,12 @@ import Testing
         }
         // The writer refuses them too.
         let long = [UInt8(64)] + Array(repeating: 0x61, count: 64) + [0]
-        #expect(errorCode { _ = try F.write { (w) throws(NostrError) in
-            try long.asName { (n) throws(NostrError) in try w.appendQuestion(n, type: 1, rawClass: 1) }
-        } } == .dnsName)
+        #expect(
+            errorCode {
+                _ = try F.write { (w) throws(NostrError) in
+                    try long.asName { (n) throws(NostrError) in try w.appendQuestion(n, type: 1, rawClass: 1) }
+                }
+            } == .dnsName)
     }
 
     @Test func labelRunningPastTheEndIsTruncated() {
@@ -229,8 +233,9 @@ import Testing
         let base = try! F.write { (w) throws(NostrError) in
             try F.flat("www.npub1abc.nostr").asName { (n) throws(NostrError) in
                 try w.appendQuestion(n, type: DNSType.a, rawClass: DNSClass.in)
-                try w.appendRecord(.answer, name: n, type: DNSType.a, rawClass: DNSClass.in, ttl: 60,
-                                   rdata: UnsafeRawBufferPointer(start: nil, count: 0))
+                try w.appendRecord(
+                    .answer, name: n, type: DNSType.a, rawClass: DNSClass.in, ttl: 60,
+                    rdata: UnsafeRawBufferPointer(start: nil, count: 0))
             }
             try w.appendOPT(DNSEDNS(udpPayloadSize: 1232))
         }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 @Suite struct DNSMessageTests {
@@ -121,8 +122,9 @@ import Testing
             let before = w.count
             let code = errorCode {
                 try F.flat("other.name").asName { (n) throws(NostrError) in
-                    try w.appendRecord(.answer, name: n, type: DNSType.a, rawClass: 1, ttl: 1,
-                                       rdata: UnsafeRawBufferPointer(start: nil, count: 0))
+                    try w.appendRecord(
+                        .answer, name: n, type: DNSType.a, rawClass: 1, ttl: 1,
+                        rdata: UnsafeRawBufferPointer(start: nil, count: 0))
                 }
             }
             #expect(code == .dnsNoSpace)

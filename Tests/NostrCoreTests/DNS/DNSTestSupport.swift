@@ -1,12 +1,15 @@
 import Testing
+
 @testable import NostrCore
 
 /// Helpers for the DNS codec tests: messages as byte arrays, read whole.
 enum DNSFixtures {
     static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
 
-    static func header(id: UInt16 = 0x1234, flags: UInt16 = 0x0100, qd: UInt16 = 1, an: UInt16 = 0,
-                       ns: UInt16 = 0, ar: UInt16 = 0) -> [UInt8] {
+    static func header(
+        id: UInt16 = 0x1234, flags: UInt16 = 0x0100, qd: UInt16 = 1, an: UInt16 = 0,
+        ns: UInt16 = 0, ar: UInt16 = 0
+    ) -> [UInt8] {
         be16(id) + be16(flags) + be16(qd) + be16(an) + be16(ns) + be16(ar)
     }
 
@@ -43,8 +46,10 @@ enum DNSFixtures {
     }
 
     /// Writes a message with `body` into a buffer of `capacity` octets and limit `limit`.
-    static func write(capacity: Int = 4096, limit: Int = 4096,
-                      _ body: (inout DNSMessageWriter) throws(NostrError) -> Void) throws(NostrError) -> [UInt8] {
+    static func write(
+        capacity: Int = 4096, limit: Int = 4096,
+        _ body: (inout DNSMessageWriter) throws(NostrError) -> Void
+    ) throws(NostrError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0xEE, count: capacity)
         let n = try buffer.withMutableBytes { (p) throws(NostrError) -> Int in
             var w = DNSMessageWriter(buffer: p, limit: limit)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// What a hostile client may send the DNS server, through the zone's
@@ -67,8 +68,10 @@ import Testing
 
     @Test func randomMutationsNeverCrashAndAnswersStayWithinTheLimit() throws {
         var g = SystemRandomNumberGenerator()
-        let seeds = [DNSFixtures.query(Self.name), DNSFixtures.query("_443._tcp." + Self.name, type: DNSType.tlsa),
-                     DNSFixtures.query("www." + Self.name, type: DNSType.any), DNSFixtures.query("nostr", type: DNSType.soa)]
+        let seeds = [
+            DNSFixtures.query(Self.name), DNSFixtures.query("_443._tcp." + Self.name, type: DNSType.tlsa),
+            DNSFixtures.query("www." + Self.name, type: DNSType.any), DNSFixtures.query("nostr", type: DNSType.soa),
+        ]
         var h = ZoneHarness()
         h.lookup.table[.addresses(NostrZoneTests.key, label: "")] = .found(addresses: [.v4(1)], tlsKeys: [], ttl: 60)
         for i in 0..<4000 {

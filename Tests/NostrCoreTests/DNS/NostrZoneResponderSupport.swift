@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// A lookup from a table: keys not in it are `.pending` (a lookup would

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// The `nostr.` zone's rules, as the DNS server, its fuzz target and these
@@ -98,8 +99,10 @@ import Testing
     @Test func theLastNameMemoTellsNamesOfOneLengthApart() throws {
         // Two npubs of the same length, asked in turn: each gets its own records.
         let other = try Bytes32([UInt8](repeating: 0x42, count: 32))
-        var h = harness([Self.addressKey: .found(addresses: [.v4(1)], tlsKeys: [], ttl: 60),
-                         .addresses(other, label: ""): .found(addresses: [.v4(2)], tlsKeys: [], ttl: 60)])
+        var h = harness([
+            Self.addressKey: .found(addresses: [.v4(1)], tlsKeys: [], ttl: 60),
+            .addresses(other, label: ""): .found(addresses: [.v4(2)], tlsKeys: [], ttl: 60),
+        ])
         for _ in 0..<3 {
             let a = try must(h.answer(DNSFixtures.query(Self.name)))
             let b = try must(h.answer(DNSFixtures.query(NIP19.npub(other) + ".nostr")))

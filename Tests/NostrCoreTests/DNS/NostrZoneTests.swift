@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// Which record set a question under `nostr.` names, and the answers the
@@ -83,7 +84,9 @@ import Testing
 
     // MARK: The responder
 
-    func respond(_ query: [UInt8], _ content: DNSResponder.Content, limit: Int = 512) throws -> (DNSHeader, [(DNSSection, String, UInt16, UInt16, [UInt8])]) {
+    func respond(
+        _ query: [UInt8], _ content: DNSResponder.Content, limit: Int = 512
+    ) throws -> (DNSHeader, [(DNSSection, String, UInt16, UInt16, [UInt8])]) {
         var out = [UInt8](repeating: 0, count: 65535)
         let n: Int = query.withUnsafeBytes { q in
             out.withUnsafeMutableBytes { o in
@@ -104,8 +107,10 @@ import Testing
     }
 
     @Test func noDataAndNameErrorCarryTheSOA() throws {
-        for (content, rcode) in [(DNSResponder.Content.noData, UInt8(0)), (.nameError, UInt8(3)),
-                                 (.addresses([.v4(1)], ttl: 60), UInt8(0))] {
+        for (content, rcode) in [
+            (DNSResponder.Content.noData, UInt8(0)), (.nameError, UInt8(3)),
+            (.addresses([.v4(1)], ttl: 60), UInt8(0)),
+        ] {
             let (h, items) = try respond(DNSFixtures.query("x.nostr", type: DNSType.txt), content)
             #expect(h.rcode == rcode && h.answerCount == 0 && h.authorityCount == 1 && h.isAuthoritative)
             #expect(items[1].0 == .authority && items[1].1 == "nostr." && items[1].2 == DNSType.soa)
@@ -114,8 +119,10 @@ import Testing
 
     @Test func tlsaRecordsForThePortAsked() throws {
         let k = try Hex.decode32(String(repeating: "ab", count: 32))
-        let keys = [CachedTLSKey(service: "https", port: 443, spkiSHA256: k),
-                    CachedTLSKey(service: "other", port: 8443, spkiSHA256: .zero)]
+        let keys = [
+            CachedTLSKey(service: "https", port: 443, spkiSHA256: k),
+            CachedTLSKey(service: "other", port: 8443, spkiSHA256: .zero),
+        ]
         let (_, items) = try respond(DNSFixtures.query("_443._tcp.n.nostr", type: DNSType.tlsa), .tlsa(keys, port: 443, ttl: 60))
         #expect(items.count == 2 && items[1].2 == DNSType.tlsa && items[1].4 == [3, 1, 1] + k.bytes)
     }

@@ -6,8 +6,10 @@ import Testing
 /// (or a smuggling middlebox) would try.
 struct HTTPResponseParserTests {
     /// Feeds `text` in pieces of `step` bytes (0: at once), then EOF if `eof`.
-    func parse(_ text: String, step: Int = 0, eof: Bool = false, limits: HTTPLimits = HTTPLimits(),
-               head: Bool = false) throws(NostrError) -> HTTPResponse? {
+    func parse(
+        _ text: String, step: Int = 0, eof: Bool = false, limits: HTTPLimits = HTTPLimits(),
+        head: Bool = false
+    ) throws(NostrError) -> HTTPResponse? {
         var parser = HTTPResponseParser(limits: limits, requestWasHead: head)
         let bytes = Array(text.utf8)
         if step == 0 {
@@ -52,7 +54,8 @@ struct HTTPResponseParserTests {
     }
 
     @Test func chunkSizeIsHexInEitherCase() throws {
-        let r = try #require(try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\na\r\n0123456789\r\nA\r\n0123456789\r\n0\r\n\r\n"))
+        let r = try #require(
+            try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\na\r\n0123456789\r\nA\r\n0123456789\r\n0\r\n\r\n"))
         #expect(r.body.count == 20)
     }
 
@@ -195,8 +198,10 @@ struct HTTPResponseParserTests {
         #expect(error("HTTP/1.1 200 OK\r\nX(A): b\r\nContent-Length: 0\r\n\r\n")?.code == .httpResponse)
     }
 
-    @Test(arguments: ["HTTP/2 200 OK", "HTTP/1.2 200 OK", "http/1.1 200 OK", "HTTP/1.1 20 OK", "HTTP/1.1 2000 OK",
-                      "HTTP/1.1  200 OK", "HTTP/1.1 099 OK", "HTTP/1.1 600 OK", "ICY 200 OK", "HTTP/1.1 200\tOK"])
+    @Test(arguments: [
+        "HTTP/2 200 OK", "HTTP/1.2 200 OK", "http/1.1 200 OK", "HTTP/1.1 20 OK", "HTTP/1.1 2000 OK",
+        "HTTP/1.1  200 OK", "HTTP/1.1 099 OK", "HTTP/1.1 600 OK", "ICY 200 OK", "HTTP/1.1 200\tOK",
+    ])
     func malformedStatusLine(line: String) {
         #expect(error(line + "\r\nContent-Length: 0\r\n\r\n")?.code == .httpResponse)
     }
@@ -255,8 +260,10 @@ struct HTTPRequestHeadTests {
         #expect(try HTTPRequestHead.parse(Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8)) == nil)
     }
 
-    @Test(arguments: ["GET  / HTTP/1.1", "GET / HTTP/1.1 ", "GET /\u{7f} HTTP/1.1", "G(T / HTTP/1.1", "GET / HTTP/2.0",
-                      "GET /", " GET / HTTP/1.1", "GET / http/1.1"])
+    @Test(arguments: [
+        "GET  / HTTP/1.1", "GET / HTTP/1.1 ", "GET /\u{7f} HTTP/1.1", "G(T / HTTP/1.1", "GET / HTTP/2.0",
+        "GET /", " GET / HTTP/1.1", "GET / http/1.1",
+    ])
     func malformedRequestLine(line: String) {
         #expect(throws: NostrError.self) { try HTTPRequestHead.parse(Array((line + "\r\n\r\n").utf8)) }
     }
@@ -348,7 +355,8 @@ struct HTTPParserMutationTests {
             }
             try parser.finish()
             let r = try #require(parser.response)
-            #expect(r.status == expected.status && r.body == expected.body && r.fields == expected.fields && r.trailers == expected.trailers)
+            #expect(
+                r.status == expected.status && r.body == expected.body && r.fields == expected.fields && r.trailers == expected.trailers)
         }
     }
 

@@ -45,9 +45,10 @@ struct NpubTLSKeyTests {
         let gx = try Hex.decode32("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
         let spki = try NpubTLSKey.subjectPublicKeyInfo(of: gx, context: ctx)
         #expect(spki.count == 88)
-        #expect(Hex.encode(spki) == "3056301006072a8648ce3d020106052b8104000a03420004"
-            + "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
-            + "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8")
+        #expect(
+            Hex.encode(spki) == "3056301006072a8648ce3d020106052b8104000a03420004"
+                + "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+                + "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8")
     }
 
     @Test func spkiOfAnXWithoutPointIsRefused() throws {
@@ -76,8 +77,9 @@ struct NpubTLSKeyTests {
     @Test func curlPinAndTLSAText() throws {
         let a = try Hex.decode32(String(repeating: "00", count: 32))
         let b = try Hex.decode32(String(repeating: "ff", count: 32))
-        #expect(NpubTLSKey.curlPin([a, b]) == "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;sha256//"
-            + "//////////////////////////////////////////8=")
+        #expect(
+            NpubTLSKey.curlPin([a, b]) == "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;sha256//"
+                + "//////////////////////////////////////////8=")
         #expect(NpubTLSKey.tlsaOwner(host: "x.nostr", port: 4443) == "_4443._tcp.x.nostr.")
         #expect(NpubTLSKey.tlsaData(b) == "3 1 1 " + String(repeating: "ff", count: 32))
     }
@@ -85,7 +87,8 @@ struct NpubTLSKeyTests {
 
 struct X509FieldsTests {
     @Test func subjectAltNameDER() throws {
-        let der = X509Fields.subjectAltName(dnsNames: ["a.nostr"], addresses: [try IPAddress(parsing: "127.0.0.1"), try IPAddress(parsing: "::1")])
+        let der = X509Fields.subjectAltName(
+            dnsNames: ["a.nostr"], addresses: [try IPAddress(parsing: "127.0.0.1"), try IPAddress(parsing: "::1")])
         #expect(Hex.encode(der) == "3021" + "8207612e6e6f737472" + "87047f000001" + "8710" + "00000000000000000000000000000001")
     }
 
@@ -95,8 +98,10 @@ struct X509FieldsTests {
         #expect(der[0] == 0x30 && der[1] == 0x81 && Int(der[2]) == 4 * 62 && der.count == 3 + 4 * 62)
     }
 
-    @Test(arguments: [(Int64(0), "19700101000000"), (951_782_400, "20000229000000"), (1_700_000_000, "20231114221320"),
-                      (4_102_444_799, "20991231235959")])
+    @Test(arguments: [
+        (Int64(0), "19700101000000"), (951_782_400, "20000229000000"), (1_700_000_000, "20231114221320"),
+        (4_102_444_799, "20991231235959"),
+    ])
     func validityText(unix: Int64, text: String) {
         #expect(X509Fields.validityText(unix) == text)
     }

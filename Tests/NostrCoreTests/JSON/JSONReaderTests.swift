@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// Parses `bytes`; returns the error, or nil if the document was accepted.
@@ -21,8 +22,10 @@ private func quoted(_ bytes: [UInt8]) -> [UInt8] { [0x22] + bytes + [0x22] }
 
 /// Parses `bytes` and calls `body` with the root value. (Token offsets are
 /// relative, so any buffer holding the same bytes is a valid input.)
-private func withDocument<R>(_ bytes: [UInt8], limits: JSONLimits = JSONLimits(),
-                             _ body: (JSONValue) throws -> R) throws -> R {
+private func withDocument<R>(
+    _ bytes: [UInt8], limits: JSONLimits = JSONLimits(),
+    _ body: (JSONValue) throws -> R
+) throws -> R {
     var reader = JSONReader(limits: limits)
     try reader.parse(bytes)
     return try bytes.withUnsafeBytes { p in
@@ -67,8 +70,10 @@ private func nestedMixed(_ depth: Int) -> String {
         #expect(parseError(nestedArrays(maxDepth), limits: limits) == nil)
         #expect(parseError(nestedMixed(maxDepth), limits: limits) == nil)
         // Empty innermost containers count as a level too.
-        #expect(parseError(String(repeating: "[", count: maxDepth) + String(repeating: "]", count: maxDepth),
-                           limits: limits) == nil)
+        #expect(
+            parseError(
+                String(repeating: "[", count: maxDepth) + String(repeating: "]", count: maxDepth),
+                limits: limits) == nil)
     }
 
     @Test(arguments: [1, 2, 5, 32])
@@ -76,8 +81,10 @@ private func nestedMixed(_ depth: Int) -> String {
         let limits = JSONLimits(maxDepth: maxDepth)
         #expect(parseError(nestedArrays(maxDepth + 1), limits: limits)?.code == .jsonDepth)
         #expect(parseError(nestedMixed(maxDepth + 1), limits: limits)?.code == .jsonDepth)
-        #expect(parseError(String(repeating: "[", count: maxDepth + 1) + String(repeating: "]", count: maxDepth + 1),
-                           limits: limits)?.code == .jsonDepth)
+        #expect(
+            parseError(
+                String(repeating: "[", count: maxDepth + 1) + String(repeating: "]", count: maxDepth + 1),
+                limits: limits)?.code == .jsonDepth)
         // The error points at the opening bracket that is one too deep.
         #expect(parseError(nestedArrays(maxDepth + 1), limits: limits)?.offset == maxDepth)
     }
@@ -140,7 +147,10 @@ private func nestedMixed(_ depth: Int) -> String {
 
     // MARK: UTF-8
 
-    @Test(arguments: [[0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xF0, 0x80, 0x80, 0x80], [0xF0, 0x8F, 0xBF, 0xBF]] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xF0, 0x80, 0x80, 0x80], [0xF0, 0x8F, 0xBF, 0xBF],
+        ] as [[UInt8]])
     func overlongUTF8IsRejected(_ seq: [UInt8]) {
         let error = parseError(quoted(seq))
         #expect(error?.code == .jsonBadUTF8)
@@ -155,13 +165,20 @@ private func nestedMixed(_ depth: Int) -> String {
         #expect(parseError(quoted([0xEE, 0x80, 0x80])) == nil)  // U+E000
     }
 
-    @Test(arguments: [[0xF4, 0x90, 0x80, 0x80], [0xF4, 0xBF, 0xBF, 0xBF], [0xF5, 0x80, 0x80, 0x80], [0xF7, 0xBF, 0xBF, 0xBF], [0xF8, 0x88, 0x80, 0x80, 0x80], [0xFC, 0x84, 0x80, 0x80, 0x80, 0x80]] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xF4, 0x90, 0x80, 0x80], [0xF4, 0xBF, 0xBF, 0xBF], [0xF5, 0x80, 0x80, 0x80], [0xF7, 0xBF, 0xBF, 0xBF],
+            [0xF8, 0x88, 0x80, 0x80, 0x80], [0xFC, 0x84, 0x80, 0x80, 0x80, 0x80],
+        ] as [[UInt8]])
     func codePointAboveU10FFFFIsRejected(_ seq: [UInt8]) {
         #expect(parseError(quoted(seq))?.code == .jsonBadUTF8)
         #expect(parseError(quoted([0xF4, 0x8F, 0xBF, 0xBF])) == nil)  // U+10FFFF itself
     }
 
-    @Test(arguments: [[0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0xA6], [0xE2], [0x80], [0xBF], [0xFE], [0xFF], [0xE2, 0x28, 0xA1], [0xF0, 0x9F, 0x41, 0xA9]] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0xA6], [0xE2], [0x80], [0xBF], [0xFE], [0xFF], [0xE2, 0x28, 0xA1], [0xF0, 0x9F, 0x41, 0xA9],
+        ] as [[UInt8]])
     func truncatedMultibyteSequenceIsRejected(_ seq: [UInt8]) {
         // Cut short by the closing quote...
         #expect(parseError(quoted(seq))?.code == .jsonBadUTF8)
@@ -171,8 +188,10 @@ private func nestedMixed(_ depth: Int) -> String {
 
     @Test func validMultibyteSequencesAreAccepted() throws {
         // 2-, 3- and 4-byte forms at the edges of their ranges, plus DEL and U+FEFF inside a string.
-        let seqs: [[UInt8]] = [[0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xEF, 0xBF, 0xBF],
-                               [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0x7F], [0xEF, 0xBB, 0xBF]]
+        let seqs: [[UInt8]] = [
+            [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xEF, 0xBF, 0xBF],
+            [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0x7F], [0xEF, 0xBB, 0xBF],
+        ]
         for seq in seqs {
             let got = try withDocument(quoted(seq)) { decoded($0) }
             #expect(got == seq)
@@ -208,7 +227,9 @@ private func nestedMixed(_ depth: Int) -> String {
         #expect(parseError(Array("[1,".utf8) + bom + Array("2]".utf8))?.code == .jsonSyntax)
     }
 
-    @Test(arguments: ["NaN", "-NaN", "Infinity", "-Infinity", "+Infinity", "[NaN]", "[Infinity]", "[-Infinity]", "nan", "inf", "{\"a\":NaN}"])
+    @Test(arguments: [
+        "NaN", "-NaN", "Infinity", "-Infinity", "+Infinity", "[NaN]", "[Infinity]", "[-Infinity]", "nan", "inf", "{\"a\":NaN}",
+    ])
     func nanAndInfinityAreRejected(_ text: String) {
         #expect(parseError(text) != nil)
     }
@@ -271,7 +292,8 @@ private func nestedMixed(_ depth: Int) -> String {
         #expect(try withDocument(#""\b\f\n\r\t\"\\""#) { decoded($0) } == [0x08, 0x0C, 0x0A, 0x0D, 0x09, 0x22, 0x5C])
         #expect(try withDocument(#""\u0000""#) { decoded($0) } == [0x00])
         #expect(try withDocument(#""\u20ac\uffff""#) { decoded($0) } == [0xE2, 0x82, 0xAC, 0xEF, 0xBF, 0xBF])
-        #expect(try withDocument(#""\ud800\udc00\udbff\udfff""#) { decoded($0) }
+        #expect(
+            try withDocument(#""\ud800\udc00\udbff\udfff""#) { decoded($0) }
                 == [0xF0, 0x90, 0x80, 0x80, 0xF4, 0x8F, 0xBF, 0xBF])
         #expect(try withDocument(#""a\u0062c\nd""#) { $0.string } == "abc\nd")
         // Unescaped strings come back byte for byte.
@@ -316,8 +338,8 @@ private func nestedMixed(_ depth: Int) -> String {
 
     @Test func elementsMemberAndCountOnNestedData() throws {
         let doc = #"""
-        {"id":"abc","tags":[["e","x1"],["p","y2",""],[]],"kind":1,"meta":{"n":[1,[2,3],{"z":null}],"t":true},"content":"hi"}
-        """#
+            {"id":"abc","tags":[["e","x1"],["p","y2",""],[]],"kind":1,"meta":{"n":[1,[2,3],{"z":null}],"t":true},"content":"hi"}
+            """#
         try withDocument(doc) { root in
             #expect(root.kind == .object)
             #expect(root.count == 5)

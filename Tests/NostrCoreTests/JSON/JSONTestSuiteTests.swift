@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NostrCore
 
 /// Nicolas Seriot's JSONTestSuite (`test_parsing/`), run against the strict
@@ -107,8 +108,9 @@ import Testing
         let expected = try #require(pinned as Bool?, "\(name) is not in the pinned table")
         let bytes = try Self.load(name)
         let error = Self.decide(bytes)
-        #expect((error == nil) == expected,
-                "\(name): expected \(expected ? "accept" : "reject"), got \(error.map { $0.reason } ?? "accept")")
+        #expect(
+            (error == nil) == expected,
+            "\(name): expected \(expected ? "accept" : "reject"), got \(error.map { $0.reason } ?? "accept")")
     }
 
     @Test func everyPinnedEntryHasAFile() {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// One row of the NIP-01 string escaping table.

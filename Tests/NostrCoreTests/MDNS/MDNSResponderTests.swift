@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// The sans-IO responder, fed packets built with the DNS codec and read
@@ -6,9 +7,11 @@ import Testing
 @Suite struct MDNSResponderTests {
     static let ownKey = try! Bytes32(Array(repeating: 0x11, count: 32))
     static let otherKey = try! Bytes32(Array(repeating: 0x22, count: 32))
-    static let eth = MDNSInterface(index: 2, name: "eth0", prefixes: [
-        MDNSPrefix(address: .v4(0xC0A8_0102), prefixLength: 24),
-    ])
+    static let eth = MDNSInterface(
+        index: 2, name: "eth0",
+        prefixes: [
+            MDNSPrefix(address: .v4(0xC0A8_0102), prefixLength: 24)
+        ])
     static let peer = IPAddress.v4(0xC0A8_0109)
 
     struct Sent {
@@ -24,7 +27,9 @@ import Testing
         var buffer = [UInt8](repeating: 0, count: 1500)
         for t in stride(from: Int64(0), through: 3000, by: 10) {
             buffer.withUnsafeMutableBytes { b in
-                r.tick(now: t, families: (true, false), buffer: b) { d, v6, bytes in sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes))) }
+                r.tick(now: t, families: (true, false), buffer: b) { d, v6, bytes in
+                    sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes)))
+                }
             }
         }
         return (r, sent)
@@ -32,8 +37,10 @@ import Testing
 
     static func name(_ key: Bytes32) -> String { NIP19.npub(key) + ".local" }
 
-    static func query(_ key: Bytes32, type: UInt16 = DNSType.a, qu: Bool = false, id: UInt16 = 0,
-                      known: [(IPAddress, UInt32)] = [], authority: [IPAddress] = [], rawName: [UInt8]? = nil) -> [UInt8] {
+    static func query(
+        _ key: Bytes32, type: UInt16 = DNSType.a, qu: Bool = false, id: UInt16 = 0,
+        known: [(IPAddress, UInt32)] = [], authority: [IPAddress] = [], rawName: [UInt8]? = nil
+    ) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 1500)
         let flat = rawName ?? DNSFixtures.flat(name(key))
         let n = buffer.withUnsafeMutableBytes { b -> Int in
@@ -42,7 +49,10 @@ import Testing
             flat.withUnsafeBytes { f in
                 try! w.appendQuestion(f, type: type, rawClass: DNSClass.in | (qu ? DNSClass.topBit : 0))
                 for (a, ttl) in known {
-                    a.withBytes { try! w.appendRecord(.answer, name: f, type: a.isIPv4 ? DNSType.a : DNSType.aaaa, rawClass: DNSClass.in, ttl: ttl, rdata: $0) }
+                    a.withBytes {
+                        try! w.appendRecord(
+                            .answer, name: f, type: a.isIPv4 ? DNSType.a : DNSType.aaaa, rawClass: DNSClass.in, ttl: ttl, rdata: $0)
+                    }
                 }
                 for a in authority {
                     a.withBytes { try! w.appendRecord(.authority, name: f, type: DNSType.a, rawClass: DNSClass.in, ttl: 120, rdata: $0) }
@@ -53,9 +63,11 @@ import Testing
         return Array(buffer[0..<n])
     }
 
-    static func handle(_ r: inout MDNSResponder, _ packet: [UInt8], from source: IPAddress = peer, port: UInt16 = 5353,
-                       multicast: Bool = true, now: Int64 = 10_000,
-                       lookup: (Bytes32) -> MDNSNameState = { _ in .pending }) -> (MDNSOutcome, [Sent]) {
+    static func handle(
+        _ r: inout MDNSResponder, _ packet: [UInt8], from source: IPAddress = peer, port: UInt16 = 5353,
+        multicast: Bool = true, now: Int64 = 10_000,
+        lookup: (Bytes32) -> MDNSNameState = { _ in .pending }
+    ) -> (MDNSOutcome, [Sent]) {
         var sent: [Sent] = []
         var buffer = [UInt8](repeating: 0, count: 1500)
         let info = MDNSPacketInfo(source: source, sourcePort: port, destinationIsMulticast: multicast, interfaceIndex: 2)
@@ -73,7 +85,9 @@ import Testing
         var sent: [Sent] = []
         var buffer = [UInt8](repeating: 0, count: 1500)
         buffer.withUnsafeMutableBytes { b in
-            r.tick(now: now, families: (true, false), buffer: b) { d, v6, bytes in sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes))) }
+            r.tick(now: now, families: (true, false), buffer: b) { d, v6, bytes in
+                sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes)))
+            }
         }
         return sent
     }
@@ -104,7 +118,9 @@ import Testing
             var w = DNSMessageWriter(buffer: b, limit: 512)
             w.header.isResponse = true
             DNSFixtures.flat(name(key)).withUnsafeBytes { f in
-                a.withBytes { try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: cacheFlush ? 0x8001 : 1, ttl: ttl, rdata: $0) }
+                a.withBytes {
+                    try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: cacheFlush ? 0x8001 : 1, ttl: ttl, rdata: $0)
+                }
             }
             return w.finish()
         }
@@ -113,7 +129,8 @@ import Testing
 
     static let thirdKey = try! Bytes32(Array(repeating: 0x33, count: 32))
     static func cached(_ k: Bytes32) -> MDNSNameState {
-        k == otherKey ? .addresses([.v4(0xCB00_7107)], ttl: 300)
+        k == otherKey
+            ? .addresses([.v4(0xCB00_7107)], ttl: 300)
             : k == thirdKey ? .addresses([.v4(0xCB00_7108), .v4(0xCB00_7109)], ttl: 300) : .absent
     }
 
@@ -139,7 +156,10 @@ import Testing
         #expect(annItems.contains { $0.0 == .answer && $0.2 == DNSType.a && $0.3 == 0x8001 && $0.4 == [192, 168, 1, 2] })
         // No IPv6 address: an NSEC says there is only A (§6.1).
         #expect(annItems.contains { $0.0 == .additional && $0.2 == DNSType.nsec })
-        #expect(sent.allSatisfy { $0.destination.address == .v4(0xE000_00FB) && $0.destination.port == 5353 && $0.destination.interfaceIndex == 2 })
+        #expect(
+            sent.allSatisfy {
+                $0.destination.address == .v4(0xE000_00FB) && $0.destination.port == 5353 && $0.destination.interfaceIndex == 2
+            })
     }
 
     @Test func theOwnNameIsNotAnsweredWhileProbing() {
@@ -245,7 +265,9 @@ import Testing
         #expect(pending.lookups == [Self.otherKey])
         let (absent, silent) = Self.handle(&r, Self.query(Self.otherKey), lookup: { _ in .absent })
         #expect(silent.isEmpty && absent.ignored == .noRecord && absent.lookups.isEmpty)
-        let known: (Bytes32) -> MDNSNameState = { k in k == Self.otherKey ? .addresses([.v4(0xCB00_7107), .v6(0x2001_0DB8_0000_0000, 7)], ttl: 300) : .absent }
+        let known: (Bytes32) -> MDNSNameState = { k in
+            k == Self.otherKey ? .addresses([.v4(0xCB00_7107), .v6(0x2001_0DB8_0000_0000, 7)], ttl: 300) : .absent
+        }
         let (ok, now) = Self.handle(&r, Self.query(Self.otherKey, type: DNSType.any), lookup: known)
         #expect(ok.route == .multicast)
         #expect(now.isEmpty)  // shared records wait 20–120 ms (§6)
@@ -279,8 +301,10 @@ import Testing
     @Test func truncatedAndGarbagePacketsAreDroppedAsMalformed() {
         var (r, _) = Self.claimed()
         let good = Self.query(Self.ownKey)
-        for bad in [Array(good.prefix(11)), Array(good.prefix(20)), [UInt8](repeating: 0xFF, count: 40),
-                    DNSFixtures.header(qd: 1) + [0xC0, 0x0C, 0, 1, 0, 1]] {
+        for bad in [
+            Array(good.prefix(11)), Array(good.prefix(20)), [UInt8](repeating: 0xFF, count: 40),
+            DNSFixtures.header(qd: 1) + [0xC0, 0x0C, 0, 1, 0, 1],
+        ] {
             let (o, s) = Self.handle(&r, bad)
             #expect(s.isEmpty)
             if case .malformed = o.ignored {} else { Issue.record("expected malformed, got \(String(describing: o.ignored))") }
@@ -341,8 +365,9 @@ import Testing
 
     @Test func aProbeForAProxiedNameIsLeftToItsOwner() {
         var (r, _) = Self.claimed()
-        let (o, sent) = Self.handle(&r, Self.query(Self.otherKey, type: DNSType.any, authority: [.v4(0xC0A8_0109)]),
-                                    lookup: { _ in .addresses([.v4(1)], ttl: 60) })
+        let (o, sent) = Self.handle(
+            &r, Self.query(Self.otherKey, type: DNSType.any, authority: [.v4(0xC0A8_0109)]),
+            lookup: { _ in .addresses([.v4(1)], ttl: 60) })
         #expect(sent.isEmpty && o.ignored == .probeForProxiedName)
     }
 
@@ -351,7 +376,8 @@ import Testing
         var sent: [Sent] = []
         var buffer = [UInt8](repeating: 0, count: 1500)
         buffer.withUnsafeMutableBytes { b in
-            r.goodbye(families: (true, false), buffer: b) { d, v6, bytes in sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes))) }
+            r.goodbye(families: (true, false), buffer: b) { d, v6, bytes in sent.append(Sent(destination: d, ipv6: v6, bytes: Array(bytes)))
+            }
         }
         let bye = try #require(sent.first)
         try bye.bytes.withBytes { (p) throws(NostrError) in
@@ -415,7 +441,8 @@ import Testing
         #expect(sent.count == 1)
         let (h, items) = try Self.records(try #require(sent.first).bytes)
         #expect(h.answerCount == 3)
-        #expect(items.contains { $0.4 == [203, 0, 113, 7] } && items.contains { $0.4 == [203, 0, 113, 8] }
+        #expect(
+            items.contains { $0.4 == [203, 0, 113, 7] } && items.contains { $0.4 == [203, 0, 113, 8] }
                 && items.contains { $0.4 == [203, 0, 113, 9] })
         // Both questions of one query are one pending answer each, and one packet.
         var (r2, _) = Self.claimed()
@@ -488,10 +515,12 @@ import Testing
         _ = Self.handle(&r, Self.nsecResponse(Self.otherKey, types: [DNSType.a], ttl: 300), now: 10_010)
         #expect(Self.tick(&r, now: 10_200).isEmpty)
         // A lower TTL, other types, another next name, or another owner: ours is sent.
-        for packet in [Self.nsecResponse(Self.otherKey, types: [DNSType.a], ttl: 299),
-                       Self.nsecResponse(Self.otherKey, types: [DNSType.a, DNSType.aaaa], ttl: 300),
-                       Self.nsecResponse(Self.otherKey, next: Self.thirdKey, types: [DNSType.a], ttl: 300),
-                       Self.nsecResponse(Self.thirdKey, types: [DNSType.a], ttl: 300)] {
+        for packet in [
+            Self.nsecResponse(Self.otherKey, types: [DNSType.a], ttl: 299),
+            Self.nsecResponse(Self.otherKey, types: [DNSType.a, DNSType.aaaa], ttl: 300),
+            Self.nsecResponse(Self.otherKey, next: Self.thirdKey, types: [DNSType.a], ttl: 300),
+            Self.nsecResponse(Self.thirdKey, types: [DNSType.a], ttl: 300),
+        ] {
             var r2 = try waiting()
             _ = Self.handle(&r2, packet, now: 10_010)
             let sent = Self.tick(&r2, now: 10_200)
@@ -506,17 +535,24 @@ import Testing
         for seed in UInt64(1)...20 {
             var (r, _) = Self.claimed()
             r.random = seed | 1
-            let (o, now) = Self.handle(&r, Self.multiQuery([Self.ownKey, Self.thirdKey], truncated: true),
-                                       now: 10_000, lookup: Self.cached)
+            let (o, now) = Self.handle(
+                &r, Self.multiQuery([Self.ownKey, Self.thirdKey], truncated: true),
+                now: 10_000, lookup: Self.cached)
             #expect(now.isEmpty)
             let due = try #require(o.delayedUntil)
             #expect(due >= 10_401 && due <= 10_500)
             #expect(Self.tick(&r, now: 10_399).isEmpty)
             // The continuation packet (no questions) from the same querier: its
             // known answers drop one of the npub's addresses and the own one.
-            let (c, none) = Self.handle(&r, Self.multiQuery([], known: [(Self.thirdKey, .v4(0xCB00_7108), 300),
-                                                                         (Self.ownKey, .v4(0xC0A8_0102), 120)]),
-                                        now: 10_050, lookup: Self.cached)
+            let (c, none) = Self.handle(
+                &r,
+                Self.multiQuery(
+                    [],
+                    known: [
+                        (Self.thirdKey, .v4(0xCB00_7108), 300),
+                        (Self.ownKey, .v4(0xC0A8_0102), 120),
+                    ]),
+                now: 10_050, lookup: Self.cached)
             #expect(none.isEmpty && c.ignored == .knownAnswerContinuation)
             let sent = Self.tick(&r, now: 10_500)
             #expect(sent.count == 1)
@@ -526,8 +562,9 @@ import Testing
         // Known answers from another source do not count.
         var (r, _) = Self.claimed()
         _ = Self.handle(&r, Self.multiQuery([Self.otherKey], truncated: true), now: 10_000, lookup: Self.cached)
-        let (other, _) = Self.handle(&r, Self.multiQuery([], known: [(Self.otherKey, .v4(0xCB00_7107), 300)]),
-                                     from: .v4(0xC0A8_0107), now: 10_050, lookup: Self.cached)
+        let (other, _) = Self.handle(
+            &r, Self.multiQuery([], known: [(Self.otherKey, .v4(0xCB00_7107), 300)]),
+            from: .v4(0xC0A8_0107), now: 10_050, lookup: Self.cached)
         #expect(other.ignored == .notOurName)
         #expect(Self.tick(&r, now: 10_500).count == 1)
     }

@@ -4,21 +4,32 @@ import Testing
 /// RFC 6762 rules, each test named after the rule it proves.
 @Suite struct MDNSRulesTests {
     @Test func aQueryFromAPortOtherThan5353IsLegacyUnicastWhateverItsBits() {
-        #expect(MDNSRules.route(sourcePort: 40000, destinationIsMulticast: true, unicastResponseBit: false, multicastRecently: false) == .legacyUnicast)
-        #expect(MDNSRules.route(sourcePort: 53, destinationIsMulticast: false, unicastResponseBit: true, multicastRecently: true) == .legacyUnicast)
+        #expect(
+            MDNSRules.route(sourcePort: 40000, destinationIsMulticast: true, unicastResponseBit: false, multicastRecently: false)
+                == .legacyUnicast)
+        #expect(
+            MDNSRules.route(sourcePort: 53, destinationIsMulticast: false, unicastResponseBit: true, multicastRecently: true)
+                == .legacyUnicast)
     }
 
     @Test func theQUBitGetsAUnicastAnswerOnlyWhenTheRecordWasMulticastRecently() {
-        #expect(MDNSRules.route(sourcePort: 5353, destinationIsMulticast: true, unicastResponseBit: true, multicastRecently: true) == .unicast)
-        #expect(MDNSRules.route(sourcePort: 5353, destinationIsMulticast: true, unicastResponseBit: true, multicastRecently: false) == .multicast)
+        #expect(
+            MDNSRules.route(sourcePort: 5353, destinationIsMulticast: true, unicastResponseBit: true, multicastRecently: true) == .unicast)
+        #expect(
+            MDNSRules.route(sourcePort: 5353, destinationIsMulticast: true, unicastResponseBit: true, multicastRecently: false)
+                == .multicast)
     }
 
     @Test func aPlainMulticastQueryGetsAMulticastAnswer() {
-        #expect(MDNSRules.route(sourcePort: 5353, destinationIsMulticast: true, unicastResponseBit: false, multicastRecently: true) == .multicast)
+        #expect(
+            MDNSRules.route(sourcePort: 5353, destinationIsMulticast: true, unicastResponseBit: false, multicastRecently: true)
+                == .multicast)
     }
 
     @Test func aUnicastQueryTo5353GetsAUnicastAnswer() {
-        #expect(MDNSRules.route(sourcePort: 5353, destinationIsMulticast: false, unicastResponseBit: false, multicastRecently: false) == .unicast)
+        #expect(
+            MDNSRules.route(sourcePort: 5353, destinationIsMulticast: false, unicastResponseBit: false, multicastRecently: false)
+                == .unicast)
     }
 
     @Test func legacyUnicastTTLIsCappedAtTenSecondsAndOthersAreNot() {
@@ -144,10 +155,12 @@ import Testing
 }
 
 @Suite struct MDNSInterfaceTests {
-    let iface = MDNSInterface(index: 2, name: "eth0", prefixes: [
-        MDNSPrefix(address: .v4(0xC0A8_0102), prefixLength: 24),
-        MDNSPrefix(address: .v6(0x2001_0DB8_0000_0001, 2), prefixLength: 64),
-    ])
+    let iface = MDNSInterface(
+        index: 2, name: "eth0",
+        prefixes: [
+            MDNSPrefix(address: .v4(0xC0A8_0102), prefixLength: 24),
+            MDNSPrefix(address: .v6(0x2001_0DB8_0000_0001, 2), prefixLength: 64),
+        ])
 
     @Test func aSourceInTheInterfacesSubnetIsOnLink() {
         #expect(iface.isOnLink(.v4(0xC0A8_01FE)))

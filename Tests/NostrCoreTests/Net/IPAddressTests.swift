@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NostrCore
 
 /// An IP text and the code it must be refused with.
@@ -89,16 +90,16 @@ enum IPReference {
         ("2001:db8:0:0:1::1", "2001:db8::1:0:0:1"),
         ("2001:db8:0000:0:1::1", "2001:db8::1:0:0:1"),
         ("2001:DB8:0:0:1::1", "2001:db8::1:0:0:1"),
-        ("2001:0db8::0001", "2001:db8::1"),                  // §4.1 leading zeros
-        ("2001:db8:0:0:0:0:2:1", "2001:db8::2:1"),           // §4.2.1 shorten as much as possible
+        ("2001:0db8::0001", "2001:db8::1"),  // §4.1 leading zeros
+        ("2001:db8:0:0:0:0:2:1", "2001:db8::2:1"),  // §4.2.1 shorten as much as possible
         ("2001:db8::0:1", "2001:db8::1"),
-        ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),    // §4.2.2 not one 16-bit 0 field
-        ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),             // §4.2.3 the longest run
-        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),       // §4.2.3 the first of equal runs
-        ("2001:DB8::1", "2001:db8::1"),                      // §4.3 lowercase
-        ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),            // §5 IPv4-mapped
+        ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),  // §4.2.2 not one 16-bit 0 field
+        ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),  // §4.2.3 the longest run
+        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),  // §4.2.3 the first of equal runs
+        ("2001:DB8::1", "2001:db8::1"),  // §4.3 lowercase
+        ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),  // §5 IPv4-mapped
         ("0:0:0:0:0:ffff:c000:201", "::ffff:192.0.2.1"),
-        ("::1.2.3.4", "::102:304"),                          // only mapped addresses are written dotted
+        ("::1.2.3.4", "::102:304"),  // only mapped addresses are written dotted
         ("0:0:0:0:0:0:0:0", "::"),
         ("0:0:0:0:0:0:0:1", "::1"),
     ])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NostrCore
 
 /// One block of Vectors/bolt8-transport-vectors.txt (BOLT 8 Appendix A):
@@ -55,8 +56,9 @@ func secret(_ hex: String) -> SecretKey { SecretKey(bytes: try! Hex.decode32(hex
         #expect(try context.compressedPublicKey(of: secret(v.value("e.priv")!)).bytes == v.bytes("e.pub"))
         var hs: NoiseHandshake
         if v.isInitiator {
-            hs = try NoiseHandshake(initiator: secret(v.value("ls.priv")!), remote: CompressedPublicKey(v.bytes("rs.pub")),
-                                    ephemeral: secret(v.value("e.priv")!), context: context)
+            hs = try NoiseHandshake(
+                initiator: secret(v.value("ls.priv")!), remote: CompressedPublicKey(v.bytes("rs.pub")),
+                ephemeral: secret(v.value("e.priv")!), context: context)
         } else {
             hs = try NoiseHandshake(responder: secret(v.value("ls.priv")!), ephemeral: secret(v.value("e.priv")!), context: context)
         }
@@ -119,10 +121,12 @@ func secret(_ hex: String) -> SecretKey { SecretKey(bytes: try! Hex.decode32(hex
     @Test func messageVectorRotatesKeysAt500And1000() throws {
         let v = try #require(BOLT8Vector.all.first { $0.name == "transport-message test" })
         let ck = try Bytes32(v.bytes("ck"))
-        var sender = NoiseTransport(sending: NoiseCipherState(key: try Bytes32(v.bytes("sk")), chainingKey: ck),
-                                    receiving: NoiseCipherState(key: try Bytes32(v.bytes("rk")), chainingKey: ck))
-        var receiver = NoiseTransport(sending: NoiseCipherState(key: try Bytes32(v.bytes("rk")), chainingKey: ck),
-                                      receiving: NoiseCipherState(key: try Bytes32(v.bytes("sk")), chainingKey: ck))
+        var sender = NoiseTransport(
+            sending: NoiseCipherState(key: try Bytes32(v.bytes("sk")), chainingKey: ck),
+            receiving: NoiseCipherState(key: try Bytes32(v.bytes("rk")), chainingKey: ck))
+        var receiver = NoiseTransport(
+            sending: NoiseCipherState(key: try Bytes32(v.bytes("rk")), chainingKey: ck),
+            receiving: NoiseCipherState(key: try Bytes32(v.bytes("sk")), chainingKey: ck))
         let hello = v.bytes("message")
         var checked = 0
         for i in 0...1001 {
@@ -147,8 +151,9 @@ func secret(_ hex: String) -> SecretKey { SecretKey(bytes: try! Hex.decode32(hex
     let context = try! Secp256k1Context(randomSeed: .zero)
 
     func handshake(responderKey: SecretKey, expected: CompressedPublicKey) throws -> (NoiseTransport, NoiseTransport) {
-        var client = try NoiseHandshake(initiator: secret(String(repeating: "31", count: 32)), remote: expected,
-                                        ephemeral: secret(String(repeating: "32", count: 32)), context: context)
+        var client = try NoiseHandshake(
+            initiator: secret(String(repeating: "31", count: 32)), remote: expected,
+            ephemeral: secret(String(repeating: "32", count: 32)), context: context)
         var server = try NoiseHandshake(responder: responderKey, ephemeral: secret(String(repeating: "33", count: 32)), context: context)
         let one = try client.start()
         let two = try one.withUnsafeBytes { try server.receive($0) }
@@ -217,8 +222,9 @@ func secret(_ hex: String) -> SecretKey { SecretKey(bytes: try! Hex.decode32(hex
     @Test func wrongResponderKeyFailsAtActTwo() throws {
         let real = secret(String(repeating: "44", count: 32))
         let expected = try context.compressedPublicKey(of: secret(String(repeating: "45", count: 32)))
-        var client = try NoiseHandshake(initiator: secret(String(repeating: "31", count: 32)), remote: expected,
-                                        ephemeral: secret(String(repeating: "32", count: 32)), context: context)
+        var client = try NoiseHandshake(
+            initiator: secret(String(repeating: "31", count: 32)), remote: expected,
+            ephemeral: secret(String(repeating: "32", count: 32)), context: context)
         var server = try NoiseHandshake(responder: real, ephemeral: secret(String(repeating: "33", count: 32)), context: context)
         let one = try client.start()
         // The responder cannot even read act one: it was made for another key.
@@ -273,8 +279,9 @@ func secret(_ hex: String) -> SecretKey { SecretKey(bytes: try! Hex.decode32(hex
     }
 
     @Test func attackActOfWrongLengthIsRefused() throws {
-        var server = try NoiseHandshake(responder: secret(String(repeating: "44", count: 32)),
-                                        ephemeral: secret(String(repeating: "33", count: 32)), context: context)
+        var server = try NoiseHandshake(
+            responder: secret(String(repeating: "44", count: 32)),
+            ephemeral: secret(String(repeating: "33", count: 32)), context: context)
         let long = [UInt8](repeating: 0, count: 51)
         #expect(throws: NostrError(.noiseAct, at: 51)) { try long.withUnsafeBytes { try server.receive($0) } }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// The error code `body` throws, or nil if it throws nothing (or a foreign error).
@@ -25,10 +26,13 @@ enum EventFixtures {
     static let createdAt: Int64 = 1_700_000_000
     static let kind = 30053
 
-    static func sign(tags: [[String]], content: String, secret: SecretKey = secret3,
-                     createdAt: Int64 = createdAt, kind: Int = kind) -> Event {
-        try! Event.sign(EventTemplate(createdAt: createdAt, kind: kind, tags: tags, content: content),
-                        secret: secret, context: context, auxRand: auxRand)
+    static func sign(
+        tags: [[String]], content: String, secret: SecretKey = secret3,
+        createdAt: Int64 = createdAt, kind: Int = kind
+    ) -> Event {
+        try! Event.sign(
+            EventTemplate(createdAt: createdAt, kind: kind, tags: tags, content: content),
+            secret: secret, context: context, auxRand: auxRand)
     }
 
     /// Runs `EventVerifier.verify(json:)` on `text` with a fresh verifier.
@@ -128,8 +132,9 @@ private func without(_ key: String) -> String {
         #expect(F.context.isValid(secret: F.secret3))
         #expect(try F.context.publicKey(of: F.secret3).hex == F.pubkey3Hex)
         for secret in [F.secret3, F.secret7] {
-            let e = F.sign(tags: [["d", "example.com"], ["relay", "wss://r.example"]],
-                           content: "{\"a\":1}\n", secret: secret)
+            let e = F.sign(
+                tags: [["d", "example.com"], ["relay", "wss://r.example"]],
+                content: "{\"a\":1}\n", secret: secret)
             #expect(e.pubkey == (try F.context.publicKey(of: secret)))
             try e.verify(context: F.context)
             #expect(e.id == Event.computeId(pubkey: e.pubkey, createdAt: e.createdAt, kind: e.kind, tags: e.tags, content: e.content))
@@ -183,24 +188,33 @@ private func without(_ key: String) -> String {
     // `\n`, `\r`, `\t`, other 0x00–0x1f as lowercase `\u00xx`, and 0x7f, `/` and
     // non-ASCII verbatim (ensure_ascii=False), UTF-8 encoded.
     static let idVectors: [IdVector] = [
-        IdVector(name: "empty content, no tags", tags: [], content: "",
-                 expectedId: "abf15a354a20402d986c02ff476c2b6e7c841d29d6baa18925452d8c91af6b42"),
-        IdVector(name: "quotes and backslashes", tags: [], content: "say \"hi\" \\ back\\\\slash",
-                 expectedId: "68155025ab5f4a56cc63d60ede7dee9f129539765ae638bbc3693680372524bd"),
-        IdVector(name: "every control character 0x00-0x1f", tags: [], content: allControls,
-                 expectedId: "1e98abaae5a574623d618374773bf7b585244eb155c30707f6e9a8254b759c82"),
-        IdVector(name: "slash and DEL verbatim", tags: [], content: "a/b\u{7f}c</script>",
-                 expectedId: "593998c84b85700ec52b81c703bdc41c4e2c006ae2f2796c701d72de0709cea9"),
-        IdVector(name: "non-ASCII", tags: [], content: "é 中文 🦩",
-                 expectedId: "4e90fba8695176c062469e32f17f35f3fb1966311537c39b84321771dafad043"),
-        IdVector(name: "empty tag", tags: [[]], content: "x",
-                 expectedId: "c9eee7c0583082494722247c4efbeb80692e67a7fdb1c7b675865ef2a1b99bb2"),
-        IdVector(name: "d tag with empty value", tags: [["d", ""]], content: "",
-                 expectedId: "11ec2bd4eee8a94d5b8bd72b5ff7d13373f191b8b3e7a68d68845f0f1fb2ea0e"),
-        IdVector(name: "two tags, comma in a value", tags: [["a", "b,c"], ["x"]], content: "mixed \"q\" \n\t é🦩",
-                 expectedId: "3372994ca87f9bc1f8d9220b6603a7596be325892f5b2fb7d84ad6d202fa1dbf"),
-        IdVector(name: "control characters in a tag", tags: [["d", "\u{0}\u{1f}\u{7f}/"]], content: "\u{8}\u{c}\n\r\t",
-                 expectedId: "515ef21ccd0017fccb5d4e5f8ec3b717a768c1790f65a541295a6af0f2838666"),
+        IdVector(
+            name: "empty content, no tags", tags: [], content: "",
+            expectedId: "abf15a354a20402d986c02ff476c2b6e7c841d29d6baa18925452d8c91af6b42"),
+        IdVector(
+            name: "quotes and backslashes", tags: [], content: "say \"hi\" \\ back\\\\slash",
+            expectedId: "68155025ab5f4a56cc63d60ede7dee9f129539765ae638bbc3693680372524bd"),
+        IdVector(
+            name: "every control character 0x00-0x1f", tags: [], content: allControls,
+            expectedId: "1e98abaae5a574623d618374773bf7b585244eb155c30707f6e9a8254b759c82"),
+        IdVector(
+            name: "slash and DEL verbatim", tags: [], content: "a/b\u{7f}c</script>",
+            expectedId: "593998c84b85700ec52b81c703bdc41c4e2c006ae2f2796c701d72de0709cea9"),
+        IdVector(
+            name: "non-ASCII", tags: [], content: "é 中文 🦩",
+            expectedId: "4e90fba8695176c062469e32f17f35f3fb1966311537c39b84321771dafad043"),
+        IdVector(
+            name: "empty tag", tags: [[]], content: "x",
+            expectedId: "c9eee7c0583082494722247c4efbeb80692e67a7fdb1c7b675865ef2a1b99bb2"),
+        IdVector(
+            name: "d tag with empty value", tags: [["d", ""]], content: "",
+            expectedId: "11ec2bd4eee8a94d5b8bd72b5ff7d13373f191b8b3e7a68d68845f0f1fb2ea0e"),
+        IdVector(
+            name: "two tags, comma in a value", tags: [["a", "b,c"], ["x"]], content: "mixed \"q\" \n\t é🦩",
+            expectedId: "3372994ca87f9bc1f8d9220b6603a7596be325892f5b2fb7d84ad6d202fa1dbf"),
+        IdVector(
+            name: "control characters in a tag", tags: [["d", "\u{0}\u{1f}\u{7f}/"]], content: "\u{8}\u{c}\n\r\t",
+            expectedId: "515ef21ccd0017fccb5d4e5f8ec3b717a768c1790f65a541295a6af0f2838666"),
     ]
 
     @Test(arguments: idVectors)
@@ -230,8 +244,9 @@ private func without(_ key: String) -> String {
         let e = F.sign(tags: tags, content: content)
         var text = String(decoding: e.json, as: UTF8.self)
         #expect(text.contains("\"content\":\"A/ é 🦩 line\\nbreak\""))
-        text = replacingOnce(text, "\"content\":\"A/ é 🦩 line\\nbreak\"",
-                             "\"content\":\"\\u0041\\/ \\u00e9 \\ud83e\\udda9 line\\u000Abreak\"")
+        text = replacingOnce(
+            text, "\"content\":\"A/ é 🦩 line\\nbreak\"",
+            "\"content\":\"\\u0041\\/ \\u00e9 \\ud83e\\udda9 line\\u000Abreak\"")
         text = replacingOnce(text, "[\"d\",\"é/\"]", "[\"\\u0064\",\"\\u00E9\\/\"]")
         text = replacingOnce(text, "[\"t\",\"🦩A\"]", "[\"t\",\"\\uD83E\\uDDA9\\u0041\"]")
         #expect(!text.contains("é"))
@@ -302,8 +317,9 @@ private func without(_ key: String) -> String {
             MalformedEvent(name: "duplicate id", json: object(members + [("id", id)]), expected: .eventShape),
             // A key written with escapes still names the field for any other JSON reader
             // (JSON.parse keeps the last duplicate), so it must count as a duplicate.
-            MalformedEvent(name: "duplicate content under an escaped key",
-                           json: object(members + [("\\u0063ontent", "\"evil\"")]), expected: .eventShape),
+            MalformedEvent(
+                name: "duplicate content under an escaped key",
+                json: object(members + [("\\u0063ontent", "\"evil\"")]), expected: .eventShape),
             MalformedEvent(name: "uppercase hex id", json: replacing("id", with: id.uppercased()), expected: .eventField),
             MalformedEvent(name: "short sig", json: replacing("sig", with: "\"" + sig.dropFirst(3)), expected: .eventField),
             MalformedEvent(name: "id with an escape", json: replacing("id", with: escapedId), expected: .eventField),

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// A message text that must be refused, with the code expected.
@@ -92,7 +93,8 @@ struct BadMessage: CustomTestStringConvertible, Sendable {
         let id = try Hex.decode32(Self.idHex)
         #expect(try Self.parseRelay("[\"OK\",\"\(Self.idHex)\",true,\"\"]") == .ok(eventId: id, accepted: true, message: ""))
         #expect(try Self.parseRelay("[\"OK\",\"\(Self.idHex)\",true]") == .ok(eventId: id, accepted: true, message: ""))
-        #expect(try Self.parseRelay("[\"OK\", \"\(Self.idHex)\", false, \"blocked: x\"]")
+        #expect(
+            try Self.parseRelay("[\"OK\", \"\(Self.idHex)\", false, \"blocked: x\"]")
                 == .ok(eventId: id, accepted: false, message: "blocked: x"))
         #expect(try Self.parseRelay("[\"EOSE\",\"sub\"]") == .eose(subscriptionId: "sub"))
         #expect(try Self.parseRelay("[\"CLOSED\",\"sub\",\"error: x\"]") == .closed(subscriptionId: "sub", message: "error: x"))
@@ -188,15 +190,21 @@ struct BadMessage: CustomTestStringConvertible, Sendable {
         #expect(Self.text(f.json) == "{\"authors\":[\"\(F.pubkey3Hex)\"],\"kinds\":[30053],\"#d\":[\"\"]}")
         #expect(Self.text(Filter().json) == "{}")
         let id = try! Hex.decode32(Self.idHex)
-        let full = Filter(ids: [id], authors: [Self.pubkey, id], kinds: [0, 1], tagQueries: [.init(letter: Self.d, values: ["a", "b"]), .init(letter: UInt8(ascii: "e"), values: [])],
-                          since: 10, until: 20, limit: 5)
-        #expect(Self.text(full.json) ==
-            "{\"ids\":[\"\(Self.idHex)\"],\"authors\":[\"\(F.pubkey3Hex)\",\"\(Self.idHex)\"],\"kinds\":[0,1],\"#d\":[\"a\",\"b\"],\"#e\":[],\"since\":10,\"until\":20,\"limit\":5}")
+        let full = Filter(
+            ids: [id], authors: [Self.pubkey, id], kinds: [0, 1],
+            tagQueries: [.init(letter: Self.d, values: ["a", "b"]), .init(letter: UInt8(ascii: "e"), values: [])],
+            since: 10, until: 20, limit: 5)
+        #expect(
+            Self.text(full.json)
+                == "{\"ids\":[\"\(Self.idHex)\"],\"authors\":[\"\(F.pubkey3Hex)\",\"\(Self.idHex)\"],\"kinds\":[0,1],\"#d\":[\"a\",\"b\"],\"#e\":[],\"since\":10,\"until\":20,\"limit\":5}"
+        )
         #expect(try! Self.parseFilter(Self.text(full.json)) == full)
     }
 
     @Test func filterParse() throws {
-        let f = try Self.parseFilter("{\"#d\":[\"\",\"x\"],\"since\":1700000000,\"until\":1800000000,\"limit\":1,\"kinds\":[30053],\"authors\":[\"\(F.pubkey3Hex)\"]}")
+        let f = try Self.parseFilter(
+            "{\"#d\":[\"\",\"x\"],\"since\":1700000000,\"until\":1800000000,\"limit\":1,\"kinds\":[30053],\"authors\":[\"\(F.pubkey3Hex)\"]}"
+        )
         #expect(f.tagQueries == [.init(letter: Self.d, values: ["", "x"])])
         #expect(f.since == 1_700_000_000)
         #expect(f.until == 1_800_000_000)

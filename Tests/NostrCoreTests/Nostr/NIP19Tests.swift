@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// An nprofile TLV payload that must be refused, named after what it attacks.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NostrCore
 
 /// Relay URLs, the config file, reconnect backoff and certificate facts.
@@ -52,7 +53,8 @@ import Testing
     static func parse(_ text: String) throws(NostrError) -> ConfigFile { try ConfigFile(parsing: Array(text.utf8)) }
 
     @Test func readsSettingsCommentsAndBlankLines() throws {
-        let c = try Self.parse("# relays\n\nrelay = wss://a.example\r\n  relay=ws://127.0.0.1:6969  \nca-file = /etc/ssl/x.pem\n\tkey = /k\n")
+        let c = try Self.parse(
+            "# relays\n\nrelay = wss://a.example\r\n  relay=ws://127.0.0.1:6969  \nca-file = /etc/ssl/x.pem\n\tkey = /k\n")
         #expect(c.values("relay") == ["wss://a.example", "ws://127.0.0.1:6969"])
         #expect(c.value("ca-file") == "/etc/ssl/x.pem")
         #expect(c.value("key") == "/k")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// A name that must be refused.
@@ -16,25 +17,28 @@ struct BadName: CustomTestStringConvertible, Sendable {
         #expect(Self.npub.utf8.count == 63)
     }
 
-    @Test(arguments: [
-        (npub, "", NostrName.Zone.bare),
-        (npub + ".nostr", "", .nostr),
-        (npub + ".nostr.", "", .nostr),
-        ("www." + npub + ".nostr", "www", .nostr),
-        ("a.b." + npub + ".nostr", "a.b", .nostr),
-        ("_https._tcp." + npub + ".nostr", "_https._tcp", .nostr),
-        ("my-host." + npub + ".nostr", "my-host", .nostr),
-        (npub + ".local", "", .local),
-        (npub + ".local.", "", .local),
-        ("printer." + npub + ".local", "printer", .local),
-        (npub + ".", "", .bare),
-        // Case: bech32 allows all-uppercase; DNS may mix case (0x20 randomization).
-        (npub.uppercased(), "", .bare),
-        ("WWW." + npub.uppercased() + ".NOSTR.", "www", .nostr),
-        ("Www." + String(npub.enumerated().map { $0.offset % 2 == 0 ? Character($0.element.uppercased()) : $0.element }) + ".NoStR",
-         "www", .nostr),
-        (npub + ".LOCAL", "", .local),
-    ] as [(String, String, NostrName.Zone)])
+    @Test(
+        arguments: [
+            (npub, "", NostrName.Zone.bare),
+            (npub + ".nostr", "", .nostr),
+            (npub + ".nostr.", "", .nostr),
+            ("www." + npub + ".nostr", "www", .nostr),
+            ("a.b." + npub + ".nostr", "a.b", .nostr),
+            ("_https._tcp." + npub + ".nostr", "_https._tcp", .nostr),
+            ("my-host." + npub + ".nostr", "my-host", .nostr),
+            (npub + ".local", "", .local),
+            (npub + ".local.", "", .local),
+            ("printer." + npub + ".local", "printer", .local),
+            (npub + ".", "", .bare),
+            // Case: bech32 allows all-uppercase; DNS may mix case (0x20 randomization).
+            (npub.uppercased(), "", .bare),
+            ("WWW." + npub.uppercased() + ".NOSTR.", "www", .nostr),
+            (
+                "Www." + String(npub.enumerated().map { $0.offset % 2 == 0 ? Character($0.element.uppercased()) : $0.element }) + ".NoStR",
+                "www", .nostr
+            ),
+            (npub + ".LOCAL", "", .local),
+        ] as [(String, String, NostrName.Zone)])
     func namesAreParsed(_ text: String, _ label: String, _ zone: NostrName.Zone) throws {
         let n = try NostrName(parsing: text)
         #expect(n.publicKey == Self.key)

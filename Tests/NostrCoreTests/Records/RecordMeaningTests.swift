@@ -1,13 +1,16 @@
 import Foundation
 import Testing
+
 @testable import NostrCore
 
 /// One meaning per record: what `RecordMeaning` reads from each format, and
 /// that `RecordSelection` keeps it with the record it selects.
 @Suite struct RecordMeaningTests {
     @Test func currentAddressRecordMeansItsAddressesAndClampedTTL() throws {
-        var t = AddressRecord(label: "", addresses: [try IPAddress(parsing: "2001:db8::1"), try IPAddress(parsing: "192.0.2.1")],
-                              ttl: 5, expiration: Selection.t0 + 7200).template(createdAt: Selection.t0)
+        var t = AddressRecord(
+            label: "", addresses: [try IPAddress(parsing: "2001:db8::1"), try IPAddress(parsing: "192.0.2.1")],
+            ttl: 5, expiration: Selection.t0 + 7200
+        ).template(createdAt: Selection.t0)
         t.tags.append(["x", "ignored"])
         let meaning = try RecordMeaning(event: signed(t))
         #expect(meaning.addresses == [try IPAddress(parsing: "192.0.2.1"), try IPAddress(parsing: "2001:db8::1")])
@@ -36,8 +39,11 @@ import Testing
         let pem = String(decoding: try VectorFiles.data("certificate-p256.pem"), as: UTF8.self)
         let info = try CertificateInfo(pem: Array(pem.utf8))
         let meaning = try RecordMeaning(event: signedRecord(kind: 30001, tags: [], content: pem))
-        #expect(meaning.tlsKey == TLSKeyRecord(service: "https", url: nil, spkiSHA256: info.spkiSHA256,
-                                               expires: info.notAfter, certificatePEM: pem))
+        #expect(
+            meaning.tlsKey
+                == TLSKeyRecord(
+                    service: "https", url: nil, spkiSHA256: info.spkiSHA256,
+                    expires: info.notAfter, certificatePEM: pem))
         // notAfter is reported, not enforced: the seed's records carry no expiry.
         #expect(meaning.expiresAt == nil && meaning.isSeedFormat)
     }

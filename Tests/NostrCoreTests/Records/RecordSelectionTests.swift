@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// Signed events for the resolution rules (the Design article, "Records on nostr").
@@ -10,8 +11,10 @@ enum Selection {
     static let now = t0 + 3600
 
     /// A kind-30053 record of `ip` under `label`, signed by key 3 (or `secret`).
-    static func address(_ ip: String, at createdAt: Int64 = t0, label: String = "", extra: [[String]] = [],
-                        secret: SecretKey = EventFixtures.secret3) -> Event {
+    static func address(
+        _ ip: String, at createdAt: Int64 = t0, label: String = "", extra: [[String]] = [],
+        secret: SecretKey = EventFixtures.secret3
+    ) -> Event {
         var t = AddressRecord(label: label, addresses: [try! IPAddress(parsing: ip)]).template(createdAt: createdAt)
         t.tags += extra
         return signed(t, secret: secret)
@@ -144,8 +147,9 @@ extension RecordSelection {
         let offCurve = try Hex.decode32("eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34")
         let t = AddressRecord(label: "", addresses: [.v4(0x0102_0304)]).template(createdAt: Selection.t0)
         let id = Event.computeId(pubkey: offCurve, createdAt: t.createdAt, kind: t.kind, tags: t.tags, content: t.content)
-        let e = Event(id: id, pubkey: offCurve, createdAt: t.createdAt, kind: t.kind, tags: t.tags, content: t.content,
-                      sig: Selection.address("1.2.3.4").sig)
+        let e = Event(
+            id: id, pubkey: offCurve, createdAt: t.createdAt, kind: t.kind, tags: t.tags, content: t.content,
+            sig: Selection.address("1.2.3.4").sig)
         var s = RecordSelection(query: .addresses(of: offCurve, label: ""))
         #expect(s.offer(e) == .badSignature)
         #expect(s.best == nil)
@@ -213,8 +217,11 @@ extension RecordSelection {
     @Test func expiredTLSKeysAreRefused() {
         var s = Selection.tlsKeys()
         #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 5, exp: Selection.now)) == .expired)
-        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 5, exp: Selection.now + 3600,
-                                         extra: [["expiration", "\(Selection.now - 1)"]])) == .expired)
+        #expect(
+            s.offer(
+                Selection.tlsKey(
+                    at: Selection.t0 + 5, exp: Selection.now + 3600,
+                    extra: [["expiration", "\(Selection.now - 1)"]])) == .expired)
         #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 5, extra: [["expiration", "\(Selection.now)"]])) == .expired)
         #expect(s.best == nil)
         #expect(s.offer(Selection.tlsKey(at: Selection.t0, exp: Selection.now + 1)) == .accepted)
@@ -225,12 +232,15 @@ extension RecordSelection {
 
     @Test func nip51FollowSetIsSkippedAndTheSeedRecordTaken() throws {
         var s = Selection.addresses()
-        let followSet = signedRecord(kind: 30000, tags: [["d", ""], ["p", Selection.author7.hex]], content: "",
-                                     createdAt: Selection.t0 + 100)
-        let namedSet = signedRecord(kind: 30000, tags: [["d", "friends"], ["p", Selection.author7.hex]], content: "",
-                                    createdAt: Selection.t0 + 100)
-        let encrypted = signedRecord(kind: 30000, tags: [], content: "AjhUEuDmvcOP0S2GjNwMT1F8bqkY5JTl?iv=1pB0V0lTn1AtT8QO",
-                                     createdAt: Selection.t0 + 100)
+        let followSet = signedRecord(
+            kind: 30000, tags: [["d", ""], ["p", Selection.author7.hex]], content: "",
+            createdAt: Selection.t0 + 100)
+        let namedSet = signedRecord(
+            kind: 30000, tags: [["d", "friends"], ["p", Selection.author7.hex]], content: "",
+            createdAt: Selection.t0 + 100)
+        let encrypted = signedRecord(
+            kind: 30000, tags: [], content: "AjhUEuDmvcOP0S2GjNwMT1F8bqkY5JTl?iv=1pB0V0lTn1AtT8QO",
+            createdAt: Selection.t0 + 100)
         #expect(s.offer(followSet) == .notARecord)
         #expect(s.offer(namedSet) == .notARecord)
         #expect(s.offer(encrypted) == .notARecord)
@@ -284,27 +294,32 @@ extension RecordSelection {
     /// against live events); `offer` refuses the other labels instead.
     @Test func addressFilters() {
         let a = Selection.author3.hex
-        #expect(json(RecordQuery.addresses(of: Selection.author3, label: "").filters) == [
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30053]}",
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30000]}",
-        ])
-        #expect(json(RecordQuery.addresses(of: Selection.author3, label: "www").filters) == [
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30053],\"#d\":[\"www\"]}",
-        ])
+        #expect(
+            json(RecordQuery.addresses(of: Selection.author3, label: "").filters) == [
+                "{\"authors\":[\"\(a)\"],\"kinds\":[30053]}",
+                "{\"authors\":[\"\(a)\"],\"kinds\":[30000]}",
+            ])
+        #expect(
+            json(RecordQuery.addresses(of: Selection.author3, label: "www").filters) == [
+                "{\"authors\":[\"\(a)\"],\"kinds\":[30053],\"#d\":[\"www\"]}"
+            ])
     }
 
     @Test func tlsKeyFilters() {
         let a = Selection.author3.hex
-        #expect(json(RecordQuery.tlsKeys(of: Selection.author3, service: "https").filters) == [
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30059],\"#d\":[\"https\"]}",
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30001]}",
-        ])
-        #expect(json(RecordQuery.tlsKeys(of: Selection.author3, service: "imaps").filters) == [
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30059],\"#d\":[\"imaps\"]}",
-        ])
-        #expect(json(RecordQuery(author: Selection.author3, kinds: [30000], label: "").filters) == [
-            "{\"authors\":[\"\(a)\"],\"kinds\":[30000]}",
-        ])
+        #expect(
+            json(RecordQuery.tlsKeys(of: Selection.author3, service: "https").filters) == [
+                "{\"authors\":[\"\(a)\"],\"kinds\":[30059],\"#d\":[\"https\"]}",
+                "{\"authors\":[\"\(a)\"],\"kinds\":[30001]}",
+            ])
+        #expect(
+            json(RecordQuery.tlsKeys(of: Selection.author3, service: "imaps").filters) == [
+                "{\"authors\":[\"\(a)\"],\"kinds\":[30059],\"#d\":[\"imaps\"]}"
+            ])
+        #expect(
+            json(RecordQuery(author: Selection.author3, kinds: [30000], label: "").filters) == [
+                "{\"authors\":[\"\(a)\"],\"kinds\":[30000]}"
+            ])
     }
 
     /// Whatever a relay sends, `best` is only ever an event the filters

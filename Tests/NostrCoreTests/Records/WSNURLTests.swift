@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NostrCore
 
 /// `wsn://<npub>@host:port` and `wsn://<npub>` (the Design article, "wsn:// relays"),
@@ -29,14 +30,14 @@ import Testing
     }
 
     @Test(arguments: [
-        "wsn://relay.example:7447",                 // no npub: nothing to authenticate
-        "wsn://" + npub + "@",                       // no host
-        "wsn://" + npub + "@[::1:7447",              // unclosed bracket
-        "wsn://" + npub + "@host:0",                 // port 0
-        "wsn://" + npub + "@host:65536",             // port too large
-        "wsn://" + npub + ":7447",                   // npub alone takes no port
+        "wsn://relay.example:7447",  // no npub: nothing to authenticate
+        "wsn://" + npub + "@",  // no host
+        "wsn://" + npub + "@[::1:7447",  // unclosed bracket
+        "wsn://" + npub + "@host:0",  // port 0
+        "wsn://" + npub + "@host:65536",  // port too large
+        "wsn://" + npub + ":7447",  // npub alone takes no port
         "wsn://nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5@host:1",  // a secret key, not an npub
-        "ws://" + npub + "@host:1",                  // userinfo only on wsn://
+        "ws://" + npub + "@host:1",  // userinfo only on wsn://
     ])
     func attackMalformedWSNURLIsRefused(_ text: String) {
         #expect(throws: NostrError.self) { try RelayURL(parsing: text) }
@@ -63,8 +64,9 @@ import Testing
         let bad = try Event.sign(t, secret: secret, context: context, auxRand: .zero)
         #expect(WSNAddressRecord.endpoint(of: bad) == nil)
         // The host's own record (label "") is not a gateway's.
-        let own = try Event.sign(AddressRecord(label: "", addresses: [try IPAddress(parsing: "203.0.113.5")]).template(createdAt: 1),
-                                 secret: secret, context: context, auxRand: .zero)
+        let own = try Event.sign(
+            AddressRecord(label: "", addresses: [try IPAddress(parsing: "203.0.113.5")]).template(createdAt: 1),
+            secret: secret, context: context, auxRand: .zero)
         #expect(WSNAddressRecord.endpoint(of: own) == nil)
     }
 
@@ -80,8 +82,9 @@ import Testing
         #expect(locator.filters == [Filter(authors: keys, kinds: [30053], tagQueries: [Filter.TagQuery(letter: 0x64, values: ["wsn"])])])
         let now: Int64 = 1_700_000_100
         func record(_ key: SecretKey, _ address: String, _ port: UInt16, at t: Int64) throws -> Event {
-            try Event.sign(WSNAddressRecord.template(addresses: [try IPAddress(parsing: address)], port: port, createdAt: t),
-                           secret: key, context: context, auxRand: .zero)
+            try Event.sign(
+                WSNAddressRecord.template(addresses: [try IPAddress(parsing: address)], port: port, createdAt: t),
+                secret: key, context: context, auxRand: .zero)
         }
         let first = try record(b, "192.0.2.1", 7447, at: now - 50)
         #expect(locator.offer(first, now: now, context: context)! == (1, WSNLocator.Endpoint(host: "192.0.2.1", port: 7447)))
@@ -90,21 +93,26 @@ import Testing
         #expect(locator.offer(try record(b, "192.0.2.9", 1, at: now - 60), now: now, context: context) == nil)
         #expect(locator.offer(try record(b, "192.0.2.1", 7447, at: now - 40), now: now, context: context) == nil)
         // Moved: a newer record with another port.
-        #expect(locator.offer(try record(b, "192.0.2.1", 7448, at: now - 30), now: now, context: context)! ==
-                (1, WSNLocator.Endpoint(host: "192.0.2.1", port: 7448)))
+        #expect(
+            locator.offer(try record(b, "192.0.2.1", 7448, at: now - 30), now: now, context: context)! == (
+                1, WSNLocator.Endpoint(host: "192.0.2.1", port: 7448)
+            ))
         // A stranger's record, a forged one (b's record re-signed by the stranger under b's pubkey),
         // the relay's own host record (label ""), one from the future: nothing.
         #expect(locator.offer(try record(stranger, "192.0.2.66", 1, at: now), now: now, context: context) == nil)
         var forged = try record(stranger, "192.0.2.66", 1, at: now)
         forged.pubkey = keys[1]
         #expect(locator.offer(forged, now: now, context: context) == nil)
-        let own = try Event.sign(AddressRecord(label: "", addresses: [try IPAddress(parsing: "192.0.2.67")]).template(createdAt: now),
-                                 secret: b, context: context, auxRand: .zero)
+        let own = try Event.sign(
+            AddressRecord(label: "", addresses: [try IPAddress(parsing: "192.0.2.67")]).template(createdAt: now),
+            secret: b, context: context, auxRand: .zero)
         #expect(locator.offer(own, now: now, context: context) == nil)
         #expect(locator.offer(try record(b, "192.0.2.68", 1, at: now + 3600), now: now, context: context) == nil)
         // The first key, IPv6.
-        #expect(locator.offer(try record(a, "2001:db8::7", 443, at: now), now: now, context: context)! ==
-                (0, WSNLocator.Endpoint(host: "2001:db8::7", port: 443)))
+        #expect(
+            locator.offer(try record(a, "2001:db8::7", 443, at: now), now: now, context: context)! == (
+                0, WSNLocator.Endpoint(host: "2001:db8::7", port: 443)
+            ))
         #expect(locator.selections[1].best?.createdAt == now - 30)
     }
 }

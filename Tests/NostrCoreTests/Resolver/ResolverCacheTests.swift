@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// The resolver cache (sans-IO): TTLs, negative entries, serve-stale (RFC
@@ -112,8 +113,11 @@ import Testing
     @Test func tlsKeysAreKeptPerServiceWithTheirPorts() {
         let https = S.tlsKey()  // no `u`: 443 for https
         let key = try! Hex.decode32(String(repeating: "cd", count: 32))
-        let other = signed(TLSKeyRecord(service: "relay", url: "wss://x.nostr:7447/", spkiSHA256: key, expires: nil,
-                                        certificatePEM: samplePEM).template(createdAt: S.t0))
+        let other = signed(
+            TLSKeyRecord(
+                service: "relay", url: "wss://x.nostr:7447/", spkiSHA256: key, expires: nil,
+                certificatePEM: samplePEM
+            ).template(createdAt: S.t0))
         var c = cacheWith([https, other])
         guard case .fresh(let entry, _) = c.lookup(.tlsKeys(S.author3), now: S.now) else { Issue.record("no TLS entry"); return }
         #expect(entry.tlsKeys.count == 2)

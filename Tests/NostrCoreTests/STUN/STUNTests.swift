@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 enum STUNFixtures {
@@ -42,8 +43,10 @@ enum STUNFixtures {
 
     /// A message with these attributes, each padded to 4 bytes, and the
     /// header length set to match (plus `lengthDelta`).
-    static func message(type: UInt16 = 0x0101, tid: [UInt8] = tid, cookie: UInt32 = 0x2112_A442,
-                        _ attributes: [(UInt16, [UInt8])], lengthDelta: Int = 0) -> [UInt8] {
+    static func message(
+        type: UInt16 = 0x0101, tid: [UInt8] = tid, cookie: UInt32 = 0x2112_A442,
+        _ attributes: [(UInt16, [UInt8])], lengthDelta: Int = 0
+    ) -> [UInt8] {
         var body: [UInt8] = []
         for (t, v) in attributes {
             body += be16(t) + be16(UInt16(v.count)) + v
@@ -121,8 +124,10 @@ enum STUNFixtures {
         for _ in 0..<2000 {
             let tid = (0..<12).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let port = UInt16.random(in: 0...UInt16.max, using: &rng)
-            let a: IPAddress = rng.next() % 2 == 0 ? .v4(UInt32.random(in: 0...UInt32.max, using: &rng))
-                                                   : .v6(rng.next(), rng.next())
+            let a: IPAddress =
+                rng.next() % 2 == 0
+                ? .v4(UInt32.random(in: 0...UInt32.max, using: &rng))
+                : .v6(rng.next(), rng.next())
             let xor = F.message(tid: tid, [(0x0020, F.xorMapped(a, port: port, tid: tid))])
             let r = try F.parse(xor, tid: tid)
             #expect(r.address == a && r.port == port)
@@ -134,7 +139,7 @@ enum STUNFixtures {
 
     // MARK: Attribute choice
 
-    static let a1 = IPAddress.v4(0xCB00_7101)   // 203.0.113.1
+    static let a1 = IPAddress.v4(0xCB00_7101)  // 203.0.113.1
     static let a2 = IPAddress.v4(0xCB00_7102)
 
     @Test func mappedAddressIsTheFallback() throws {
@@ -165,8 +170,10 @@ enum STUNFixtures {
     }
 
     @Test func unknownOptionalAttributesAreSkipped() throws {
-        let m = F.message([(0x802B, F.mapped(Self.a2, port: 9)), (0xFFFF, [1, 2, 3]), (0x8022, []),
-                           (0x0020, F.xorMapped(Self.a1, port: 1)), (0x802C, [0])])
+        let m = F.message([
+            (0x802B, F.mapped(Self.a2, port: 9)), (0xFFFF, [1, 2, 3]), (0x8022, []),
+            (0x0020, F.xorMapped(Self.a1, port: 1)), (0x802C, [0]),
+        ])
         #expect(try F.parse(m).address == Self.a1)
     }
 
@@ -270,8 +277,10 @@ enum STUNFixtures {
     }
 
     @Test func knownRequiredAttributesAreAccepted() throws {
-        let m = F.message([(0x0020, F.xorMapped(Self.a1, port: 1)), (0x0004, F.mapped(Self.a2, port: 2)),
-                           (0x0005, F.mapped(Self.a2, port: 3)), (0x0006, Array("user".utf8))])
+        let m = F.message([
+            (0x0020, F.xorMapped(Self.a1, port: 1)), (0x0004, F.mapped(Self.a2, port: 2)),
+            (0x0005, F.mapped(Self.a2, port: 3)), (0x0006, Array("user".utf8)),
+        ])
         #expect(try F.parse(m).address == Self.a1)
     }
 
@@ -286,8 +295,10 @@ enum STUNFixtures {
     /// has a plausible shape.
     @Test func randomCorruptionIsHandled() {
         var rng = SplitMix64(state: 5769)
-        let seeds = [F.ipv4Response, F.ipv6Response,
-                     F.message([(0x0001, F.mapped(Self.a1, port: 1)), (0x0020, F.xorMapped(.v6(1, 2), port: 2))])]
+        let seeds = [
+            F.ipv4Response, F.ipv6Response,
+            F.message([(0x0001, F.mapped(Self.a1, port: 1)), (0x0020, F.xorMapped(.v6(1, 2), port: 2))]),
+        ]
         var accepted = 0
         for _ in 0..<50_000 {
             var m = seeds[Int(rng.next() % UInt64(seeds.count))]

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// Hostile or broken servers. Each input is fed whole and one byte at a time;
@@ -7,8 +8,10 @@ import Testing
 /// opening handshake failed.
 @Suite struct WebSocketAttackTests {
     /// Runs `input` against an open client and checks the failure.
-    static func expectFailure(_ input: [UInt8], _ code: NostrError.Code, closeCode: UInt16?, feed: Feed,
-                              limits: WebSocketLimits = WebSocketLimits(), sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectFailure(
+        _ input: [UInt8], _ code: NostrError.Code, closeCode: UInt16?, feed: Feed,
+        limits: WebSocketLimits = WebSocketLimits(), sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         var c = WS.openClient(limits: limits)
         let r = WS.run(&c, input, feed)
         #expect(r.error?.code == code, sourceLocation: sourceLocation)
@@ -98,8 +101,9 @@ import Testing
         #expect(c.message.isEmpty)
     }
 
-    @Test(arguments: [[0xC0, 0xAF], [0xC1, 0x81], [0xE0, 0x80, 0xAF], [0xF0, 0x80, 0x80, 0xAF], [0xF8, 0x88, 0x80, 0x80, 0x80]] as [[UInt8]],
-          Feed.allCases)
+    @Test(
+        arguments: [[0xC0, 0xAF], [0xC1, 0x81], [0xE0, 0x80, 0xAF], [0xF0, 0x80, 0x80, 0xAF], [0xF8, 0x88, 0x80, 0x80, 0x80]] as [[UInt8]],
+        Feed.allCases)
     func overlongUTF8InText(bad: [UInt8], feed: Feed) {
         Self.expectFailure(WS.serverFrame(0x81, WS.bytes("a") + bad), .wsBadUTF8, closeCode: 1007, feed: feed)
     }
@@ -146,9 +150,11 @@ import Testing
     // MARK: Opening handshake (§4.1)
 
     /// Runs `response` (with "{accept}" replaced) against a fresh client.
-    static func expectHandshakeFailure(status: String = "HTTP/1.1 101 Switching Protocols", headers: [String], _ code: NostrError.Code,
-                                       feed: Feed, limits: WebSocketLimits = WebSocketLimits(), httpStatus: Int = 101,
-                                       sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectHandshakeFailure(
+        status: String = "HTTP/1.1 101 Switching Protocols", headers: [String], _ code: NostrError.Code,
+        feed: Feed, limits: WebSocketLimits = WebSocketLimits(), httpStatus: Int = 101,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         var c = WebSocketClient(hostHeader: "h", path: "/", seed: WS.seed(9), limits: limits)
         let r = WS.run(&c, WS.response(for: c, status: status, headers: headers), feed)
         #expect(r.error?.code == code, sourceLocation: sourceLocation)
@@ -163,11 +169,15 @@ import Testing
     @Test(arguments: Feed.allCases)
     func handshakeWrongAccept(feed: Feed) {
         let wrong = WebSocketClient.accept(forKey: "dGhlIHNhbXBsZSBub25jZQ==")
-        Self.expectHandshakeFailure(headers: ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: \(wrong)"],
-                                    .wsAcceptMismatch, feed: feed)
+        Self.expectHandshakeFailure(
+            headers: ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: \(wrong)"],
+            .wsAcceptMismatch, feed: feed)
         // Base64 is case-sensitive; a second, wrong copy also fails.
-        Self.expectHandshakeFailure(headers: ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}",
-                                              "Sec-WebSocket-Accept: x{accept}"], .wsAcceptMismatch, feed: feed)
+        Self.expectHandshakeFailure(
+            headers: [
+                "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}",
+                "Sec-WebSocket-Accept: x{accept}",
+            ], .wsAcceptMismatch, feed: feed)
     }
 
     @Test(arguments: Feed.allCases)
@@ -175,21 +185,25 @@ import Testing
         Self.expectHandshakeFailure(headers: ["Upgrade: websocket", "Connection: Upgrade"], .wsHandshake, feed: feed)
     }
 
-    @Test(arguments: [
-        ["Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
-        ["Upgrade: h2c", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
-        ["Upgrade: websockets", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
-        ["Upgrade: websocket", "Sec-WebSocket-Accept: {accept}"],
-        ["Upgrade: websocket", "Connection: keep-alive", "Sec-WebSocket-Accept: {accept}"],
-        ["Upgrade: websocket", "Connection: upgraded", "Sec-WebSocket-Accept: {accept}"],
-        ["X-Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
-    ], Feed.allCases)
+    @Test(
+        arguments: [
+            ["Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
+            ["Upgrade: h2c", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
+            ["Upgrade: websockets", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
+            ["Upgrade: websocket", "Sec-WebSocket-Accept: {accept}"],
+            ["Upgrade: websocket", "Connection: keep-alive", "Sec-WebSocket-Accept: {accept}"],
+            ["Upgrade: websocket", "Connection: upgraded", "Sec-WebSocket-Accept: {accept}"],
+            ["X-Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
+        ], Feed.allCases)
     func handshakeMissingUpgrade(headers: [String], feed: Feed) {
         Self.expectHandshakeFailure(headers: headers, .wsHandshake, feed: feed)
     }
 
-    @Test(arguments: [("HTTP/1.1 404 Not Found", 404), ("HTTP/1.1 502 Bad Gateway", 502), ("HTTP/1.1 200 OK", 200),
-                      ("HTTP/1.1 426 Upgrade Required", 426), ("HTTP/1.1 101", 101)] as [(String, Int)], Feed.allCases)
+    @Test(
+        arguments: [
+            ("HTTP/1.1 404 Not Found", 404), ("HTTP/1.1 502 Bad Gateway", 502), ("HTTP/1.1 200 OK", 200),
+            ("HTTP/1.1 426 Upgrade Required", 426), ("HTTP/1.1 101", 101),
+        ] as [(String, Int)], Feed.allCases)
     func handshake404(status: (String, Int), feed: Feed) {
         // A full, otherwise valid head: only the status is wrong (the last one is the control).
         if status.1 == 101 {
@@ -200,17 +214,21 @@ import Testing
         Self.expectHandshakeFailure(status: status.0, headers: Self.good, .wsHandshake, feed: feed, httpStatus: status.1)
     }
 
-    @Test(arguments: ["HTTP/1.0 101 Switching Protocols", "HTTP/2 101", "http/1.1 101 x", "HTTP/1.1 1010 x", "HTTP/1.1 10x",
-                      " HTTP/1.1 101 x", "HTTP/1.1  101 x", "SSH-2.0-OpenSSH_9.2", ""], Feed.allCases)
+    @Test(
+        arguments: [
+            "HTTP/1.0 101 Switching Protocols", "HTTP/2 101", "http/1.1 101 x", "HTTP/1.1 1010 x", "HTTP/1.1 10x",
+            " HTTP/1.1 101 x", "HTTP/1.1  101 x", "SSH-2.0-OpenSSH_9.2", "",
+        ], Feed.allCases)
     func handshakeBadStatusLine(status: String, feed: Feed) {
         Self.expectHandshakeFailure(status: status, headers: Self.good, .wsHandshake, feed: feed, httpStatus: 0)
     }
 
-    @Test(arguments: [
-        ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}", "no colon here"],
-        [" folded-first: x", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
-        [": empty name", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
-    ], Feed.allCases)
+    @Test(
+        arguments: [
+            ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}", "no colon here"],
+            [" folded-first: x", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
+            [": empty name", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"],
+        ], Feed.allCases)
     func handshakeMalformedField(headers: [String], feed: Feed) {
         Self.expectHandshakeFailure(headers: headers, .wsHandshake, feed: feed)
     }
@@ -219,8 +237,9 @@ import Testing
     func handshakeHeadTooLarge(feed: Feed) {
         let limits = WebSocketLimits(maxHandshakeBytes: 1024)
         // A complete head that is too long.
-        Self.expectHandshakeFailure(headers: Self.good + ["X-Pad: " + String(repeating: "a", count: 1100)], .wsTooLarge,
-                                    feed: feed, limits: limits, httpStatus: 0)
+        Self.expectHandshakeFailure(
+            headers: Self.good + ["X-Pad: " + String(repeating: "a", count: 1100)], .wsTooLarge,
+            feed: feed, limits: limits, httpStatus: 0)
         // A head that never ends.
         var c = WebSocketClient(hostHeader: "h", path: "/", seed: WS.seed(9), limits: limits)
         let r = WS.run(&c, WS.bytes("HTTP/1.1 101 Switching Protocols\r\n") + [UInt8](repeating: 0x61, count: 2000), feed)
@@ -238,13 +257,19 @@ import Testing
         #expect(WS.run(&c, response + [0x81, 0x00], .whole).events.map(\.0) == [.open, .text])
     }
 
-    @Test(arguments: ["Sec-WebSocket-Extensions: permessage-deflate", "sec-websocket-extensions: x-webkit-deflate-frame",
-                      "Sec-WebSocket-Protocol: chat", "Sec-WebSocket-Extensions:", " permessage-deflate"], Feed.allCases)
+    @Test(
+        arguments: [
+            "Sec-WebSocket-Extensions: permessage-deflate", "sec-websocket-extensions: x-webkit-deflate-frame",
+            "Sec-WebSocket-Protocol: chat", "Sec-WebSocket-Extensions:", " permessage-deflate",
+        ], Feed.allCases)
     func handshakeUnrequestedExtension(field: String, feed: Feed) {
         // §4.1 items 5–6: we asked for no extension and no subprotocol.
         var headers = Self.good
-        if field.hasPrefix(" ") { headers.insert("Sec-WebSocket-Extensions:", at: 1); headers.insert(field, at: 2) }
-        else { headers.insert(field, at: 1) }
+        if field.hasPrefix(" ") {
+            headers.insert("Sec-WebSocket-Extensions:", at: 1); headers.insert(field, at: 2)
+        } else {
+            headers.insert(field, at: 1)
+        }
         if field == "Sec-WebSocket-Extensions:" { headers.insert(" permessage-deflate", at: 2) }
         Self.expectHandshakeFailure(headers: headers, .wsHandshake, feed: feed)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// Base64 (RFC 4648), SHA-1 (FIPS 180), UTF-8 validation and the frame codec.
@@ -52,13 +53,14 @@ import Testing
         #expect(UTF8Validation.isValid(bytes))
     }
 
-    @Test(arguments: [
-        ([0xC0, 0xAF], 0), ([0xC1, 0xBF], 0), ([0xE0, 0x80, 0xAF], 0), ([0xF0, 0x80, 0x80, 0xAF], 0),  // overlong
-        ([0xED, 0xA0, 0x80], 0), ([0xED, 0xBF, 0xBF], 0),  // surrogates
-        ([0xF4, 0x90, 0x80, 0x80], 0), ([0xF5, 0x80, 0x80, 0x80], 0), ([0xFF], 0),  // above U+10FFFF, never used
-        ([0x80], 0), ([0x41, 0xBF], 1), ([0xE2, 0x82], 0), ([0x41, 0x42, 0xE2, 0x28, 0xA1], 2),  // stray, truncated, bad continuation
-        (Array("12345678abcdefgh".utf8) + [0xC0, 0x80], 16),
-    ] as [([UInt8], Int)])
+    @Test(
+        arguments: [
+            ([0xC0, 0xAF], 0), ([0xC1, 0xBF], 0), ([0xE0, 0x80, 0xAF], 0), ([0xF0, 0x80, 0x80, 0xAF], 0),  // overlong
+            ([0xED, 0xA0, 0x80], 0), ([0xED, 0xBF, 0xBF], 0),  // surrogates
+            ([0xF4, 0x90, 0x80, 0x80], 0), ([0xF5, 0x80, 0x80, 0x80], 0), ([0xFF], 0),  // above U+10FFFF, never used
+            ([0x80], 0), ([0x41, 0xBF], 1), ([0xE2, 0x82], 0), ([0x41, 0x42, 0xE2, 0x28, 0xA1], 2),  // stray, truncated, bad continuation
+            (Array("12345678abcdefgh".utf8) + [0xC0, 0x80], 16),
+        ] as [([UInt8], Int)])
     func utf8Invalid(bytes: [UInt8], offset: Int) {
         #expect(bytes.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) } == offset)
     }

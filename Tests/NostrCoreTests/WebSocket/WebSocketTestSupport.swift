@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import NostrCore
 
 /// How a test feeds bytes to the client: all at once, or one byte per `receive`.
@@ -35,8 +36,10 @@ enum WS {
 
     /// A 101 response for `client`'s request; `headers` replaces the default header lines
     /// ("{accept}" in them stands for the right accept value).
-    static func response(for client: WebSocketClient, status: String = "HTTP/1.1 101 Switching Protocols",
-                         headers: [String]? = nil, newline: String = "\r\n") -> [UInt8] {
+    static func response(
+        for client: WebSocketClient, status: String = "HTTP/1.1 101 Switching Protocols",
+        headers: [String]? = nil, newline: String = "\r\n"
+    ) -> [UInt8] {
         let accept = WebSocketClient.accept(forKey: requestKey(client.outbound))
         let lines = (headers ?? ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"])
             .map { $0.replacingOccurrences(of: "{accept}", with: accept) }
@@ -55,7 +58,8 @@ enum WS {
 
     /// Feeds `input` as `mode` says, draining events after each `receive`;
     /// stops at the first error. Returns the events with a copy of `message` for each.
-    static func run(_ c: inout WebSocketClient, _ input: [UInt8], _ mode: Feed) -> (events: [(WebSocketEvent, [UInt8])], error: NostrError?) {
+    static func run(_ c: inout WebSocketClient, _ input: [UInt8], _ mode: Feed) -> (events: [(WebSocketEvent, [UInt8])], error: NostrError?)
+    {
         var events: [(WebSocketEvent, [UInt8])] = []
         func drain() throws(NostrError) {
             while let e = try c.nextEvent() { events.append((e, c.message)) }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// The WebSocket client (RFC 6455) on well-formed traffic: handshake, the §5.7
@@ -13,21 +14,24 @@ import Testing
         let key = WS.requestKey(c.outbound)
         #expect(key.utf8.count == 24)
         #expect(Base64.decode(WS.bytes(key))?.count == 16)
-        #expect(WS.text(c.outbound) == """
-            GET /chat?x=1 HTTP/1.1\r
-            Host: relay.example:8080\r
-            Upgrade: websocket\r
-            Connection: Upgrade\r
-            Sec-WebSocket-Key: \(key)\r
-            Sec-WebSocket-Version: 13\r
-            User-Agent: nostr-dns\r
-            \r
+        #expect(
+            WS.text(c.outbound) == """
+                GET /chat?x=1 HTTP/1.1\r
+                Host: relay.example:8080\r
+                Upgrade: websocket\r
+                Connection: Upgrade\r
+                Sec-WebSocket-Key: \(key)\r
+                Sec-WebSocket-Version: 13\r
+                User-Agent: nostr-dns\r
+                \r
 
-            """)
+                """)
     }
 
-    @Test(arguments: [("", "/"), ("/", "/"), ("?a=b", "/?a=b"), ("x", "/x"), ("/a b", "/a%20b"),
-                      ("/a\r\nX: y", "/a%0D%0AX:%20y"), ("/#frag", "/%23frag"), ("/é", "/%C3%A9")])
+    @Test(arguments: [
+        ("", "/"), ("/", "/"), ("?a=b", "/?a=b"), ("x", "/x"), ("/a b", "/a%20b"),
+        ("/a\r\nX: y", "/a%0D%0AX:%20y"), ("/#frag", "/%23frag"), ("/é", "/%C3%A9"),
+    ])
     func requestTarget(path: String, target: String) {
         let c = WebSocketClient(hostHeader: "h", path: path, seed: WS.seed(1))
         #expect(WS.text(c.outbound).hasPrefix("GET \(target) HTTP/1.1\r\nHost: h\r\n"))
@@ -49,12 +53,23 @@ import Testing
     static let goodResponses: [(String, [String], String)] = [
         ("standard", ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"], "\r\n"),
         ("case and order", ["sec-websocket-accept: {accept}", "CONNECTION: UPGRADE", "upgrade: WebSocket", "Server: x"], "\r\n"),
-        ("odd whitespace", ["Upgrade:websocket   ", "Connection: \t keep-alive ,  Upgrade\t", "Sec-WebSocket-Accept:   {accept}  "], "\r\n"),
+        (
+            "odd whitespace", ["Upgrade:websocket   ", "Connection: \t keep-alive ,  Upgrade\t", "Sec-WebSocket-Accept:   {accept}  "],
+            "\r\n"
+        ),
         ("folded", ["Upgrade: websocket", "Connection: keep-alive,", " \t upgrade", "Sec-WebSocket-Accept:", "  {accept}"], "\r\n"),
         ("bare LF", ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: {accept}"], "\n"),
-        ("two Connection fields", ["Upgrade: websocket", "Connection: keep-alive", "Connection: upgrade", "Sec-WebSocket-Accept: {accept}"], "\r\n"),
-        ("empty extensions and protocol", ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Extensions:  ",
-                                           "Sec-WebSocket-Protocol:", "Sec-WebSocket-Accept: {accept}"], "\r\n"),
+        (
+            "two Connection fields",
+            ["Upgrade: websocket", "Connection: keep-alive", "Connection: upgrade", "Sec-WebSocket-Accept: {accept}"], "\r\n"
+        ),
+        (
+            "empty extensions and protocol",
+            [
+                "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Extensions:  ",
+                "Sec-WebSocket-Protocol:", "Sec-WebSocket-Accept: {accept}",
+            ], "\r\n"
+        ),
     ]
 
     @Test(arguments: goodResponses, Feed.allCases)
@@ -140,8 +155,9 @@ import Testing
     }
 
     /// §5.7: "256 bytes binary message in a single unmasked frame" and "64KiB binary message".
-    @Test(arguments: [(256, [0x82, 0x7E, 0x01, 0x00]), (65536, [0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00])] as [(Int, [UInt8])],
-          Feed.allCases)
+    @Test(
+        arguments: [(256, [0x82, 0x7E, 0x01, 0x00]), (65536, [0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00])] as [(Int, [UInt8])],
+        Feed.allCases)
     func binaryLengths(vector: (Int, [UInt8]), feed: Feed) {
         let (count, header) = vector
         var c = WS.openClient()
@@ -167,7 +183,8 @@ import Testing
     @Test(arguments: Feed.allCases)
     func controlFramesBetweenFragments(feed: Feed) {
         var c = WS.openClient()
-        let input: [UInt8] = [0x01, 0x03] + WS.bytes("Hel") + [0x89, 0x02] + WS.bytes("pi")
+        let input: [UInt8] =
+            [0x01, 0x03] + WS.bytes("Hel") + [0x89, 0x02] + WS.bytes("pi")
             + [0x8A, 0x02] + WS.bytes("po") + [0x00, 0x01] + WS.bytes("l") + [0x80, 0x01] + WS.bytes("o")
         let r = WS.run(&c, input, feed)
         #expect(r.error == nil)
@@ -205,7 +222,8 @@ import Testing
         #expect(raw[0] == 0x81 && raw[1] == 0x85)
         #expect(Array(raw[6...]) != WS.bytes("Hello"))
         let frames = WS.clientFrames(raw)
-        #expect(frames == [SentFrame(fin: true, opcode: .text, maskKey: frames.first?.maskKey, payload: WS.bytes("Hello"), headerLength: 6)])
+        #expect(
+            frames == [SentFrame(fin: true, opcode: .text, maskKey: frames.first?.maskKey, payload: WS.bytes("Hello"), headerLength: 6)])
     }
 
     @Test(arguments: [0, 1, 125, 126, 0xFFFF, 0x10000, 70000])
@@ -222,7 +240,9 @@ import Testing
     @Test func maskKeysDifferBetweenFramesAndClients() throws {
         var a = WS.openClient(seed: 1), b = WS.openClient(seed: 2)
         for i in 0..<40 {
-            try WS.bytes("m\(i)").withBytes { (p) throws(NostrError) in try a.sendText(p); try b.sendText(p) }
+            try WS.bytes("m\(i)").withBytes { (p) throws(NostrError) in
+                try a.sendText(p); try b.sendText(p)
+            }
         }
         try [1, 2, 3].withBytes { (p) throws(NostrError) in try a.sendPing(p) }
         let ka = WS.clientFrames(a.outbound).compactMap(\.maskKey)

@@ -136,8 +136,9 @@ import Testing
         try "nameserver 127.0.0.254\n".write(toFile: tmp.file("resolv.conf"), atomically: true, encoding: .utf8)
         try "127.0.0.1 stun.hosts.test\n".write(toFile: tmp.file("hosts"), atomically: true, encoding: .utf8)
         let server = try Server()
-        let probe = STUNProbe(host: "stun.hosts.test", port: server.port, timeoutMilliseconds: 5000, now: Clock.monotonicMilliseconds(),
-                              resolvConfPath: tmp.file("resolv.conf"), hostsPath: tmp.file("hosts"))
+        let probe = STUNProbe(
+            host: "stun.hosts.test", port: server.port, timeoutMilliseconds: 5000, now: Clock.monotonicMilliseconds(),
+            resolvConfPath: tmp.file("resolv.conf"), hostsPath: tmp.file("hosts"))
         try run(probe, server, limit: 6000) { server, request in
             server.reply(Self.bindingSuccess(transaction: request[8..<20], address: [192, 0, 2, 33], port: 4242))
         }

@@ -56,8 +56,9 @@ import Testing
     @Test func channelCarriesBytesBothWaysAndProvesTheNpub() throws {
         let listener = try TCPListener(address: try #require(SocketAddress.parse("127.0.0.1:0")))
         let npubKey = try context.publicKey(of: relaySecret)
-        let client = try StreamConnection(host: "127.0.0.1", port: listener.address.port, tls: nil,
-                                          noise: try NoiseConfig(initiatorTo: npubKey, context: context))
+        let client = try StreamConnection(
+            host: "127.0.0.1", port: listener.address.port, tls: nil,
+            noise: try NoiseConfig(initiatorTo: npubKey, context: context))
         let pair = Pair(listener, client, try NoiseConfig(responder: relaySecret, context: context))
         try pair.pump { client.isEstablished && pair.server?.isEstablished == true }
         let server = try #require(pair.server)
@@ -76,15 +77,18 @@ import Testing
         #expect(received == data)
         _ = try Array("pong".utf8).withUnsafeBytes { try server.write($0) }
         var back: [UInt8] = []
-        try pair.pump { _ = try readAll(client, into: &back); return back.count >= 4 }
+        try pair.pump {
+            _ = try readAll(client, into: &back); return back.count >= 4
+        }
         #expect(back == Array("pong".utf8))
     }
 
     @Test func clientExpectingAnotherKeyFailsBeforeSendingAnything() throws {
         let listener = try TCPListener(address: try #require(SocketAddress.parse("127.0.0.1:0")))
         let otherKey = try context.publicKey(of: SecretKey(bytes: try Hex.decode32(String(repeating: "5b", count: 32))))
-        let client = try StreamConnection(host: "127.0.0.1", port: listener.address.port, tls: nil,
-                                          noise: try NoiseConfig(initiatorTo: otherKey, context: context))
+        let client = try StreamConnection(
+            host: "127.0.0.1", port: listener.address.port, tls: nil,
+            noise: try NoiseConfig(initiatorTo: otherKey, context: context))
         let responder = try NoiseConfig(responder: relaySecret, context: context)
         var server: StreamConnection? = nil
         var clientError: PlatformError? = nil

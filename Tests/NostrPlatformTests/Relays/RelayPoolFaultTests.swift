@@ -39,7 +39,8 @@ import Testing
         let text = String(decoding: request, as: UTF8.self)
         let keyLine = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }!
         let key = keyLine.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
-        let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        let response =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Accept: " + WebSocketClient.accept(forKey: key) + "\r\n\r\n"
         try writeAll(fd, Array(response.utf8))
     }
@@ -91,7 +92,9 @@ import Testing
     }
 
     /// A text frame holding `["NOTICE","welcome"]` (well-formed NIP-01).
-    static let notice: [UInt8] = { let text = Array(#"["NOTICE","welcome"]"#.utf8); return [0x81, UInt8(text.count)] + text }()
+    static let notice: [UInt8] = {
+        let text = Array(#"["NOTICE","welcome"]"#.utf8); return [0x81, UInt8(text.count)] + text
+    }()
 
     @Test func aRelayThatBreaksTheProtocolAfterTheUpgradeIsRetriedLaterEachTime() throws {
         // Retry n waits between half and all of 100 ms * 2^n: 50-100, 100-200,
@@ -132,8 +135,11 @@ import Testing
             poll.removeAll()
             pool.register(in: &poll)
             _ = poll.add(fd: listener.fd, interest: .read)
-            _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: min(pool.nextDeadline() ?? Int64.max,
-                                                                                Clock.monotonicMilliseconds() + 20)))
+            _ = try poll.wait(
+                timeoutMilliseconds: Clock.pollTimeout(
+                    until: min(
+                        pool.nextDeadline() ?? Int64.max,
+                        Clock.monotonicMilliseconds() + 20)))
             if server == nil, let fd = listener.accept() { server = Peer(fd) }
             _ = try server?.serve()
             let now = Clock.monotonicMilliseconds()

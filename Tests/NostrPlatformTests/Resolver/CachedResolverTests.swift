@@ -61,8 +61,10 @@ import Testing
         let author = try Self.context.publicKey(of: secret)
         let key = ResolverKey.addresses(author, label: "")
         let first = CachedResolver(pool: RelayPool(urls: [], tls: nil), context: Self.context)
-        #expect(first.cache.offer(try Self.signedAddress("192.0.2.5", secret: secret), now: Clock.unixTime(),
-                                  context: Self.context, create: true) == key)
+        #expect(
+            first.cache.offer(
+                try Self.signedAddress("192.0.2.5", secret: secret), now: Clock.unixTime(),
+                context: Self.context, create: true) == key)
         try first.save(path: path)
 
         let second = CachedResolver(pool: RelayPool(urls: [], tls: nil), context: Self.context)

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import Testing
 import NostrCore
+import Testing
 
 @testable import NostrPlatform
 
@@ -45,8 +45,9 @@ import NostrCore
     }
 
     @Test func hostsFileAnswersWithoutAQuery() throws {
-        let (tmp, resolv, hosts) = try files(resolv: "nameserver 127.0.0.254\n",
-                                             hosts: "127.0.0.1 localhost\n::1 relay.hosts.test\n127.0.0.9 Relay.Hosts.Test\n")
+        let (tmp, resolv, hosts) = try files(
+            resolv: "nameserver 127.0.0.254\n",
+            hosts: "127.0.0.1 localhost\n::1 relay.hosts.test\n127.0.0.9 Relay.Hosts.Test\n")
         let lookup = HostLookupSocket(host: "relay.hosts.test", port: 7777, now: 0, resolvConfPath: resolv, hostsPath: hosts)
         guard case .addresses(let found) = lookup.outcome else {
             Issue.record("expected addresses at once")
@@ -58,10 +59,12 @@ import NostrCore
 
     @Test func nameServerThatRefusesFailsTheLookupWithoutWaitingForTheTimeout() throws {
         // Nothing listens on 127.0.0.253:53: ICMP port unreachable, ECONNREFUSED on the connected socket.
-        let (tmp, resolv, hosts) = try files(resolv: "nameserver 127.0.0.253\noptions timeout:5 attempts:1\n",
-                                             hosts: "127.0.0.1 localhost\n")
-        let lookup = HostLookupSocket(host: "relay.example.com", port: 7777, now: Clock.monotonicMilliseconds(),
-                                      resolvConfPath: resolv, hostsPath: hosts)
+        let (tmp, resolv, hosts) = try files(
+            resolv: "nameserver 127.0.0.253\noptions timeout:5 attempts:1\n",
+            hosts: "127.0.0.1 localhost\n")
+        let lookup = HostLookupSocket(
+            host: "relay.example.com", port: 7777, now: Clock.monotonicMilliseconds(),
+            resolvConfPath: resolv, hostsPath: hosts)
         guard let (why, took) = try failure(of: lookup, limit: 4000) else { return }
         #expect(why.contains("127.0.0.253") && why.contains("unreachable"), "\(why)")
         #expect(took < 2000)
@@ -92,8 +95,9 @@ import NostrCore
         guard let server = fakeNameServer("127.0.0.251") else { return }  // not root: covered by the interop test
         defer { close(server) }
         let (tmp, resolv, hosts) = try files(resolv: "nameserver 127.0.0.251\n", hosts: "")
-        let lookup = HostLookupSocket(host: "relay.example.com", port: 443, now: Clock.monotonicMilliseconds(),
-                                      resolvConfPath: resolv, hostsPath: hosts)
+        let lookup = HostLookupSocket(
+            host: "relay.example.com", port: 443, now: Clock.monotonicMilliseconds(),
+            resolvConfPath: resolv, hostsPath: hosts)
         #expect(lookup.outcome == nil && lookup.deadline != nil)
         // Both queries have arrived; answer A with 192.0.2.7 and AAAA with NODATA.
         var answered = 0
@@ -132,8 +136,9 @@ import NostrCore
         guard let server = fakeNameServer("127.0.0.252") else { return }
         defer { close(server) }
         let (tmp, resolv, hosts) = try files(resolv: "nameserver 127.0.0.252\noptions timeout:1 attempts:1\n", hosts: "")
-        let lookup = HostLookupSocket(host: "relay.example.com", port: 443, now: Clock.monotonicMilliseconds(),
-                                      resolvConfPath: resolv, hostsPath: hosts)
+        let lookup = HostLookupSocket(
+            host: "relay.example.com", port: 443, now: Clock.monotonicMilliseconds(),
+            resolvConfPath: resolv, hostsPath: hosts)
         guard let (why, took) = try failure(of: lookup, limit: 4000) else { return }
         #expect(why == "no answer from 127.0.0.252")
         #expect(took >= 900 && took < 2000, "took \(took) ms")

@@ -79,16 +79,21 @@ import Testing
     }
 
     @Test func interfaceSelectionSkipsLoopbackUnlessNamed() throws {
-        let lo = InterfaceAddress(interface: "lo", address: [127, 0, 0, 1], isUp: true, isLoopback: true, isMulticast: false,
-                                  index: 1, prefixLength: 8)
-        let eth = InterfaceAddress(interface: "eth0", address: [192, 168, 1, 2], isUp: true, isLoopback: false,
-                                   isMulticast: true, index: 2, prefixLength: 24)
-        let eth6 = InterfaceAddress(interface: "eth0", address: [0xfe, 0x80] + Array(repeating: 0, count: 13) + [2], isUp: true,
-                                    isLoopback: false, isMulticast: true, index: 2, prefixLength: 64)
-        let down = InterfaceAddress(interface: "wlan0", address: [10, 0, 0, 2], isUp: false, isLoopback: false,
-                                    isMulticast: true, index: 3, prefixLength: 8)
-        let noMulticast = InterfaceAddress(interface: "tun0", address: [10, 8, 0, 2], isUp: true, isLoopback: false,
-                                           isMulticast: false, index: 4, prefixLength: 24)
+        let lo = InterfaceAddress(
+            interface: "lo", address: [127, 0, 0, 1], isUp: true, isLoopback: true, isMulticast: false,
+            index: 1, prefixLength: 8)
+        let eth = InterfaceAddress(
+            interface: "eth0", address: [192, 168, 1, 2], isUp: true, isLoopback: false,
+            isMulticast: true, index: 2, prefixLength: 24)
+        let eth6 = InterfaceAddress(
+            interface: "eth0", address: [0xfe, 0x80] + Array(repeating: 0, count: 13) + [2], isUp: true,
+            isLoopback: false, isMulticast: true, index: 2, prefixLength: 64)
+        let down = InterfaceAddress(
+            interface: "wlan0", address: [10, 0, 0, 2], isUp: false, isLoopback: false,
+            isMulticast: true, index: 3, prefixLength: 8)
+        let noMulticast = InterfaceAddress(
+            interface: "tun0", address: [10, 8, 0, 2], isUp: true, isLoopback: false,
+            isMulticast: false, index: 4, prefixLength: 24)
         let all = [lo, eth, eth6, down, noMulticast]
         let chosen = try MDNSInterfaceSelection.select([], from: all)
         #expect(chosen.map { $0.name } == ["eth0"])

@@ -130,7 +130,8 @@ extension Array where Element == UInt8 {
         return try result.get()
     }
 
-    mutating func withMutablePlatformBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws(PlatformError) -> R) throws(PlatformError) -> R {
+    mutating func withMutablePlatformBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws(PlatformError) -> R) throws(PlatformError) -> R
+    {
         let result: Result<R, PlatformError> = withUnsafeMutableBufferPointer { p in
             Result { () throws(PlatformError) -> R in try body(UnsafeMutableRawBufferPointer(p)) }
         }
@@ -224,8 +225,11 @@ final class TLSTestServer {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let accept = address.contains(":") ? "[\(address)]:0" : "\(address):0"
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "s_server", "-accept", accept, "-cert", pki.cert(certificate),
-                             "-key", pki.key(certificate), "-www"] + extra
+        process.arguments =
+            [
+                "openssl", "s_server", "-accept", accept, "-cert", pki.cert(certificate),
+                "-key", pki.key(certificate), "-www",
+            ] + extra
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle.nullDevice

@@ -8,8 +8,10 @@ import Testing
         #expect(SocketAddress.parse("127.0.0.1:5300")?.description == "127.0.0.1:5300")
         #expect(SocketAddress.parse("[::1]:53")?.description == "[::1]:53")
         #expect(SocketAddress.parse("0.0.0.0:0")?.port == 0)
-        for bad in ["", "127.0.0.1", "::1:53", "[::1]", "[127.0.0.1]:53", "localhost:53", "1.2.3.4:65536",
-                    "1.2.3.4:", ":53", "1.2.3.4:+53", "[::1]:123456", "1.2.3.4:5x"] {
+        for bad in [
+            "", "127.0.0.1", "::1:53", "[::1]", "[127.0.0.1]:53", "localhost:53", "1.2.3.4:65536",
+            "1.2.3.4:", ":53", "1.2.3.4:+53", "[::1]:123456", "1.2.3.4:5x",
+        ] {
             #expect(SocketAddress.parse(bad) == nil, "\(bad)")
         }
     }
@@ -21,8 +23,9 @@ import Testing
         let listener = try TCPListener(address: try #require(SocketAddress.parse(listen)))
         #expect(listener.address.port != 0)
         #expect(try listener.accept() == nil)
-        let client = try StreamConnection(host: SocketAddress.text(of: listener.address.addressBytes),
-                                          port: listener.address.port, tls: nil)
+        let client = try StreamConnection(
+            host: SocketAddress.text(of: listener.address.addressBytes),
+            port: listener.address.port, tls: nil)
         var server: StreamConnection?
         var polls = PollSet()
         let deadline = Clock.monotonicMilliseconds() + 5000

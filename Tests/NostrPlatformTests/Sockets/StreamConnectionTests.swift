@@ -167,7 +167,8 @@ import Testing
     }
 
     @Test func unresolvableNameIsAResolveError() throws {
-        let error = try #require(platformError { () throws(PlatformError) in try StreamConnection(host: "nonexistent.invalid", port: 80, tls: nil) })
+        let error = try #require(
+            platformError { () throws(PlatformError) in try StreamConnection(host: "nonexistent.invalid", port: 80, tls: nil) })
         #expect(error.code == .resolve)
         #expect(error.path == "nonexistent.invalid")
         #expect(error.message.hasPrefix("cannot resolve nonexistent.invalid: "))
@@ -190,7 +191,9 @@ import Testing
     @Test func socketAddressText() {
         #expect(SocketAddress(address: [127, 0, 0, 1], port: 6969)?.description == "127.0.0.1:6969")
         #expect(SocketAddress(address: [UInt8](repeating: 0, count: 15) + [1], port: 443)?.description == "[::1]:443")
-        #expect(SocketAddress(address: [0xfe, 0x80] + [UInt8](repeating: 0, count: 13) + [1], port: 5353, scopeID: 2)?.description == "[fe80::1%2]:5353")
+        #expect(
+            SocketAddress(address: [0xfe, 0x80] + [UInt8](repeating: 0, count: 13) + [1], port: 5353, scopeID: 2)?.description
+                == "[fe80::1%2]:5353")
         #expect(SocketAddress(address: [1, 2, 3], port: 1) == nil)
         #expect(SocketAddress(address: [10, 0, 0, 1], port: 53)?.addressBytes == [10, 0, 0, 1])
         #expect(SocketAddress(address: [10, 0, 0, 1], port: 53)?.port == 53)

@@ -57,7 +57,10 @@ import Testing
         polls.add(fd: client.fd, interest: .read)
         _ = try polls.wait(timeoutMilliseconds: 2000)  // the ICMP error makes it readable
         var buffer = [UInt8](repeating: 0, count: 16)
-        let error = try #require(platformError { () throws(PlatformError) in try buffer.withMutablePlatformBytes { (p) throws(PlatformError) -> Int? in try client.receive(into: p) } })
+        let error = try #require(
+            platformError { () throws(PlatformError) in
+                try buffer.withMutablePlatformBytes { (p) throws(PlatformError) -> Int? in try client.receive(into: p) }
+            })
         #expect(error.code == .connect)
         #expect(error.errno == ECONNREFUSED)
         client.close()

@@ -46,8 +46,9 @@ import Testing
         writeFile(path, "relay = ws://127.0.0.1:1\nrelays = ws://127.0.0.1:2\n")
         let error = try #require(platformError { () throws(PlatformError) in try ConfigLocation.load(explicit: path) })
         #expect(error.code == .configSyntax)
-        #expect(error.message == "config file " + path + ": invalid config file line (line 2)"
-            + " (expected `key = value` with key relay, ca-file or key)")
+        #expect(
+            error.message == "config file " + path + ": invalid config file line (line 2)"
+                + " (expected `key = value` with key relay, ca-file or key)")
     }
 
     @Test func oversizedKeyFileStillSaysKeyFile() throws {
@@ -70,9 +71,10 @@ import Testing
 
     @Test func certificateToPublishThatIsAFolderIsNamed() throws {
         let tmp = try TemporaryFolder()
-        let error = try #require(platformError { () throws(PlatformError) in
-            try TextFile.read(path: tmp.path, limit: 1024, file: .certificate)
-        })
+        let error = try #require(
+            platformError { () throws(PlatformError) in
+                try TextFile.read(path: tmp.path, limit: 1024, file: .certificate)
+            })
         #expect(error.message == "certificate file " + tmp.path + " is a folder, not a file")
     }
 
@@ -91,11 +93,13 @@ import Testing
 
     @Test func relayListPrecedenceIsExplicitThenEnvironmentThenConfigThenDefaults() throws {
         let config = try ConfigFile(parsing: Array("relay = ws://127.0.0.1:3\nca-file = /ca.pem\n".utf8))
-        let explicit = try RelayPoolBuilder(explicit: ["ws://127.0.0.1:1", "ws://127.0.0.1:1"], environment: "ws://127.0.0.1:2",
-                                            config: config, caFile: nil)
+        let explicit = try RelayPoolBuilder(
+            explicit: ["ws://127.0.0.1:1", "ws://127.0.0.1:1"], environment: "ws://127.0.0.1:2",
+            config: config, caFile: nil)
         #expect(explicit.urls.map { $0.text } == ["ws://127.0.0.1:1"] && explicit.caFile == "/ca.pem")
-        let environment = try RelayPoolBuilder(explicit: [], environment: "ws://127.0.0.1:2, ws://127.0.0.1:4", config: config,
-                                               caFile: "/other.pem")
+        let environment = try RelayPoolBuilder(
+            explicit: [], environment: "ws://127.0.0.1:2, ws://127.0.0.1:4", config: config,
+            caFile: "/other.pem")
         #expect(environment.urls.map { $0.text } == ["ws://127.0.0.1:2", "ws://127.0.0.1:4"] && environment.caFile == "/other.pem")
         let fromConfig = try RelayPoolBuilder(explicit: [], environment: nil, config: config, caFile: nil)
         #expect(fromConfig.urls.map { $0.text } == ["ws://127.0.0.1:3"])
@@ -117,7 +121,9 @@ import Testing
         var copy = bytes
         let core: NostrError? = {
             do throws(NostrError) {
-                try copy.withMutableBytes { (p) throws(NostrError) in p[0] = 9; throw NostrError(.badHex) }
+                try copy.withMutableBytes { (p) throws(NostrError) in
+                    p[0] = 9; throw NostrError(.badHex)
+                }
                 return nil
             } catch {
                 return error

@@ -215,14 +215,18 @@ let otherSecret = SecretKey(bytes: try! Bytes32((1...32).map { UInt8(64 + $0) })
     @Test func permissionsMessageSaysWhatAndHowToFix() {
         let error = PlatformError(.permissions, path: "/x/y", mode: 0o644)
         #expect(error.message == "key file /x/y is readable by group or others (mode 0644); run chmod 600 /x/y")
-        #expect(PlatformError(.permissions, path: "/k", mode: 0o640).message
-            == "key file /k is readable by group or others (mode 0640); run chmod 600 /k")
-        #expect(PlatformError(.permissions, path: "/k", mode: 0o620).message
-            == "key file /k is writable by group or others (mode 0620); run chmod 600 /k")
-        #expect(PlatformError(.permissions, path: "/k", mode: 0o666).message
-            == "key file /k is readable and writable by group or others (mode 0666); run chmod 600 /k")
-        #expect(PlatformError(.permissions, path: "/k", mode: 0o601).message
-            == "key file /k is accessible by group or others (mode 0601); run chmod 600 /k")
+        #expect(
+            PlatformError(.permissions, path: "/k", mode: 0o640).message
+                == "key file /k is readable by group or others (mode 0640); run chmod 600 /k")
+        #expect(
+            PlatformError(.permissions, path: "/k", mode: 0o620).message
+                == "key file /k is writable by group or others (mode 0620); run chmod 600 /k")
+        #expect(
+            PlatformError(.permissions, path: "/k", mode: 0o666).message
+                == "key file /k is readable and writable by group or others (mode 0666); run chmod 600 /k")
+        #expect(
+            PlatformError(.permissions, path: "/k", mode: 0o601).message
+                == "key file /k is accessible by group or others (mode 0601); run chmod 600 /k")
     }
 
     @Test func loadRefusesASymlinkEvenToAGoodKey() throws {
@@ -379,10 +383,12 @@ let otherSecret = SecretKey(bytes: try! Bytes32((1...32).map { UInt8(64 + $0) })
     }
 
     @Test func defaultPathUsesAbsoluteXDG_CONFIG_HOME() {
-        #expect(KeyFile.defaultPath(env: Self.env(["XDG_CONFIG_HOME": "/xdg", "HOME": "/home/u"]), isRoot: false)
-            == "/xdg/nostr-dns/nsec")
-        #expect(KeyFile.defaultPath(env: Self.env(["XDG_CONFIG_HOME": "/xdg/", "HOME": "/home/u"]), isRoot: false)
-            == "/xdg/nostr-dns/nsec")
+        #expect(
+            KeyFile.defaultPath(env: Self.env(["XDG_CONFIG_HOME": "/xdg", "HOME": "/home/u"]), isRoot: false)
+                == "/xdg/nostr-dns/nsec")
+        #expect(
+            KeyFile.defaultPath(env: Self.env(["XDG_CONFIG_HOME": "/xdg/", "HOME": "/home/u"]), isRoot: false)
+                == "/xdg/nostr-dns/nsec")
     }
 
     @Test(arguments: ["", "relative", "./cfg", "~/.config"])
@@ -423,9 +429,10 @@ let otherSecret = SecretKey(bytes: try! Bytes32((1...32).map { UInt8(64 + $0) })
         #expect(Environment.isRoot == (geteuid() == 0))
     }
 
-    @Test(arguments: [
-        ("/a/b/c", "/a/b"), ("/c", "/"), ("c", nil), ("a/c", "a"), ("/a//c", "/a"), ("//c", "/"), ("a/b/", "a/b"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("/a/b/c", "/a/b"), ("/c", "/"), ("c", nil), ("a/c", "a"), ("/a//c", "/a"), ("//c", "/"), ("a/b/", "a/b"),
+        ] as [(String, String?)])
     func parentFolder(path: String, parent: String?) {
         #expect(FileIO.parent(of: path) == parent)
     }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 @testable import NostrPlatform
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct StopSignalTests {
     /// A SIGTERM that arrives after a loop checked `StopSignal.requested`

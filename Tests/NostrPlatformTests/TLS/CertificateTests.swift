@@ -12,9 +12,10 @@ import Testing
     let ctx = try! Secp256k1Context(randomSeed: .zero)
 
     func makeCertificate(_ key: TLSPrivateKey, random: TLSRandom, notAfter: Int64 = 1_900_000_000) throws -> [UInt8] {
-        try SelfSignedCertificate.make(key: key, commonName: "npub1test", dnsNames: ["npub1test.nostr", "npub1test.local"],
-                                       addresses: [try IPAddress(parsing: "127.0.0.1"), try IPAddress(parsing: "2001:db8::7")],
-                                       notBefore: 1_700_000_000, notAfter: notAfter, random: random)
+        try SelfSignedCertificate.make(
+            key: key, commonName: "npub1test", dnsNames: ["npub1test.nostr", "npub1test.local"],
+            addresses: [try IPAddress(parsing: "127.0.0.1"), try IPAddress(parsing: "2001:db8::7")],
+            notBefore: 1_700_000_000, notAfter: notAfter, random: random)
     }
 
     /// `openssl ARGS` on a file, output as text.
@@ -119,8 +120,9 @@ import Testing
     func pinnedExchange(server: TLSServerConfig, pins: [Bytes32]) throws -> (reply: [UInt8], peerKey: Bytes32?, error: PlatformError?) {
         let listener = try TCPListener(address: SocketAddress.parse("127.0.0.1:0")!)
         let clientTLS = try TLSClientConfig(pinnedKeysOnly: ())
-        let client = try StreamConnection(host: "127.0.0.1", port: listener.address.port, tls: clientTLS,
-                                          serverName: "npub1test.nostr", pins: pins)
+        let client = try StreamConnection(
+            host: "127.0.0.1", port: listener.address.port, tls: clientTLS,
+            serverName: "npub1test.nostr", pins: pins)
         var accepted: StreamConnection?
         var reply: [UInt8] = []
         var sent = false
@@ -145,7 +147,9 @@ import Testing
             do throws(PlatformError) {
                 if try client.advance() {
                     if !sent {
-                        _ = try Array("GET / HTTP/1.1\r\n\r\n".utf8).withPlatformBytes { (p) throws(PlatformError) -> Int in try client.write(p) }
+                        _ = try Array("GET / HTTP/1.1\r\n\r\n".utf8).withPlatformBytes { (p) throws(PlatformError) -> Int in
+                            try client.write(p)
+                        }
                         sent = true
                     }
                     while let n = try buffer.withMutablePlatformBytes({ (p) throws(PlatformError) -> Int? in try client.read(into: p) }) {

@@ -54,9 +54,12 @@ struct TLSConnectionTests {
         let page = String(decoding: try exchange(connection, request), as: UTF8.self)
         #expect(page.hasPrefix("HTTP/1.0 200 ok"))
         var one = [UInt8](repeating: 0, count: 1)
-        #expect(try one.withMutablePlatformBytes { (p) throws(PlatformError) -> Int? in try connection.read(into: p) } == 0)  // EOF stays EOF
+        // EOF stays EOF
+        #expect(try one.withMutablePlatformBytes { (p) throws(PlatformError) -> Int? in try connection.read(into: p) } == 0)
         connection.close()
-        #expect(platformError { () throws(PlatformError) in try connection.write(UnsafeRawBufferPointer(start: nil, count: 0)) }?.code == .closed)
+        #expect(
+            platformError { () throws(PlatformError) in try connection.write(UnsafeRawBufferPointer(start: nil, count: 0)) }?.code
+                == .closed)
     }
 
     @Test func ipv4LiteralIsCheckedAgainstIPAddressEntries() throws {
@@ -76,7 +79,9 @@ struct TLSConnectionTests {
         let error = try refusal(host: "localhost", port: server.port, caFile: TestPKI.shared.wrongCAFile)
         #expect(error.code == .tls)
         #expect(error.verifyFlags & 0x08 != 0)  // MBEDTLS_X509_BADCERT_NOT_TRUSTED
-        #expect(error.message.hasPrefix("TLS handshake with localhost:\(server.port) failed: certificate verification failed: certificate not trusted"))
+        #expect(
+            error.message.hasPrefix(
+                "TLS handshake with localhost:\(server.port) failed: certificate verification failed: certificate not trusted"))
         #expect(error.message.contains(TestPKI.shared.wrongCAFile))
         #expect(!error.message.contains("host name mismatch"))
     }
@@ -86,7 +91,10 @@ struct TLSConnectionTests {
         let error = try refusal(host: "localhost", port: server.port, caFile: TestPKI.shared.caFile)
         #expect(error.code == .tls)
         #expect(error.verifyFlags & 0x04 != 0)  // MBEDTLS_X509_BADCERT_CN_MISMATCH
-        #expect(error.message == "TLS handshake with localhost:\(server.port) failed: certificate verification failed: host name mismatch: expected localhost, the certificate is for other.example, 127.0.0.2")
+        #expect(
+            error.message
+                == "TLS handshake with localhost:\(server.port) failed: certificate verification failed: host name mismatch: expected localhost, the certificate is for other.example, 127.0.0.2"
+        )
     }
 
     @Test func certificateForAnotherIPIsRefusedNamingTheAddress() throws {
@@ -111,7 +119,8 @@ struct TLSConnectionTests {
         let server = try TLSTestServer(certificate: "server", extra: ["-tls1_3"])
         let error = try refusal(host: "localhost", port: server.port, caFile: TestPKI.shared.caFile)
         #expect(error.code == .tls)
-        #expect(error.message.hasPrefix("TLS handshake with localhost:\(server.port) failed: the server sent a fatal alert: protocol_version"))
+        #expect(
+            error.message.hasPrefix("TLS handshake with localhost:\(server.port) failed: the server sent a fatal alert: protocol_version"))
     }
 
     @Test func missingCAFileIsAClearError() {

@@ -233,7 +233,8 @@ public struct HostLookup {
         var out: [IPAddress] = []
         for r in answers where r.type == type && Self.owned(r, by: chain, reader) {
             guard r.rdataLength == (type == DNSType.a ? 4 : 16),
-                  let ip = try? IPAddress(bytes: reader.rdata(of: r)) else { continue }
+                let ip = try? IPAddress(bytes: reader.rdata(of: r))
+            else { continue }
             if !out.contains(ip) { out.append(ip) }
             minTTL = min(minTTL, r.ttl)
         }

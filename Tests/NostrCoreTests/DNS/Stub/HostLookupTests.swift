@@ -1,4 +1,5 @@
 import Testing
+
 @testable import NostrCore
 
 /// Answers built byte by byte for `HostLookup`'s queries.
@@ -29,8 +30,10 @@ enum LookupFixtures {
     static func cname(_ name: String, _ target: String, ttl: UInt32 = 300) -> RR { RR(name, DNSType.cname, ttl: ttl, F.flat(target)) }
 
     /// A response to `query` (its ID and question) with `rcode` and `answers`.
-    static func answer(_ query: [UInt8], rcode: UInt16 = 0, tc: Bool = false, id: UInt16? = nil,
-                       _ answers: [RR] = []) -> [UInt8] {
+    static func answer(
+        _ query: [UInt8], rcode: UInt16 = 0, tc: Bool = false, id: UInt16? = nil,
+        _ answers: [RR] = []
+    ) -> [UInt8] {
         let qid = id ?? (UInt16(query[0]) << 8 | UInt16(query[1]))
         let flags: UInt16 = 0x8180 | (tc ? 0x0200 : 0) | rcode
         return F.header(id: qid, flags: flags, qd: 1, an: UInt16(answers.count)) + Array(query[12...])
@@ -45,8 +48,10 @@ enum LookupFixtures {
         return c
     }
 
-    static func started(_ host: String = "relay.example.com", servers: [String] = ["192.0.2.53"],
-                        timeout: Int = 5, attempts: Int = 2) -> HostLookup {
+    static func started(
+        _ host: String = "relay.example.com", servers: [String] = ["192.0.2.53"],
+        timeout: Int = 5, attempts: Int = 2
+    ) -> HostLookup {
         var l = try! HostLookup(host: host, config: config(servers, timeout: timeout, attempts: attempts))
         #expect(l.next(now: 0, random: 0xBEEF_1234) == .send(server: 0))
         return l
@@ -86,16 +91,29 @@ enum LookupFixtures {
         var l = L.started()
         #expect(L.feed(&l, L.answer(l.queries[1], [L.aaaa("relay.example.com", 1, ttl: 60)])) == .accepted)
         #expect(l.next(now: 10, random: 0) == .wait(until: 5000))
-        #expect(L.feed(&l, L.answer(l.queries[0], [L.a("relay.example.com", [192, 0, 2, 7], ttl: 300),
-                                                   L.a("relay.example.com", [192, 0, 2, 8], ttl: 30)])) == .accepted)
+        #expect(
+            L.feed(
+                &l,
+                L.answer(
+                    l.queries[0],
+                    [
+                        L.a("relay.example.com", [192, 0, 2, 7], ttl: 300),
+                        L.a("relay.example.com", [192, 0, 2, 8], ttl: 30),
+                    ])) == .accepted)
         #expect(l.next(now: 20, random: 0) == .done(.addresses([L.ip("192.0.2.7"), L.ip("192.0.2.8"), L.ip("2001:db8::1")], ttl: 30)))
     }
 
     @Test func cnameChainInsideTheAnswerIsFollowed() {
         var l = L.started()
-        L.feed(&l, L.answer(l.queries[0], [L.cname("relay.example.com", "edge.cdn.test", ttl: 20),
-                                          L.cname("edge.cdn.test", "node7.cdn.test"),
-                                          L.a("node7.cdn.test", [198, 51, 100, 7])]))
+        L.feed(
+            &l,
+            L.answer(
+                l.queries[0],
+                [
+                    L.cname("relay.example.com", "edge.cdn.test", ttl: 20),
+                    L.cname("edge.cdn.test", "node7.cdn.test"),
+                    L.a("node7.cdn.test", [198, 51, 100, 7]),
+                ]))
         L.feed(&l, L.answer(l.queries[1], [L.cname("relay.example.com", "edge.cdn.test")]))
         #expect(l.next(now: 1, random: 0) == .done(.addresses([L.ip("198.51.100.7")], ttl: 20)))
     }
@@ -129,8 +147,10 @@ enum LookupFixtures {
     }
 
     @Test func servfailRefusedFormerrAndTruncationMoveOnToTheNextServer() {
-        for (rcode, tc, text) in [(DNSRCode.servFail, false, "SERVFAIL"), (DNSRCode.refused, false, "REFUSED"),
-                                  (DNSRCode.formErr, false, "FORMERR"), (DNSRCode.noError, true, "truncated")] {
+        for (rcode, tc, text) in [
+            (DNSRCode.servFail, false, "SERVFAIL"), (DNSRCode.refused, false, "REFUSED"),
+            (DNSRCode.formErr, false, "FORMERR"), (DNSRCode.noError, true, "truncated"),
+        ] {
             var l = L.started(servers: ["192.0.2.1", "192.0.2.2"], attempts: 1)
             #expect(L.feed(&l, L.answer(l.queries[0], rcode: rcode, tc: tc)) == .accepted)
             #expect(l.next(now: 100, random: 7) == .send(server: 1))
@@ -239,18 +259,30 @@ enum LookupFixtures {
 
     @Test func answerForAnotherNameNotReachedByTheCNAMEChainIsIgnored() {
         var l = L.started()
-        L.feed(&l, L.answer(l.queries[0], [L.cname("relay.example.com", "edge.cdn.test"),
-                                          L.a("bank.example.net", [6, 6, 6, 6]),
-                                          L.a("edge.cdn.test", [192, 0, 2, 44])]))
+        L.feed(
+            &l,
+            L.answer(
+                l.queries[0],
+                [
+                    L.cname("relay.example.com", "edge.cdn.test"),
+                    L.a("bank.example.net", [6, 6, 6, 6]),
+                    L.a("edge.cdn.test", [192, 0, 2, 44]),
+                ]))
         L.feed(&l, L.answer(l.queries[1], [L.aaaa("victim.example.org", 6)]))
         #expect(l.next(now: 1, random: 0) == .done(.addresses([L.ip("192.0.2.44")], ttl: 300)))
     }
 
     @Test func cnameLoopEndsWithoutAddresses() {
         var l = L.started()
-        L.feed(&l, L.answer(l.queries[0], [L.cname("relay.example.com", "a.loop.test"),
-                                          L.cname("a.loop.test", "b.loop.test"),
-                                          L.cname("b.loop.test", "relay.example.com")]))
+        L.feed(
+            &l,
+            L.answer(
+                l.queries[0],
+                [
+                    L.cname("relay.example.com", "a.loop.test"),
+                    L.cname("a.loop.test", "b.loop.test"),
+                    L.cname("b.loop.test", "relay.example.com"),
+                ]))
         L.feed(&l, L.answer(l.queries[1], [L.cname("relay.example.com", "relay.example.com")]))
         #expect(l.next(now: 1, random: 0) == .done(.noAddress("no A or AAAA record")))
     }
@@ -289,8 +321,14 @@ enum LookupFixtures {
 
     @Test func addressOfTheWrongLengthIsSkipped() {
         var l = L.started()
-        L.feed(&l, L.answer(l.queries[0], [L.RR("relay.example.com", DNSType.a, [192, 0, 2, 1, 9]),
-                                          L.a("relay.example.com", [192, 0, 2, 2])]))
+        L.feed(
+            &l,
+            L.answer(
+                l.queries[0],
+                [
+                    L.RR("relay.example.com", DNSType.a, [192, 0, 2, 1, 9]),
+                    L.a("relay.example.com", [192, 0, 2, 2]),
+                ]))
         L.feed(&l, L.answer(l.queries[1], [L.RR("relay.example.com", DNSType.aaaa, [1, 2, 3, 4])]))
         #expect(l.next(now: 1, random: 0) == .done(.addresses([L.ip("192.0.2.2")], ttl: 300)))
     }
@@ -339,13 +377,16 @@ enum LookupFixtures {
     }
 
     @Test func commentsSearchDomainAndCarriageReturnsAreIgnored() {
-        let c = conf("# generated\n; old style\nsearch lan\ndomain lan\r\nnameserver 192.0.2.9 # isp\r\n#nameserver 192.0.2.10\nnameservers 192.0.2.11\n")
+        let c = conf(
+            "# generated\n; old style\nsearch lan\ndomain lan\r\nnameserver 192.0.2.9 # isp\r\n#nameserver 192.0.2.10\nnameservers 192.0.2.11\n"
+        )
         #expect(c.servers.map { $0.address } == [ip("192.0.2.9")])
     }
 }
 
 @Suite struct HostsFileTests {
-    let file = Array("""
+    let file = Array(
+        """
         127.0.0.1\tlocalhost
         ::1     localhost ip6-localhost ip6-loopback
         # 192.0.2.66 relay.home

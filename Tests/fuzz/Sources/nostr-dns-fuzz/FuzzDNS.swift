@@ -13,8 +13,10 @@ enum FuzzDNS {
         var out = [UInt8](repeating: 0, count: 65535)
         let addresses: [IPAddress] = [.v4(0xC000_0201), try! IPAddress(parsing: "2001:db8::1")]
         let many = [IPAddress](repeating: .v4(0xC633_6407), count: 100)
-        let states: [NostrZoneRecords] = [.found(addresses: addresses, tlsKeys: [], ttl: 60),
-                                          .found(addresses: many, tlsKeys: [], ttl: 1), .notFound(ttl: 30), .pending]
+        let states: [NostrZoneRecords] = [
+            .found(addresses: addresses, tlsKeys: [], ttl: 60),
+            .found(addresses: many, tlsKeys: [], ttl: 1), .notFound(ttl: 30), .pending,
+        ]
         out.withUnsafeMutableBytes { buffer in
             for state in states {
                 for upstream in [false, true] {
@@ -53,9 +55,11 @@ enum FuzzDNS {
                     }
                 }
                 check(labelText.utf8.count <= 255, "label text length")
-                let contents: [DNSResponder.Content] = [.addresses(addresses, ttl: 60), .addresses(many, ttl: 1), .apex,
-                                                       .noData, .nameError, .rcode(DNSRCode.servFail),
-                                                       .rcode(DNSRCode.refused)]
+                let contents: [DNSResponder.Content] = [
+                    .addresses(addresses, ttl: 60), .addresses(many, ttl: 1), .apex,
+                    .noData, .nameError, .rcode(DNSRCode.servFail),
+                    .rcode(DNSRCode.refused),
+                ]
                 for content in contents {
                     for limit in [query.udpLimit, buffer.count] {
                         let n = DNSResponder.answer(query, message: input, content: content, soa: .init(), into: buffer, limit: limit)
@@ -94,7 +98,9 @@ enum FuzzDNS {
             while let q = try reader.nextQuestion() {
                 let n = flat.withUnsafeMutableBytes { reader.copyName(q.name, into: $0) }
                 check(n == q.name.flatLength, "copied name length")
-                flat.withUnsafeBytes { check(reader.name(q.name, equals: UnsafeRawBufferPointer(rebasing: $0[0..<n])), "name equals its copy") }
+                flat.withUnsafeBytes {
+                    check(reader.name(q.name, equals: UnsafeRawBufferPointer(rebasing: $0[0..<n])), "name equals its copy")
+                }
             }
             while let record = try reader.nextRecord() {
                 check(record.rdataOffset + record.rdataLength <= input.count, "rdata inside the message")
@@ -127,10 +133,12 @@ enum FuzzDNS {
 
     static let ownKey = try! Bytes32(Array(repeating: UInt8(0x11), count: 32))
     static let cachedKey = try! Bytes32(Array(repeating: UInt8(0x22), count: 32))
-    static let interface = MDNSInterface(index: 2, name: "eth0", prefixes: [
-        MDNSPrefix(address: .v4(0xC0A8_010A), prefixLength: 24),
-        MDNSPrefix(address: try! IPAddress(parsing: "fe80::10"), prefixLength: 64),
-    ])
+    static let interface = MDNSInterface(
+        index: 2, name: "eth0",
+        prefixes: [
+            MDNSPrefix(address: .v4(0xC0A8_010A), prefixLength: 24),
+            MDNSPrefix(address: try! IPAddress(parsing: "fe80::10"), prefixLength: 64),
+        ])
 
     /// A datagram at the mDNS responder: the first input byte picks the
     /// source (on-link IPv4 or IPv6, off-link), port (5353 or legacy) and
@@ -141,8 +149,9 @@ enum FuzzDNS {
         let packet = UnsafeRawBufferPointer(rebasing: input[1...])
         let sources: [IPAddress] = [.v4(0xC0A8_0114), try! IPAddress(parsing: "fe80::20"), .v4(0x0A09_0909)]
         let source = sources[Int(selector & 3) % 3]
-        let info = MDNSPacketInfo(source: source, sourcePort: selector & 4 == 0 ? 5353 : 40000,
-                                  destinationIsMulticast: selector & 8 == 0, interfaceIndex: 2)
+        let info = MDNSPacketInfo(
+            source: source, sourcePort: selector & 4 == 0 ? 5353 : 40000,
+            destinationIsMulticast: selector & 8 == 0, interfaceIndex: 2)
         var responder = MDNSResponder(ownKey: ownKey, interfaces: [interface], now: 0, seed: 7)
         var out = [UInt8](repeating: 0, count: MDNSResponder.maxPacket)
         let cachedKey = self.cachedKey

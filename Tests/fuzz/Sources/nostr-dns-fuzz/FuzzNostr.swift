@@ -81,10 +81,15 @@ enum FuzzNostr {
         // whose id is right comes back equal; the cache keeps verified ones.
         if let compact = CompactEvent(event) {
             guard let back = try? compact.event(author: event.pubkey) else { check(false, "compact event expands"); return }
-            let rightID = Event.computeId(pubkey: event.pubkey, createdAt: event.createdAt, kind: event.kind,
-                                          tags: event.tags, content: event.content) == event.id
-            check(back.id == Event.computeId(pubkey: back.pubkey, createdAt: back.createdAt, kind: back.kind,
-                                             tags: back.tags, content: back.content), "compact event has its id")
+            let rightID =
+                Event.computeId(
+                    pubkey: event.pubkey, createdAt: event.createdAt, kind: event.kind,
+                    tags: event.tags, content: event.content) == event.id
+            check(
+                back.id
+                    == Event.computeId(
+                        pubkey: back.pubkey, createdAt: back.createdAt, kind: back.kind,
+                        tags: back.tags, content: back.content), "compact event has its id")
             if rightID { check(back == event, "compact event round trip") }
         }
     }
@@ -168,7 +173,8 @@ enum FuzzNostr {
         // §3.1); `decodeNpub` takes the bare npub.
         if case .npub(let key)? = entity {
             let scheme = Array("nostr:".utf8)
-            let bare = input.count > 6 && zip(input.prefix(6), scheme).allSatisfy { $0 | 0x20 == $1 }
+            let bare =
+                input.count > 6 && zip(input.prefix(6), scheme).allSatisfy { $0 | 0x20 == $1 }
                 ? String(decoding: input.dropFirst(6), as: UTF8.self) : text
             check(key == (try? NIP19.decodeNpub(bare)), "decode and decodeNpub agree")
         }

@@ -68,7 +68,8 @@ enum FuzzTransport {
             key = Array(line.dropFirst("Sec-WebSocket-Key: ".count).utf8)
         }
         let accept = WebSocketHandshake.accept(forKey: key)
-        let response = Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
+        let response =
+            Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
             + accept + Array("\r\n\r\n".utf8)
         var reader = JSONReader()
         response.withUnsafeBytes { p in check((try? client.receive(p)) != nil, "valid upgrade is taken") }
@@ -225,8 +226,11 @@ enum FuzzTransport {
         }
         check(received.count <= tamperedMessage, "nothing delivered from a tampered message on")
         for (k, m) in received.enumerated() { check(m == messages[k], "messages arrive unchanged") }
-        if tamperedMessage == messages.count { check(!failed && received.count == messages.count, "every honest message arrives") }
-        else { check(failed, "tampering is detected") }
+        if tamperedMessage == messages.count {
+            check(!failed && received.count == messages.count, "every honest message arrives")
+        } else {
+            check(failed, "tampering is detected")
+        }
     }
 
     /// A STUN Binding response (RFC 5389 §7.3.3) for a fixed transaction.
