@@ -65,7 +65,14 @@ enum FetchCommand {
         let tls = try checked { () throws(PlatformError) in try TLSClientConfig(pinnedKeysOnly: ()) }
         var tried: [String] = []
         for address in trust.addresses {
-            let outcome = try exchange(url, address: address, tls: tls, trust: trust, limits: limits, timeout: timeout, globals: globals)
+            let outcome = try checked { () throws(PlatformError) in
+                try HTTPSFetch.exchange(url, address: address, tls: tls, trust: trust, limits: limits, timeoutMilliseconds: timeout) {
+                    peer, key in
+                    if globals.verbose {
+                        Output.stderr("nostr-dns fetch: " + peer + " presented " + (trust.source(of: key) ?? key.hex) + "\n")
+                    }
+                }
+            }
             switch outcome {
             case .response(let response):
                 return report(response, include: include, url: url, globals: globals)
@@ -79,99 +86,6 @@ enum FetchCommand {
         var text = "could not reach " + url.host + ":"
         for t in tried { text += " " + t + ";" }
         throw CommandFailure(String(text.dropLast()))
-    }
-
-    enum Outcome {
-        case response(HTTPResponse)
-        /// Not connected, or lost before the key was checked: try the next address.
-        case unreachable(String)
-        /// Fail closed: the key was wrong, or the server broke HTTP.
-        case refused(String)
-    }
-
-    /// One connection: TCP, TLS with the pins, one GET, its response.
-    static func exchange(
-        _ url: HTTPSURL, address: IPAddress, tls: TLSClientConfig, trust: NameTrust, limits: HTTPLimits,
-        timeout: Int64, globals: GlobalOptions
-    ) throws(CommandFailure) -> Outcome {
-        let peer = address.isIPv4 ? address.text + ":" + String(url.port) : "[" + address.text + "]:" + String(url.port)
-        let stream: StreamConnection
-        do throws(PlatformError) {
-            stream = try StreamConnection(host: address.text, port: url.port, tls: tls, serverName: url.host, pins: trust.pins)
-        } catch {
-            return .unreachable(error.message)
-        }
-        defer { stream.close() }
-        let request = Array(
-            ("GET " + url.target + " HTTP/1.1\r\nHost: " + url.authority + "\r\nUser-Agent: nostr-dns/"
-                + NostrDNSVersion.string + "\r\nAccept: */*\r\nConnection: close\r\n\r\n").utf8)
-        var sent = 0
-        var verified = false
-        var parser = HTTPResponseParser(limits: limits)
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        let deadline = Clock.monotonicMilliseconds() + timeout
-        var poll = PollSet()
-        while true {
-            do throws(PlatformError) {
-                if try stream.advance() {
-                    if !verified {
-                        verified = true
-                        if globals.verbose, let k = stream.peerKeySHA256 {
-                            Output.stderr("nostr-dns fetch: " + peer + " presented " + (trust.source(of: k) ?? k.hex) + "\n")
-                        }
-                    }
-                    while sent < request.count {
-                        let start = sent
-                        let result: Result<Int, PlatformError> = request.withUnsafeBytes { p in
-                            Result { () throws(PlatformError) -> Int in try stream.write(UnsafeRawBufferPointer(rebasing: p[start...])) }
-                        }
-                        let n = try result.get()
-                        if n == 0 { break }
-                        sent += n
-                    }
-                    while true {
-                        let result: Result<Int?, PlatformError> = buffer.withUnsafeMutableBytes { p in
-                            Result { () throws(PlatformError) -> Int? in try stream.read(into: p) }
-                        }
-                        guard let n = try result.get() else { break }
-                        do throws(NostrError) {
-                            if n == 0 {
-                                try parser.finish()
-                            } else {
-                                _ = try buffer.withBytes { (p) throws(NostrError) in
-                                    try parser.feed(UnsafeRawBufferPointer(rebasing: p[0..<n]))
-                                }
-                            }
-                        } catch {
-                            return .refused("bad HTTP response from " + peer + ": " + error.reason)
-                        }
-                        if let response = parser.response { return .response(response) }
-                    }
-                }
-            } catch {
-                if error.code == .tls && !verified && stream.peerKeySHA256 != nil {
-                    return .refused(trust.refusal(serverKey: stream.peerKeySHA256, peer: peer, host: url.host))
-                }
-                if verified {
-                    return .refused(error.message)
-                }
-                return .unreachable(error.message)
-            }
-            let now = Clock.monotonicMilliseconds()
-            if now >= deadline {
-                let e = stream.timeoutError()
-                return verified ? .refused(e.message) : .unreachable(e.message)
-            }
-            poll.removeAll()
-            var interest = stream.interest
-            if stream.isEstablished && sent < request.count { interest.insert(.write) }
-            poll.add(fd: stream.fd, interest: interest)
-            do throws(PlatformError) {
-                _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: deadline))
-            } catch {
-                throw CommandFailure(error)
-            }
-        }
     }
 
     /// Prints the body (and with --include the head); exit 1 for 4xx and 5xx.
