@@ -16,56 +16,75 @@
 # A stage is one line in the list below: stage ID GROUP "TITLE" COMMAND...
 # (a failed stage is reported and the next ones still run).
 #
-# Stages, in order; each prints its own result, and the script ends with one
-# summary line "N passed, M failed" (stages) and a non-zero exit on failure:
-#   1. set-up (Tests/setup.sh)
-#   2. swift build + swift test (unit tests, vectors); the checks: swift-format
-#      lint (Tests/format.sh) and the man page against --help
-#      (Tests/man-page.sh)
-#   3. interop tests (pytest, Tests/interop) against real peers: rust-nostr
-#      (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and nginx-light
-#      with a test CA, coturn as STUN server, network namespaces; the DNS
-#      server with dig, kdig, dnspython and dnsmasq (Tests/interop/test_dns.py);
-#      the mDNS responder against avahi-daemon (with its own dbus-daemon),
-#      avahi-resolve, nss-mdns and python-zeroconf on a veth link between two
-#      namespaces (Tests/interop/test_mdns.py); fault tests of both servers
-#      (Tests/interop/test_faults.py: relays killed, frozen, malicious,
-#      mute or failing TLS, floods of queries and connections; answers,
-#      recovery and resident memory checked); then the HTTPS trust tests
-#      (Tests/interop/test_https.py): https-demo, fetch and pin against curl
-#      (--pinnedpubkey, --curves secp256k1), openssl s_client with DANE (TLSA
-#      from resolve, pin and `dig` against `nostr-dns dns`) and an openssl
-#      s_server impostor
-#   4. Embedded aarch64 build, run under qemu and compared with the host build,
-#      then publishing and resolving through real relays (ws, wss, wsn through
-#      the gateway), answering dig as the DNS server and python-zeroconf as
-#      the mDNS responder, and the HTTPS trust tests (x509write, secp256k1
-#      TLS), all under qemu; the
-#      same for the armv7 (32-bit, hard-float) build under qemu-arm (about
-#      one minute more, the HTTPS tests included); cross/deploy.sh into staging roots, systemd and
-#      OpenWrt (Tests/deploy/test-staging.sh: modes, systemd-analyze verify,
-#      the procd init script with stubs, configs accepted by the aarch64
-#      binary); the release build, and the fully static release build
-#   5. benchmarks: `nostr-dns bench verify` (rates reported, not asserted),
-#      heap allocations per verified event (valgrind; must be zero), and a cold
-#      `nostr-dns resolve` against the proof of concept's Python stack
-#      (Tests/bench/resolve-cold.sh; medians reported, ratio must be >= 10);
-#      wsn:// channel throughput (nostr-dns gateway) against wss:// (stunnel4)
-#      in front of the same relay (Tests/bench/wsn-throughput.sh; events
-#      published-and-OKed per second, alternating runs, ratio reported);
-#      the DNS server against dnsmasq: cached answers per second under dnsperf
-#      (Embedded x86_64 build; QPS ratio reported against the issue's 1.5,
-#      server CPU per answer must be >= 1.1 times better than dnsmasq's), resident
-#      memory with 10,000 cached names (must not exceed dnsmasq's), heap
-#      allocations per cached answer (valgrind, release build; must be zero),
-#      and resident memory after 1,000,000 cached queries against after
-#      10,000 in one server process (Tests/bench/dns-rss-1m.sh; within 10%);
-#      the mDNS responder against avahi-daemon + dbus and python-zeroconf
-#      (Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus; the
-#      median of paired latency ratios for a cached name at most 1.1 against
-#      either), and
-#      heap allocations per answered mDNS query (valgrind, release build;
-#      none on the answer path, Tests/bench/mdns-allocations.sh)
+# Stages, in order (ids as --list prints them, by group); each prints its own
+# result, and the script ends with one summary line "stages: N passed,
+# M failed" and a non-zero exit on failure:
+#   setup:   setup (Tests/setup.sh)
+#   build:   build (swift build)
+#   unit:    test (swift test: unit tests, vectors); example (Tests/example.sh:
+#            the example package Tests/Example built against the library by
+#            path, resolving a name through the Swift API against a local
+#            relay); test-asan (swift test under AddressSanitizer with
+#            LeakSanitizer, Tests/lsan-suppressions.txt); fuzz (every libFuzzer
+#            target of Tests/fuzz for 15 s, two at a time)
+#   check:   docs (the DocC catalog built with no warnings, Tests/docs.sh);
+#            format (swift-format lint against .swift-format, Tests/format.sh);
+#            man-page (cross/deploy/nostr-dns.8 against --help,
+#            Tests/man-page.sh)
+#   interop: interop (pytest, Tests/interop, against real peers: rust-nostr
+#            (nostr-sdk, its LocalRelay), nostr-relay 1.14, stunnel4 and
+#            nginx-light with a test CA, coturn as STUN server, network
+#            namespaces; the DNS server with dig, kdig, dnspython and dnsmasq
+#            (Tests/interop/test_dns.py); the mDNS responder against
+#            avahi-daemon (with its own dbus-daemon), avahi-resolve, nss-mdns
+#            and python-zeroconf on a veth link between two namespaces
+#            (Tests/interop/test_mdns.py); fault tests of both servers
+#            (Tests/interop/test_faults.py: relays killed, frozen, malicious,
+#            mute or failing TLS, floods of queries and connections; answers,
+#            recovery and resident memory checked); file errors that name the
+#            file (Tests/interop/test_file_errors.py)); https (the HTTPS trust
+#            tests, Tests/interop/test_https.py: https-demo, fetch and pin
+#            against curl (--pinnedpubkey, --curves secp256k1), openssl
+#            s_client with DANE (TLSA from resolve, pin and `dig` against
+#            `nostr-dns dns`) and an openssl s_server impostor); interop-asan
+#            (the interop tests with a binary built with AddressSanitizer)
+#   cross:   aarch64 (the Embedded aarch64 build run under qemu and compared
+#            with the host build, cross/test-qemu.sh); aarch64-relays
+#            (publishing and resolving through real relays: ws, wss, wsn
+#            through the gateway; answering dig as the DNS server and
+#            python-zeroconf as the mDNS responder, all under qemu);
+#            aarch64-https (the HTTPS trust tests under qemu: x509write,
+#            secp256k1 TLS); armv7, armv7-relays, armv7-https (the same for
+#            the armv7 (32-bit, hard-float) build under qemu-arm); deploy
+#            (cross/deploy.sh into staging roots, systemd and OpenWrt,
+#            Tests/deploy/test-staging.sh: modes, systemd-analyze verify, the
+#            procd init script with stubs, configs accepted by the aarch64
+#            binary)
+#   release: release (swift build -c release); static (the fully static
+#            release build)
+#   bench:   bench-verify (`nostr-dns bench verify`: rates reported, not
+#            asserted); verify-alloc (heap allocations per verified event,
+#            valgrind: must be zero); bench-resolve (a cold `nostr-dns
+#            resolve` against the proof of concept's Python stack,
+#            Tests/bench/resolve-cold.sh: medians reported, ratio must be
+#            >= 10); bench-wsn (wsn:// channel throughput through `nostr-dns
+#            gateway` against wss:// through stunnel4 in front of the same
+#            relay, Tests/bench/wsn-throughput.sh: events published and OKed
+#            per second, alternating runs, ratio reported); dns-qps (the DNS
+#            server against dnsmasq under dnsperf, the Embedded x86_64 build:
+#            QPS ratio reported against the 1.5 bar, server CPU per answer
+#            must be >= 1.1 times better than dnsmasq's); dns-memory
+#            (resident memory with 10,000 cached names: must not exceed
+#            dnsmasq's); dns-alloc (heap allocations per cached answer,
+#            valgrind, release build: must be zero); dns-rss-1m (resident
+#            memory after 1,000,000 cached queries against after 10,000 in one
+#            server process, Tests/bench/dns-rss-1m.sh: within 10%); mdns (the
+#            mDNS responder against avahi-daemon + dbus and python-zeroconf,
+#            Tests/bench/mdns-bench.sh: idle RSS must be below avahi + dbus;
+#            the median of paired latency ratios for a cached name at most
+#            1.1 against either); mdns-alloc (heap allocations per answered
+#            mDNS query, valgrind, release build: none on the answer path,
+#            Tests/bench/mdns-allocations.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

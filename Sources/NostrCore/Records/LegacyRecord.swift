@@ -1,5 +1,5 @@
-/// The proof of concept's record format (the Design article, "Records on nostr",
-/// "Seed format"), read for compatibility and written only on request
+/// The proof of concept's record format (the Design article, "Records on nostr":
+/// the seed format), read for compatibility and written only on request
 /// (`--legacy`):
 ///
 /// - kind 30000, no tags, content `{"ip": "<addr>"}` (Python's

@@ -2,7 +2,7 @@
 /// "Records on nostr", "Resolution rules"): the addresses and TTL of an
 /// address record, or the TLS key of a TLS key record, whether it is
 /// written in the current format (kinds 30053, 30059) or in the seed's
-/// (kinds 30000, 30001, "Seed format").
+/// (kinds 30000, 30001: the seed format).
 ///
 /// `RecordSelection.offer` reads it once, as its shape check, and keeps it
 /// with the selected event (`RecordSelection.meaning`); the resolver cache,

@@ -1,7 +1,8 @@
 import NostrCore
 
 /// Which relays to talk to and how: the one place a `RelayPool` is built,
-/// for the command-line tool and the Swift API alike (README, "Relays").
+/// for the command-line tool and the Swift API alike (the Design article,
+/// "Relays and transports").
 ///
 /// The list is, in this order of precedence: the relays given explicitly
 /// (`--relay`, or the API's list), else `$NOSTR_DNS_RELAYS` (separated by
@@ -61,7 +62,7 @@ public struct RelayPoolBuilder: Sendable {
     /// a slow or dead upstream DNS never stalls them, and follow the `wsn`
     /// address records of `wsn://<npub>` relays (`WSNLocator`); one-shot
     /// pools use getaddrinfo and look those records up once, before they
-    /// start (README, "wsn:// relays").
+    /// start (the Design article, "wsn:// relays").
     public func pool(reconnect: Bool, timeoutMilliseconds: Int64) throws(PlatformError) -> RelayPool {
         var tls: TLSClientConfig? = nil
         if urls.contains(where: { $0.usesTLS }) { tls = try TLSClientConfig(caFile: caFile) }

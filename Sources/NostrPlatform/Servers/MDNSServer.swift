@@ -5,7 +5,6 @@ import NostrCore
 /// resolver cache for other npubs (`MDNSNames`), in one `EventLoop` with
 /// the relay connections and the responder's timers; nothing in it blocks.
 /// The interface addresses are read again every `refreshMilliseconds`.
-/// The sockets and the sans-IO responder.
 public final class MDNSServer: EventLoopServer {
     public struct Settings {
         /// `--interface NAME`...: the interfaces served (none: every one

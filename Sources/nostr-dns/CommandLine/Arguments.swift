@@ -1,6 +1,6 @@
 /// A cursor over the command line. The grammar is small and fixed by the
-/// command-line contract (README), so it is parsed by hand: no reflection,
-/// which Embedded Swift lacks.
+/// command-line contract (README, "Command line"), so it is parsed by
+/// hand: no reflection, which Embedded Swift lacks.
 struct Arguments {
     private var items: [String]
     private var position = 0
