@@ -51,7 +51,7 @@ enum DNSQuery {
         var addresses: [[UInt8]]
     }
 
-    static func ask(_ name: String, type: UInt16, port: UInt16) throws -> Answer {
+    static func ask(_ name: String, type: UInt16, port: UInt16, waitSeconds: Int = 10) throws -> Answer {
         var query: [UInt8] = [0x4E, 0x44, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
         for label in name.split(separator: ".") {
             query.append(UInt8(label.utf8.count))
@@ -60,7 +60,7 @@ enum DNSQuery {
         query += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: waitSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
