@@ -347,6 +347,12 @@ static inline void nd_stop_drain(void) {
     while (nd_stop_pipe[0] >= 0 && read(nd_stop_pipe[0], buffer, sizeof buffer) > 0) {}
 }
 
+/* A non-blocking, close-on-exec self-pipe for one poll loop's own stop
+ * (LoopStop.swift: a server run in-process, stopped from another thread).
+ * pipe2(2) is a GNU extension that Swift does not see without _GNU_SOURCE.
+ * Returns 0, or -1 with errno set. */
+static inline int nd_pipe(int ends[2]) { return pipe2(ends, O_NONBLOCK | O_CLOEXEC); }
+
 /* ---- Multicast DNS sockets (RFC 6762; ip(7), ipv6(7), cmsg(3)) ----
  *
  * Why these exist: the options below take structs (ip_mreqn, ipv6_mreq,

@@ -1,4 +1,5 @@
 import Foundation
+import NostrPlatform
 import Synchronization
 
 /// A flag that a blocking loop on another thread checks (`RelayPool.run`'s
@@ -39,5 +40,46 @@ extension Duration {
         let day: Int64 = 86_400_000
         guard seconds < day / 1000 else { return day }
         return min(day, max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+    }
+}
+
+/// Runs a server's loop (`body`, given the loop's stop) on a thread of its
+/// own until the awaiting task is cancelled: cancelling requests the stop,
+/// whose self-pipe wakes the loop at once; the call then returns once the
+/// loop has shut down (relays closed, cache saved, sockets closed).
+func runUntilCancelled(
+    threadName: String, _ body: @escaping @Sendable (LoopStop) -> Result<Void, NostrDNSError>
+) async throws(NostrDNSError) {
+    let stop: LoopStop
+    do throws(PlatformError) { stop = try LoopStop() } catch { throw NostrDNSError(error) }
+    let result: Result<Void, NostrDNSError> = await withTaskCancellationHandler {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, NostrDNSError>, Never>) in
+            let thread = Thread {
+                continuation.resume(returning: body(stop))
+            }
+            thread.name = threadName
+            thread.start()
+        }
+    } onCancel: {
+        stop.request()
+    }
+    try result.get()
+}
+
+/// A value built on one thread and run on another exactly once (a server
+/// a service opens in `init` and runs on its own thread): the first `take`
+/// gets it, later ones nil.
+final class Handoff<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value?
+
+    init(_ value: Value) { self.value = value }
+
+    func take() -> Value? {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = value
+        value = nil
+        return taken
     }
 }

@@ -7,12 +7,14 @@ import NostrPlatform
 ///   relays (`async`, cancellable, with a `watch` for updates);
 /// - ``Publisher``: publishes address and TLS key records;
 /// - ``Identity``: the secret key behind an npub, and the names it owns;
+/// - ``DNSService`` and ``MDNSService``: the DNS server and the mDNS
+///   responder, run in-process until their task is cancelled;
 /// - ``NostrDNSError``: why a call failed.
 ///
 /// The command-line tool is built from the same pieces underneath: the
 /// relay pool builder (`RelayPoolBuilder`), the one-shot lookup
-/// (`NameLookup`) and the meaning of a record (`RecordMeaning`). Running
-/// the DNS server or the mDNS responder in-process is not part of the API yet.
+/// (`NameLookup`), the follow loop (`RecordFollowServer`), the meaning of
+/// a record (`RecordMeaning`) and the servers (`DNSServer`, `MDNSServer`).
 
 /// An IPv4 or IPv6 address (`text` is its usual form: "192.0.2.7", "2001:db8::7").
 public typealias IPAddress = NostrCore.IPAddress

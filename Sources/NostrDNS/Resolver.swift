@@ -84,8 +84,12 @@ public struct Resolver: Sendable {
         let builder = self.builder
         let timeout = self.timeout.milliseconds
         return AsyncThrowingStream { continuation in
-            let stop = StopFlag()
-            continuation.onTermination = { _ in stop.raise() }
+            let stop: LoopStop
+            do throws(PlatformError) { stop = try LoopStop() } catch {
+                continuation.finish(throwing: NostrDNSError(error))
+                return
+            }
+            continuation.onTermination = { _ in stop.request() }
             let thread = Thread {
                 do throws(NostrDNSError) {
                     let parsed = try Self.parse(name)
@@ -104,37 +108,25 @@ public struct Resolver: Sendable {
         }
     }
 
-    /// The loop of `watch`: subscriptions on a reconnecting pool, the
-    /// selections they feed, `yield` when the records behind the answer change.
+    /// The loop of `watch`: `RecordFollowServer` (the follow loop of
+    /// `resolve --follow` too) on a reconnecting pool, until `stop`.
     static func follow(
         _ name: NostrName, name text: String, tlsService: String?, builder: RelayPoolBuilder,
-        context: Secp256k1Context, timeoutMilliseconds: Int64, stop: StopFlag,
-        yield: (NameRecords) -> Void
+        context: Secp256k1Context, timeoutMilliseconds: Int64, stop: LoopStop,
+        yield: @escaping (NameRecords) -> Void
     ) throws(NostrDNSError) {
         var queries: [RecordQuery] = [.addresses(of: name.publicKey, label: name.label)]
         if let tlsService { queries.append(.tlsKeys(of: name.publicKey, service: tlsService)) }
-        let pool: RelayPool
         do throws(PlatformError) {
-            pool = try builder.pool(reconnect: true, timeoutMilliseconds: timeoutMilliseconds)
-        } catch {
-            throw NostrDNSError(error)
-        }
-        defer { pool.shutdown() }
-        let start = Clock.monotonicMilliseconds()
-        var follow = RecordFollow(queries, pool: pool, start: start, timeoutMilliseconds: timeoutMilliseconds)
-        pool.start(now: start)
-        var poll = PollSet()
-        while !stop.isRaised {
-            let now = Clock.monotonicMilliseconds()
-            _ = follow.take(pool.takeEvents(), context: context, now: now)
-            if let selections = follow.changedSelections() {
+            let pool = try builder.pool(reconnect: true, timeoutMilliseconds: timeoutMilliseconds)
+            let output = WatchOutput { selections in
                 yield(NameRecords(name: text, selections[0], tlsService == nil ? nil : selections[1]))
             }
-            do throws(PlatformError) {
-                try pool.turn(&poll, wakeAt: min(follow.wakeAt(now: now), now + RelayPool.stopCheckMilliseconds))
-            } catch {
-                throw NostrDNSError(error)
-            }
+            try RecordFollowServer(
+                queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds, output: output
+            ).run(stop: stop)
+        } catch {
+            throw NostrDNSError(error)
         }
     }
 
@@ -216,4 +208,13 @@ public struct TLSKey: Equatable, Sendable {
         self.expires = expires
         self.certificatePEM = certificatePEM
     }
+}
+
+/// What `watch` does with `RecordFollowServer`'s news: yields each new
+/// answer (a failed relay is reconnected by the pool and not reported).
+final class WatchOutput: RecordFollowOutput {
+    let changed: ([RecordSelection]) -> Void
+    init(_ changed: @escaping ([RecordSelection]) -> Void) { self.changed = changed }
+    func relayFailed(_ url: RelayURL, _ message: String) {}
+    func recordsChanged(_ selections: [RecordSelection]) { changed(selections) }
 }

@@ -48,3 +48,52 @@ public struct RecordFollow {
     /// When the loop must look again at the latest (`now` + 60 s once ready).
     public func wakeAt(now: Int64) -> Int64 { ready ? now + 60_000 : readyAt }
 }
+
+/// What a follow does with what it learns: `resolve --follow` prints it,
+/// the Swift API's `Resolver.watch` yields it. Class-constrained and taken
+/// generically, like `EventLoopServer`.
+public protocol RecordFollowOutput: AnyObject {
+    /// A relay failed (`message` says why); the pool reconnects it.
+    func relayFailed(_ url: RelayURL, _ message: String)
+    /// The answer is ready, first or again because the records behind it
+    /// changed: one selection per query, in the order of the queries.
+    func recordsChanged(_ selections: [RecordSelection])
+}
+
+/// A `RecordFollow` on a reconnecting pool, driven by `EventLoop`: each
+/// turn hands the pool's events to the follow and tells `output` what
+/// changed. The one follow loop of `resolve --follow` and `Resolver.watch`.
+public final class RecordFollowServer<Output: RecordFollowOutput>: EventLoopServer {
+    var follow: RecordFollow
+    let pool: RelayPool
+    let context: Secp256k1Context
+    let output: Output
+
+    /// Subscribes `queries` on `pool` now (the first answer is ready at
+    /// the first EOSE or after `timeoutMilliseconds`).
+    public init(
+        _ queries: [RecordQuery], pool: RelayPool, context: Secp256k1Context, timeoutMilliseconds: Int64, output: Output
+    ) {
+        follow = RecordFollow(queries, pool: pool, start: Clock.monotonicMilliseconds(), timeoutMilliseconds: timeoutMilliseconds)
+        self.pool = pool
+        self.context = context
+        self.output = output
+    }
+
+    /// Follows until SIGINT or SIGTERM (the command-line tool) or until
+    /// `stop` is requested (in-process); the pool is shut down at the end.
+    public func run(stop: LoopStop? = nil) throws(PlatformError) {
+        try EventLoop(relays: .pool(pool), stop: stop).run(self)
+    }
+
+    public func tick(now: Int64) {
+        for (r, message) in follow.take(pool.takeEvents(), context: context, now: now) {
+            output.relayFailed(pool.urls[r], message)
+        }
+        if let selections = follow.changedSelections() { output.recordsChanged(selections) }
+    }
+
+    public func register(in poll: inout PollSet, now: Int64) -> Int64? { follow.wakeAt(now: now) }
+
+    public func handle(_ poll: PollSet, now: Int64) throws(PlatformError) {}
+}

@@ -105,7 +105,11 @@ public final class DNSServer: EventLoopServer {
         for address in settings.listen {
             do throws(PlatformError) {
                 let u = try UDPServerSocket(address: address)
-                let t = try TCPListener(address: address)
+                // Port 0: the kernel picks the UDP port; TCP takes the same one.
+                let t = try TCPListener(
+                    address: address.port == 0
+                        ? SocketAddress(address: address.addressBytes, port: u.address.port, scopeID: address.scopeID) ?? address
+                        : address)
                 udp.append(u)
                 listeners.append(t)
             } catch {
@@ -115,18 +119,50 @@ public final class DNSServer: EventLoopServer {
         }
     }
 
+    /// The resolver cache of the DNS server (the command-line tool's and
+    /// the Swift API's): a reconnecting pool on `relays` whose host names
+    /// are looked up without blocking the loop once per relay, then at most
+    /// every 30 minutes (reconnects in between reuse the addresses, kept
+    /// when a later lookup fails: the Design article, "Relay host names");
+    /// `capacity` names; the first query for a name waits
+    /// `lookupTimeoutMilliseconds` for the relays.
+    public static func resolver(
+        relays: RelayPoolBuilder, context: Secp256k1Context, capacity: Int, lookupTimeoutMilliseconds: Int64
+    ) throws(PlatformError) -> CachedResolver {
+        let pool = try relays.pool(reconnect: true, timeoutMilliseconds: 10_000)
+        pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
+        let resolver = CachedResolver(pool: pool, context: context, capacity: capacity)
+        resolver.lookupTimeoutMilliseconds = lookupTimeoutMilliseconds
+        return resolver
+    }
+
     func log(_ text: String) {
         if !settings.quiet { Output.stderr("nostr-dns dns: " + text + "\n") }
     }
 
     // MARK: The loop (EventLoop)
 
-    /// Serves until SIGINT or SIGTERM; the cache file is saved every
-    /// `saveIntervalMilliseconds` when it changed, and on exit.
-    public func run() throws(PlatformError) {
-        var loop = EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath))
+    /// Serves until SIGINT or SIGTERM, or until `stop` is requested (a
+    /// server in-process); the cache file is saved every
+    /// `saveIntervalMilliseconds` when it changed, and on exit. The
+    /// sockets are closed when it returns.
+    public func run(stop: LoopStop? = nil) throws(PlatformError) {
+        var loop = EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath), stop: stop)
         loop.saveIntervalMilliseconds = settings.saveIntervalMilliseconds
+        defer { closeAll() }
         try loop.run(self)
+    }
+
+    /// Closes the listening sockets, the connections and the forwards, so
+    /// that the ports are free again.
+    func closeAll() {
+        for c in connections { c.closed = true; c.stream.close() }
+        connections.removeAll()
+        for f in forwards { f.socket.close() }
+        forwards.removeAll()
+        waiting.removeAll()
+        for s in udp { s.close() }
+        for l in listeners { l.close() }
     }
 
     public func tick(now: Int64) {

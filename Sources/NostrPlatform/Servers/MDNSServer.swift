@@ -68,10 +68,22 @@ public final class MDNSServer: EventLoopServer {
         }
     }
 
+    /// Closes the two sockets (after `run`, for a responder in-process).
+    public func close() {
+        v4?.close()
+        v6?.close()
+    }
+
     /// Frees the two buffers (LeakSanitizer reported them at exit).
     deinit {
         receiveBuffer.deallocate()
         sendBuffer.deallocate()
+    }
+
+    /// The resolver cache for other npubs (the command-line tool's and the
+    /// Swift API's): a reconnecting pool on `relays`.
+    public static func resolver(relays: RelayPoolBuilder, context: Secp256k1Context) throws(PlatformError) -> CachedResolver {
+        CachedResolver(pool: try relays.pool(reconnect: true, timeoutMilliseconds: 10_000), context: context)
     }
 
     /// The interfaces of `names` (`MDNSInterfaceSelection`).
@@ -81,14 +93,15 @@ public final class MDNSServer: EventLoopServer {
 
     // MARK: The loop (EventLoop)
 
-    /// Answers until SIGINT or SIGTERM, other npubs from `resolver` (whose
-    /// cache file, `settings.cachePath`, is saved every 5 minutes when it
-    /// changed and on exit); then says goodbye (RFC 6762 §10.1).
-    public func run(resolver: CachedResolver) throws(PlatformError) {
+    /// Answers until SIGINT or SIGTERM, or until `stop` is requested (a
+    /// responder in-process), other npubs from `resolver` (whose cache
+    /// file, `settings.cachePath`, is saved every 5 minutes when it changed
+    /// and on exit); then says goodbye (RFC 6762 §10.1).
+    public func run(resolver: CachedResolver, stop: LoopStop? = nil) throws(PlatformError) {
         names = MDNSNames(resolver: resolver, verbose: settings.verbose, quiet: settings.quiet)
         nextRefresh = Clock.monotonicMilliseconds() + settings.refreshMilliseconds
         logServing()
-        try EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath)).run(self)
+        try EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath), stop: stop).run(self)
     }
 
     public func tick(now: Int64) {

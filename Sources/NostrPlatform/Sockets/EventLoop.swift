@@ -30,9 +30,11 @@ extension EventLoopServer {
 /// the earliest deadline of the server, the relays and the cache save,
 /// then the ready sockets served, the relays driven, and the cache file
 /// saved when it changed and its interval passed. Runs until SIGINT or
-/// SIGTERM (`StopSignal`, whose self-pipe wakes poll(2) at once); then
-/// saves the cache once more, shuts the relays down and lets the server
-/// finish.
+/// SIGTERM (`StopSignal`, whose self-pipe wakes poll(2) at once), or, for
+/// a server run in-process, until its own `stop` is requested (another
+/// self-pipe, polled with the sockets; no signal handler is installed
+/// then); then saves the cache once more, shuts the relays down and lets
+/// the server finish.
 public struct EventLoop {
     /// The relay connections the loop drives besides the server's sockets.
     public enum Relays {
@@ -45,15 +47,20 @@ public struct EventLoop {
     public var relays: Relays
     /// How often a changed cache file is written.
     public var saveIntervalMilliseconds = CachedResolver.saveIntervalMilliseconds
+    /// The run's own stop (a server in-process: the Swift API); nil for
+    /// the command-line tool, which stops on SIGINT and SIGTERM.
+    public var stop: LoopStop?
 
-    public init(relays: Relays = .none) {
+    public init(relays: Relays = .none, stop: LoopStop? = nil) {
         self.relays = relays
+        self.stop = stop
     }
 
-    /// Installs the stop signal handlers and runs `server` until a stop
-    /// signal. A failing poll(2) ends it with that error (nothing saved).
+    /// Runs `server` until a stop signal (after installing the handlers)
+    /// or, with `stop`, until it is requested. A failing poll(2) ends it
+    /// with that error (nothing saved).
     public func run<S: EventLoopServer>(_ server: S) throws(PlatformError) {
-        StopSignal.install()
+        if stop == nil { StopSignal.install() }
         var now = Clock.monotonicMilliseconds()
         var nextSave = Int64.max
         switch relays {
@@ -64,7 +71,8 @@ public struct EventLoop {
             if path != nil { nextSave = now + saveIntervalMilliseconds }
         }
         var poll = PollSet()
-        while !StopSignal.requested {
+        var stopRequested = false
+        while !StopSignal.requested && !stopRequested {
             server.tick(now: now)
             poll.removeAll()
             var wake = min(nextSave, server.register(in: &poll, now: now) ?? Int64.max)
@@ -78,7 +86,9 @@ public struct EventLoop {
                 resolver.register(in: &poll)
                 if let next = resolver.nextDeadline() { wake = min(wake, next) }
             }
+            let stopSlot = stop.map { poll.add(fd: $0.readEnd, interest: .read) }
             _ = try poll.wait(timeoutMilliseconds: Clock.pollTimeout(until: wake))
+            if let stopSlot { stopRequested = !poll.ready(stopSlot).isEmpty }
             now = Clock.monotonicMilliseconds()
             try server.handle(poll, now: now)
             switch relays {

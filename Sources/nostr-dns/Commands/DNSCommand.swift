@@ -58,16 +58,11 @@ enum DNSCommand {
         if noCache && cachePath != nil { throw CommandFailure("--cache and --no-cache exclude each other", exitCode: ExitCode.usage) }
         if !noCache { settings.cachePath = cachePath ?? StateLocation.dnsCachePath() }
 
-        let setup = try RelaySetup(globals)
-        let pool = try setup.pool(reconnect: true, timeoutMilliseconds: 10_000)
-        // Relay host names are looked up without blocking the loop
-        // (`nonBlockingLookup`, set by `pool(reconnect: true)`): once per
-        // relay, then at most every 30 minutes; reconnects in between reuse
-        // the addresses, which are kept when a later lookup fails (the Design
-        // article, "Relay host names").
-        pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
-        let resolver = CachedResolver(pool: pool, context: try Common.context(), capacity: Int(cacheSize))
-        resolver.lookupTimeoutMilliseconds = timeout
+        let relays = try RelaySetup(globals).builder
+        let ctx = try Common.context()
+        let resolver = try checked { () throws(PlatformError) in
+            try DNSServer.resolver(relays: relays, context: ctx, capacity: Int(cacheSize), lookupTimeoutMilliseconds: timeout)
+        }
         if let path = settings.cachePath { try loadCacheFile(resolver, path, command: "dns", globals) }
 
         settings.ipv6Optional = !explicit

@@ -58,11 +58,11 @@ enum MDNSCommand {
         guard !interfaces.isEmpty else {
             throw CommandFailure("no interface to serve (none is up, multicast-capable and not loopback); name one with --interface")
         }
-        let setup = try RelaySetup(globals)
+        let relays = try RelaySetup(globals).builder
         let server = try checked { () throws(PlatformError) in
             try MDNSServer(ownKey: ownKey, interfaces: interfaces, settings: settings)
         }
-        let resolver = CachedResolver(pool: try setup.pool(reconnect: true, timeoutMilliseconds: 10_000), context: ctx)
+        let resolver = try checked { () throws(PlatformError) in try MDNSServer.resolver(relays: relays, context: ctx) }
         if let path = settings.cachePath { try loadCacheFile(resolver, path, command: "mdns", globals) }
         StopSignal.install()
         try checked { () throws(PlatformError) in try server.run(resolver: resolver) }

@@ -91,38 +91,23 @@ enum ResolveCommand {
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
         StopSignal.install()
-        let follow = Follow(
-            RecordSubscriptions(queries, pool: pool), pool: pool, context: ctx, start: Clock.monotonicMilliseconds(),
-            timeout: timeout, type: type, name: name, parsed: parsed, json: json, globals: globals)
-        try checked { () throws(PlatformError) in try EventLoop(relays: .pool(pool)).run(follow) }
+        let printer = FollowPrinter(type: type, name: name, parsed: parsed, json: json, globals: globals)
+        let follow = RecordFollowServer(queries, pool: pool, context: ctx, timeoutMilliseconds: timeout, output: printer)
+        try checked { () throws(PlatformError) in try follow.run() }
         return ExitCode.success
     }
 
-    /// The `--follow` side of the `EventLoop`: each turn takes what the
-    /// relays sent, and prints the answer when it changed.
-    final class Follow: EventLoopServer {
-        var subscriptions: RecordSubscriptions
-        let pool: RelayPool
-        let ctx: Secp256k1Context
-        let start: Int64
-        let timeout: Int64
+    /// What `--follow` prints of `RecordFollowServer`'s news (the follow
+    /// loop it shares with the Swift API's `Resolver.watch`): each failed
+    /// relay on stderr, the answer on one line when its records changed.
+    final class FollowPrinter: RecordFollowOutput {
         let type: RecordType
         let name: String
         let parsed: NostrName
         let json: Bool
         let globals: GlobalOptions
-        var ready = false
-        var shown: [Bytes32]? = nil
 
-        init(
-            _ subscriptions: RecordSubscriptions, pool: RelayPool, context: Secp256k1Context, start: Int64, timeout: Int64,
-            type: RecordType, name: String, parsed: NostrName, json: Bool, globals: GlobalOptions
-        ) {
-            self.subscriptions = subscriptions
-            self.pool = pool
-            ctx = context
-            self.start = start
-            self.timeout = timeout
+        init(type: RecordType, name: String, parsed: NostrName, json: Bool, globals: GlobalOptions) {
             self.type = type
             self.name = name
             self.parsed = parsed
@@ -130,34 +115,14 @@ enum ResolveCommand {
             self.globals = globals
         }
 
-        func tick(now: Int64) {
-            for event in pool.takeEvents() {
-                switch event {
-                case .message(_, .event(let sub, let e)):
-                    _ = subscriptions.offer(e, subscriptionId: sub, context: ctx)
-                case .message(_, .eose):
-                    ready = true
-                case .failed(let r, let message):
-                    if !globals.quiet { Output.stderr("nostr-dns resolve: " + pool.urls[r].text + ": " + message + "; reconnecting\n") }
-                default:
-                    break
-                }
-            }
-            if !ready && Clock.monotonicMilliseconds() >= start + timeout { ready = true }
-            if ready {
-                let answer = Answer(subscriptions.selections, type: type)
-                if shown == nil || answer.ids != shown! {
-                    shown = answer.ids
-                    if !answer.isEmpty { Output.stdout(answer.render(name: name, parsed: parsed, json: json, oneLine: true)) }
-                }
-            }
+        func relayFailed(_ url: RelayURL, _ message: String) {
+            if !globals.quiet { Output.stderr("nostr-dns resolve: " + url.text + ": " + message + "; reconnecting\n") }
         }
 
-        func register(in poll: inout PollSet, now: Int64) -> Int64? {
-            ready ? Clock.monotonicMilliseconds() + 60_000 : start + timeout
+        func recordsChanged(_ selections: [RecordSelection]) {
+            let answer = Answer(selections, type: type)
+            if !answer.isEmpty { Output.stdout(answer.render(name: name, parsed: parsed, json: json, oneLine: true)) }
         }
-
-        func handle(_ poll: PollSet, now: Int64) throws(PlatformError) {}
     }
 
     /// What a lookup found, for the type asked.
@@ -189,9 +154,6 @@ enum ResolveCommand {
         }
 
         var isEmpty: Bool { addresses.isEmpty && tls == nil }
-
-        /// The ids of the records behind the answer, to notice changes.
-        var ids: [Bytes32] { [addressEvent?.id, tlsEvent?.id].compactMap { $0 } }
 
         /// One item per line like `dig +short`, or one JSON object; with
         /// `oneLine`, the items on one line separated by spaces.
