@@ -23,16 +23,19 @@ frames the client must refuse (it must close and reconnect later):
     bad-close       a close frame with code 999 (not valid on the wire)
     short-close     a close frame with a 1-byte body
     big-ping        a ping with 126 bytes of payload (control frames: at most 125)
-    fragment-1mb    a text message in 64 KB fragments that never ends (over the 1 MB limit)
+    fragment-1mb    a text message in 64 KB fragments that never ends (over the 1 MB
+                    limit), sent until the client drops the connection (ending
+                    "dropped by the client after N bytes")
     notice-then-bad-opcode  a well-formed NIP-01 NOTICE, then a frame with opcode 0x3
 text the client must ignore (the connection may stay):
     not-json        text that is not JSON, then silence
     wrong-shape     JSON of the wrong shape (objects, short arrays, bad EVENTs), then silence
-floods, for FLOOD_SECONDS per connection (ping-flood: at least 20 s), then
-the connection is closed:
+floods, for FLOOD_SECONDS per connection, then the connection is closed
+(ping-flood: until the client drops it, at most 60 s):
     event-stream    endless well-formed EVENT messages with a bad signature
     fragment-flood  a text frame without FIN, then endless empty continuation frames
-    ping-flood      endless 125-byte pings; never reads the pongs
+    ping-flood      endless 125-byte pings; never reads the pongs ("dropped by the
+                    client after N bytes")
     junk-stream     endless one-byte text messages "x" (not JSON)
 before the WebSocket (for wss:// URLs: TLS must fail):
     tls-garbage     answers the TLS ClientHello with bytes that are not TLS
@@ -92,15 +95,39 @@ def fake_event() -> dict:
 
 
 def flood(conn: socket.socket, block: bytes, seconds: float = FLOOD_SECONDS):
+    """Sends `block` over and over for `seconds`, then the connection is closed."""
+    return _send_repeatedly(conn, block, seconds)
+
+
+def flood_until_dropped(conn: socket.socket, block: bytes, limit: float = 60) -> str:
+    """Sends `block` over and over until the client drops the connection
+    (the send fails): the attack ends when the client has judged it, however
+    slowly it reads, never on a timer of ours. Closing on a timer while the
+    client's bytes lie unread would send it a reset in the middle of the
+    frame, and the client would log the reset, not the frame it refuses.
+    Gives up after `limit` seconds (the client never dropped it)."""
+    return _send_repeatedly(conn, block, limit, until_dropped=True)
+
+
+def _send_repeatedly(conn: socket.socket, block: bytes, seconds: float, until_dropped: bool = False) -> str:
+    # send(), not sendall(): a sendall() cut short by the timeout loses track
+    # of how much of the block went out, and the next block would start in
+    # the middle of a frame.
     end = time.monotonic() + seconds
     conn.settimeout(1.0)
-    sent = 0
+    view = memoryview(block)
+    sent = offset = 0
     while time.monotonic() < end:
         try:
-            conn.sendall(block)
-            sent += len(block)
+            n = conn.send(view[offset:])
         except socket.timeout:
             continue
+        except (BrokenPipeError, ConnectionResetError):
+            if until_dropped:
+                return f"dropped by the client after {sent} bytes"
+            raise
+        sent += n
+        offset = (offset + n) % len(block)
     return f"flooded {sent} bytes"
 
 
@@ -148,7 +175,7 @@ def attack(mode: str, conn: socket.socket) -> str:
         conn.sendall(b"\x89\x7e\x00\x7e" + b"p" * 126)
     elif mode == "fragment-1mb":
         conn.sendall(frame(0x1, b"[" * 65536, fin=False))
-        return flood(conn, frame(0x0, b"[" * 65536, fin=False))
+        return flood_until_dropped(conn, frame(0x0, b"[" * 65536, fin=False))
     elif mode == "not-json":
         conn.sendall(frame(0x1, b"hello, I am not JSON") + frame(0x1, b"{") + frame(0x1, b""))
     elif mode == "wrong-shape":
@@ -163,7 +190,7 @@ def attack(mode: str, conn: socket.socket) -> str:
         conn.sendall(frame(0x1, b"[", fin=False))
         return flood(conn, frame(0x0, b"", fin=False) * 8192)
     elif mode == "ping-flood":
-        return flood(conn, frame(0x9, b"p" * 125) * 8192, max(FLOOD_SECONDS, 20))
+        return flood_until_dropped(conn, frame(0x9, b"p" * 125) * 8192)
     elif mode == "junk-stream":
         return flood(conn, frame(0x1, b"x") * 8192)
     else:

@@ -6,6 +6,7 @@ interop and for hostile input."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -278,7 +279,13 @@ def test_gateway_usage_errors_exit_2(nostr_dns, tmp_path):
         assert proc.returncode == 2, show(proc)
 
 
-def test_connections_beyond_the_cap_are_closed_and_the_others_go_on(nostr_dns, relay, tmp_path):
+def gateway_log(g: Gateway) -> list[str]:
+    """The gateway's -v lines, once it has stopped."""
+    assert g.stop() == 0
+    return [line for line in g.proc.stderr.read().decode().splitlines() if line.startswith("gateway: ")]
+
+
+def test_a_client_beyond_the_cap_gets_in_and_the_least_recently_active_makes_room(nostr_dns, relay, tmp_path):
     g = Gateway(nostr_dns, new_host(tmp_path, "-gw"), relay.url, "--max-connections", "2")
     rs = bolt8.npub_point(g.host.hex)
     held = []
@@ -286,18 +293,127 @@ def test_connections_beyond_the_cap_are_closed_and_the_others_go_on(nostr_dns, r
         held = [bolt8.Channel("127.0.0.1", g.port, rs) for _ in range(2)]
         for ch in held:
             open_ws(ch)
-        third = socket.create_connection(("127.0.0.1", g.port))
-        third.sendall(bolt8.Initiator(rs).act_one())
-        assert closed_by_peer(third)
-        # The two held connections still work.
-        for ch in held:
-            assert ws_req(ch, "x", {"kinds": [1], "limit": 1}) is not None
-        held.pop().close()
-        peers.wait_until(lambda: _handshake_ok(g.port, rs), 10, "a slot free again")
+        # held[0] is the more recently active one (the gateway counts
+        # activity in milliseconds: a pause keeps the two apart).
+        time.sleep(0.05)
+        assert ws_req(held[0], "x", {"kinds": [1], "limit": 1}) is not None
+        third = bolt8.Channel("127.0.0.1", g.port, rs)
+        open_ws(third)
+        assert ws_req(third, "y", {"kinds": [1], "limit": 1}) is not None
+        # held[1], idle the longest, made room; held[0] still works.
+        assert closed_by_peer(held[1].sock)
+        assert ws_req(held[0], "z", {"kinds": [1], "limit": 1}) is not None
+        third.close()
     finally:
         for ch in held:
             ch.close()
-        assert g.stop() == 0
+        lines = gateway_log(g)
+        print("\n".join(lines))
+    room = [line for line in lines if "making room for" in line]
+    assert len(room) == 1 and "least recently active" in room[0], lines
+
+
+def test_attack_idle_handshaken_connections_at_the_cap_cannot_lock_out_real_clients(nostr_dns, relay, tmp_path):
+    """ATTACKER: --max-connections channels, handshake completed, then held
+    idle (before, every new client was refused for as long as they were
+    held, and told the gateway might be an impostor). A real nostr-dns client
+    still publishes and resolves through the gateway, an active Python
+    client keeps its channel while more idle connections arrive, and the
+    connections the gateway closed to make room are the attacker's."""
+    cap = 8
+    g = Gateway(nostr_dns, new_host(tmp_path, "-gw"), relay.url, "--max-connections", str(cap),
+                "--idle-timeout", "600")
+    rs = bolt8.npub_point(g.host.hex)
+    idle = []
+    good = None
+    try:
+        idle = [bolt8.Channel("127.0.0.1", g.port, rs) for _ in range(cap)]
+        time.sleep(0.3)  # every one established on the gateway's side
+        host = new_host(tmp_path)
+        proc = publish_ip(nostr_dns, host, [g.url()], "--ip", "192.0.2.21")
+        assert proc.returncode == 0, show(proc)
+        block, = parse_publish(out(proc))
+        assert block.results[g.url().lower()][0] == "accepted", show(proc)
+        proc = resolve(nostr_dns, host.npub, [g.url()])
+        assert proc.returncode == 0 and out(proc).splitlines() == ["192.0.2.21"], show(proc)
+        # An active client stays while as many idle connections again arrive.
+        good = bolt8.Channel("127.0.0.1", g.port, rs)
+        open_ws(good)
+        for _ in range(cap):
+            assert ws_req(good, "a", {"authors": [host.hex], "kinds": [30053]}) != []
+            idle.append(bolt8.Channel("127.0.0.1", g.port, rs))
+            time.sleep(0.05)
+        assert ws_req(good, "b", {"authors": [host.hex], "kinds": [30053]}) != []
+        # The first idle connections are the ones that went.
+        assert all(closed_by_peer(ch.sock) for ch in idle[:cap])
+        assert g.proc.poll() is None
+    finally:
+        for ch in idle:
+            ch.close()
+        if good:
+            good.close()
+    lines = gateway_log(g)
+    room = [line for line in lines if "making room for" in line]
+    # publish-ip made room once (its slot was free again for resolve and the
+    # good client, unless the gateway had not yet seen it close), and each of
+    # the second batch once; never a refusal.
+    assert cap + 1 <= len(room) <= cap + 3, lines
+    assert not any("refused" in line for line in lines), lines
+
+
+def test_attack_idle_channels_are_closed_after_the_idle_timeout_and_active_ones_are_not(nostr_dns, relay, tmp_path):
+    """ATTACKER: a channel held open without a byte is closed after
+    --idle-timeout; one that keeps talking stays."""
+    g = Gateway(nostr_dns, new_host(tmp_path, "-gw"), relay.url, "--idle-timeout", "2")
+    rs = bolt8.npub_point(g.host.hex)
+    try:
+        quiet = bolt8.Channel("127.0.0.1", g.port, rs)
+        open_ws(quiet)
+        busy = bolt8.Channel("127.0.0.1", g.port, rs)
+        open_ws(busy)
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            assert ws_req(busy, "k", {"kinds": [1], "limit": 1}) is not None
+            time.sleep(0.5)
+        assert closed_by_peer(quiet.sock, timeout=10)
+        assert ws_req(busy, "k", {"kinds": [1], "limit": 1}) is not None
+        quiet_peer = "127.0.0.1:%d" % quiet.sock.getsockname()[1]
+        quiet.close()
+        busy.close()
+    finally:
+        lines = gateway_log(g)
+    # The quiet one, and only it, was closed for being idle (2 s or more:
+    # when the loop got to it).
+    idle = [m for line in lines if (m := re.fullmatch(r"gateway: closed (\S+): idle for (\d+) s", line))]
+    assert [m.group(1) for m in idle] == [quiet_peer] and int(idle[0].group(2)) >= 2, lines
+
+
+def test_a_gateway_that_hangs_up_during_the_handshake_is_not_called_an_impostor(nostr_dns, tmp_path):
+    """A relay that closes the connection after act one (busy, stopping, or
+    holding another key: the client cannot tell) is reported as what
+    happened, not as one that does not hold the npub's key."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def hang_up():
+        for _ in range(4):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(50)
+            conn.close()
+
+    import threading
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        gw = new_host(tmp_path, "-gw")
+        proc = resolve(nostr_dns, new_host(tmp_path).npub, [f"wsn://{gw.npub}@127.0.0.1:{port}"])
+        assert proc.returncode != 0, show(proc)
+        text = out(proc) + proc.stderr.decode()
+        assert "before proving the npub's key" in text and "does not hold" not in text, show(proc)
+    finally:
+        listener.close()
 
 
 def _handshake_ok(port: int, rs: bytes) -> bool:

@@ -70,8 +70,11 @@ final class NoiseSession {
 
     /// Drives the handshake: sends what is queued, reads the act awaited.
     /// True once the channel is established. An EOF or a refused act throws
-    /// `.noise`; for an initiator, a relay that hangs up during the
-    /// handshake is most often one that holds another key.
+    /// `.noise`. For an initiator, a relay that hangs up during the
+    /// handshake has proved nothing: it may be busy or stopping (a gateway
+    /// making room for other clients) as well as hold another key, and the
+    /// message says so; a wrong act two, which only another key sends, is
+    /// "the relay does not hold the npub's key".
     func advanceHandshake() throws(PlatformError) -> Bool {
         _ = try flush()
         while transport == nil {
@@ -93,7 +96,7 @@ final class NoiseSession {
                     throw PlatformError(
                         .noise, path: peer,
                         detail: handshake.role == .initiator
-                            ? "the relay closed the connection during the handshake (it does not hold the npub's key?)"
+                            ? "the relay closed the connection before proving the npub's key (busy, shutting down, or holding another key)"
                             : "the client closed the connection during the handshake")
                 }
                 act.append(contentsOf: chunk[0..<n])

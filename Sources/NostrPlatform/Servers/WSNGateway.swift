@@ -2,7 +2,9 @@ import NostrCore
 
 /// Settings of a `WSNGateway`.
 public struct WSNGatewayOptions: Sendable {
-    /// Connections served at once; more are accepted and closed at once.
+    /// Connections served at once. When all are taken, a new client still
+    /// gets in: the least recently active connection makes room for it, a
+    /// connection still in its handshake first (`WSNGateway`, "Limits").
     public var maxConnections = 256
     /// Bytes held per direction of one connection; its reading pauses
     /// while that much waits for the other side.
@@ -10,6 +12,10 @@ public struct WSNGatewayOptions: Sendable {
     /// Time a client has to complete the BOLT 8 handshake, and the relay
     /// to accept the upstream connection.
     public var handshakeTimeoutMilliseconds: Int64 = 10_000
+    /// Time an established channel may pass with no byte either way
+    /// before it is closed. The daemons' relay pools ping a relay that has
+    /// been silent for 60 s, so a live client is never this idle.
+    public var idleTimeoutMilliseconds: Int64 = 300_000
     /// How long the relay's addresses, when `--upstream` names it by host
     /// name, are used before they are looked up again; a failed lookup
     /// keeps the addresses known.
@@ -28,6 +34,15 @@ public struct WSNGatewayOptions: Sendable {
 /// by host name is looked up in the loop (`HostLookupSocket`), never with
 /// getaddrinfo(3), so a slow or dead DNS server stalls no connection:
 /// channels that are up wait for the lookup, the others go on.
+///
+/// Limits, so that idle clients cannot lock the gateway: a client has
+/// `handshakeTimeoutMilliseconds` to complete the handshake, a channel that
+/// moves no byte either way for `idleTimeoutMilliseconds` is closed, and
+/// when `maxConnections` are open a new client is still accepted: the
+/// connection still in its handshake that was accepted first, or else the
+/// established one least recently active, is closed to make room. No client
+/// is refused for being one too many, so none is told that the gateway
+/// hung up during the handshake because it is full.
 public final class WSNGateway {
     final class Pair {
         let client: StreamConnection
@@ -36,13 +51,18 @@ public final class WSNGateway {
         var toClient = OutputBuffer()
         /// Until the channel and the upstream connection are both up.
         var deadline: Int64
+        /// When a byte last moved either way (or the client was accepted).
+        var lastActive: Int64
         var clientSlot = -1
         var upstreamSlot = -1
 
-        init(client: StreamConnection, deadline: Int64) {
+        init(client: StreamConnection, deadline: Int64, now: Int64) {
             self.client = client
             self.deadline = deadline
+            lastActive = now
         }
+
+        var isUp: Bool { client.isEstablished && upstream?.isEstablished == true }
     }
 
     public let listener: TCPListener
@@ -124,16 +144,20 @@ public final class WSNGateway {
         }
     }
 
-    /// Drops connections whose handshake or upstream connect is overdue.
+    /// Drops connections whose handshake or upstream connect is overdue,
+    /// and channels idle for `idleTimeoutMilliseconds`.
     public func tick(now: Int64) {
         upstreamLookup?.tick(now: now)
         upstreamLookupProgressed(now: now)
         var i = 0
         while i < pairs.count {
             let p = pairs[i]
-            let up = p.client.isEstablished && p.upstream?.isEstablished == true
-            if !up && now >= p.deadline {
+            if !p.isUp && now >= p.deadline {
                 close(i, p.client.isEstablished ? "the relay did not accept the connection in time" : "handshake timed out")
+                continue
+            }
+            if p.isUp && now &- p.lastActive >= options.idleTimeoutMilliseconds {
+                close(i, "idle for " + Self.seconds(now &- p.lastActive))
                 continue
             }
             i += 1
@@ -142,8 +166,9 @@ public final class WSNGateway {
 
     public func nextDeadline() -> Int64? {
         var next: Int64? = upstreamLookup?.deadline
-        for p in pairs where !(p.client.isEstablished && p.upstream?.isEstablished == true) {
-            next = min(next ?? p.deadline, p.deadline)
+        for p in pairs {
+            let due = p.isUp ? p.lastActive &+ options.idleTimeoutMilliseconds : p.deadline
+            next = min(next ?? due, due)
         }
         return next
     }
@@ -169,10 +194,12 @@ public final class WSNGateway {
             }
             guard let (fd, peer) = accepted else { return }
             let client = StreamConnection(accepted: fd, peer: peer)
-            guard pairs.count < options.maxConnections else {
-                log.append("refused " + peer.description + ": " + String(options.maxConnections) + " connections already")
-                client.close()
-                continue
+            if pairs.count >= options.maxConnections, let i = evictionCandidate() {
+                let idle = Self.seconds(now &- pairs[i].lastActive)
+                close(
+                    i,
+                    "making room for " + peer.description + " (" + String(options.maxConnections)
+                        + " connections open; this one the least recently active, idle for " + idle + ")")
             }
             do throws(PlatformError) {
                 try client.startNoiseResponder(config)
@@ -181,9 +208,34 @@ public final class WSNGateway {
                 client.close()
                 continue
             }
-            pairs.append(Pair(client: client, deadline: now &+ options.handshakeTimeoutMilliseconds))
+            pairs.append(Pair(client: client, deadline: now &+ options.handshakeTimeoutMilliseconds, now: now))
         }
     }
+
+    /// The connection to close for a new client when all are taken: the
+    /// least recently active of those still in their handshake (a flood of
+    /// connections that never complete it evicts its own), else the least
+    /// recently active channel.
+    func evictionCandidate() -> Int? {
+        var best: Int? = nil
+        for (i, p) in pairs.enumerated() {
+            guard let b = best else {
+                best = i
+                continue
+            }
+            let q = pairs[b]
+            let pHandshaking = !p.client.isEstablished
+            if pHandshaking != !q.client.isEstablished {
+                if pHandshaking { best = i }
+            } else if p.lastActive < q.lastActive {
+                best = i
+            }
+        }
+        return best
+    }
+
+    /// Milliseconds as whole seconds for the log: "12 s".
+    static func seconds(_ ms: Int64) -> String { String(ms / 1000) + " s" }
 
     /// Moves bytes both ways as far as they go; a reason when the pair is over.
     func drive(_ p: Pair, now: Int64) -> String? {
@@ -193,18 +245,19 @@ public final class WSNGateway {
                 guard let stream = try connectUpstream(now: now) else { return nil }  // waits for the lookup
                 p.upstream = stream
                 p.deadline = now &+ options.handshakeTimeoutMilliseconds
+                p.lastActive = now
                 log.append("channel up with " + p.client.peerDescription)
             }
             let upstream = p.upstream!
             guard try upstream.advance() else { return nil }
             // At EOF, what the side sent last is passed on (best effort: one
             // try, no waiting) before both are closed.
-            if try pump(p.client, into: &p.toUpstream) {
+            if try pump(p.client, into: &p.toUpstream, for: p, now: now) {
                 try drain(&p.toUpstream, to: upstream)
                 return "closed by the client"
             }
             try drain(&p.toUpstream, to: upstream)
-            if try pump(upstream, into: &p.toClient) {
+            if try pump(upstream, into: &p.toClient, for: p, now: now) {
                 try drain(&p.toClient, to: p.client)
                 _ = try p.client.advance()  // flushes the sealed bytes
                 return "closed by the relay"
@@ -266,14 +319,20 @@ public final class WSNGateway {
         }
     }
 
-    /// Reads from `stream` until it would block or `buffer` is full; true at EOF.
-    func pump(_ stream: StreamConnection, into buffer: inout OutputBuffer) throws(PlatformError) -> Bool {
+    /// Reads from `stream` until it would block or `buffer` is full; true at
+    /// EOF. A byte read marks the pair active.
+    func pump(
+        _ stream: StreamConnection, into buffer: inout OutputBuffer, for p: Pair, now: Int64
+    ) throws(PlatformError)
+        -> Bool
+    {
         while buffer.count < options.maxBufferedBytes {
             let result: Result<Int?, PlatformError> = scratch.withUnsafeMutableBytes { s in
                 Result { () throws(PlatformError) -> Int? in try stream.read(into: s) }
             }
             guard let n = try result.get() else { return false }
             if n == 0 { return true }
+            p.lastActive = now
             buffer.append(contentsOf: scratch[0..<n])
         }
         return false

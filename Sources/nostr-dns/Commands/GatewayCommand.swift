@@ -4,7 +4,7 @@ import NostrPlatform
 extension Usage {
     static let gateway = """
         usage: nostr-dns [--key PATH] [--relay URL]... gateway --listen ADDR:PORT --upstream ws://HOST:PORT
-                         [--publish [--ip ADDR]...] [--max-connections N]
+                         [--publish [--ip ADDR]...] [--max-connections N] [--idle-timeout S]
 
         A relay operator's wsn:// front door: accepts wsn://<npub>@ADDR:PORT connections,
         proves this host's key (the key file's npub) with the BOLT 8 Noise_XK handshake,
@@ -12,6 +12,10 @@ extension Usage {
         --publish signs this gateway's address record (kind 30053, name wsn.<npub>.nostr,
         with a port tag) to the --relay relays, so that wsn://<npub> alone finds it; the
         address is the --listen address, or the --ip addresses when it listens on all.
+        Limits: a client has 10 s to complete the handshake; a channel that moves no byte
+        either way for --idle-timeout seconds (default 300) is closed; at --max-connections
+        (default 256) a new client still gets in: the connection accepted first among those
+        still in their handshake, else the least recently active channel, is closed for it.
         Runs until SIGINT or SIGTERM.
 
         """
@@ -51,6 +55,10 @@ enum GatewayCommand {
                         let n = try args.integer(for: arg)
                         guard n >= 1 && n <= 4096 else { throw UsageError("--max-connections must be between 1 and 4096") }
                         options.maxConnections = Int(n)
+                    case "--idle-timeout":
+                        let n = try args.integer(for: arg)
+                        guard n >= 1 && n <= 86_400 else { throw UsageError("--idle-timeout must be between 1 and 86400 seconds") }
+                        options.idleTimeoutMilliseconds = Int64(n) * 1000
                     default: return false
                     }
                     return true
