@@ -113,16 +113,16 @@ public enum RelayMessage: JSONCodable, Equatable, Sendable {
                 guard let m = root[3]?.string else { throw NostrError(.messageShape) }
                 message = m
             }
-            self = .ok(eventId: id, accepted: flag.kind == .true, message: RelayText.printable(message))
+            self = .ok(eventId: id, accepted: flag.kind == .true, message: message)
         case .eose:
             guard count == 2, let sub = root[1]?.string else { throw NostrError(.messageShape) }
             self = .eose(subscriptionId: sub)
         case .closed:
             guard count == 2 || count == 3, let sub = root[1]?.string else { throw NostrError(.messageShape) }
-            self = .closed(subscriptionId: sub, message: RelayText.printable(count == 3 ? (root[2]?.string ?? "") : ""))
+            self = .closed(subscriptionId: sub, message: count == 3 ? (root[2]?.string ?? "") : "")
         case .notice:
             guard count == 2, let m = root[1]?.string else { throw NostrError(.messageShape) }
-            self = .notice(RelayText.printable(m))
+            self = .notice(m)
         case .auth:
             guard count == 2, let c = root[1]?.string else { throw NostrError(.messageShape) }
             self = .auth(challenge: c)

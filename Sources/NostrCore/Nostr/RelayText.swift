@@ -1,7 +1,10 @@
 /// Text a relay sends that the tool prints or logs (NIP-01 `OK`, `NOTICE`
 /// and `CLOSED` messages), made safe to print: a relay could otherwise
 /// write terminal escape sequences into the operator's terminal or forge
-/// log lines with a line feed (README, "Security").
+/// log lines with a line feed (README, "Security"). The one escape every
+/// output path of relay text goes through (today `Publishing.outcomeLine`,
+/// the `rejected URL: MESSAGE` lines); `RelayMessage` keeps the text as
+/// sent, and the Swift API returns it as sent.
 public enum RelayText {
     /// `text` with every control character written as an escape: C0
     /// controls and DEL as `\n`, `\r`, `\t` or `\xHH`, C1 controls
