@@ -121,7 +121,7 @@ def test_attack_nsec_on_the_command_line_is_refused_before_any_io_and_never_echo
     assert r.returncode == 2, r.stderr
     assert r.stdout == b""
     lines = r.stderr.decode().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nostr-dns: " + where + " looks like a secret key"), lines
+    assert len(lines) == 1 and lines[0].startswith("nostr-dns: " + where + " holds an nsec (a secret key!)"), lines
     assert not leaked(nsec, r.stdout, r.stderr)
     time.sleep(0.3)
     assert dns_trap.queries() == []
@@ -132,7 +132,7 @@ def test_attack_nsec_in_nostr_dns_relays_is_refused_before_any_lookup(nostr_dns,
                       env={"NOSTR_DNS_RELAYS": "ws://127.0.0.1:1, wss://" + nsec.upper()})
     assert r.returncode == 2
     assert r.stderr.decode().strip() == \
-        "nostr-dns: $NOSTR_DNS_RELAYS holds what looks like a secret key (nsec); refused, and not shown"
+        "nostr-dns: $NOSTR_DNS_RELAYS holds an nsec (a secret key!); refused, and not shown"
     assert not leaked(nsec, r.stdout, r.stderr)
     time.sleep(0.3)
     assert dns_trap.queries() == []
@@ -147,7 +147,7 @@ def test_attack_nsec_in_a_config_line_is_refused_by_its_line_before_any_lookup(
                       prefix=dns_trap.netns.exec_argv([]))
     assert r.returncode == 1
     assert r.stderr.decode().strip() == (
-        f"nostr-dns resolve: config file {config}: holds what looks like a secret key (nsec); "
+        f"nostr-dns resolve: config file {config}: holds an nsec (a secret key!); "
         "refused, and not shown: keep it in the key file (line 2)")
     assert not leaked(nsec, r.stdout, r.stderr)
     time.sleep(0.3)

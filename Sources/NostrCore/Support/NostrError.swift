@@ -126,7 +126,7 @@ public struct NostrError: Error, Equatable, Sendable {
         case .stun: text = "malformed STUN message"
         case .relayURL: text = "not a relay URL (ws://, wss:// or wsn://)"
         case .config: text = "invalid config file line"
-        case .secretKey: text = "holds what looks like a secret key (nsec); refused, and not shown: keep it in the key file"
+        case .secretKey: text = "holds an nsec (a secret key!); refused, and not shown: keep it in the key file"
         case .certificate: text = "not a PEM X.509 certificate"
         case .dnsTruncated: text = "DNS message truncated"
         case .dnsPointer: text = "bad DNS compression pointer"

@@ -16,11 +16,11 @@ enum SecretRefusal {
     /// Why the command line or the environment is refused, or nil.
     static func find(arguments: [String]) -> String? {
         for (i, arg) in arguments.enumerated() where SecretScan.containsSecretKey(arg) {
-            return position(i, arguments) + " looks like a secret key (nsec); refused, and not shown: keep it in the key file"
+            return position(i, arguments) + " holds an nsec (a secret key!); refused, and not shown: keep it in the key file"
         }
         for name in variables {
             if let value = Environment.get(name), SecretScan.containsSecretKey(value) {
-                return "$" + name + " holds what looks like a secret key (nsec); refused, and not shown"
+                return "$" + name + " holds an nsec (a secret key!); refused, and not shown"
             }
         }
         return nil

@@ -27,7 +27,7 @@ import Testing
             try RelayPoolBuilder(relays: ["ws://127.0.0.1:1", "wss://" + Self.nsec.uppercased() + "/"])
         }
         #expect(error?.code == .relayURL && error?.keyError == .secretKey)
-        #expect(error?.message.hasPrefix("relay URL number 2 holds what looks like a secret key (nsec)") == true)
+        #expect(error?.message.hasPrefix("relay URL number 2 holds an nsec (a secret key!)") == true)
         #expect(error.map { Self.shows($0.message) } == false)
     }
 
