@@ -42,7 +42,10 @@
 #            (Tests/interop/test_faults.py: relays killed, frozen, malicious,
 #            mute or failing TLS, floods of queries and connections; answers,
 #            recovery and resident memory checked); file errors that name the
-#            file (Tests/interop/test_file_errors.py)); https (the HTTPS trust
+#            file (Tests/interop/test_file_errors.py); secrets that never
+#            leave (Tests/interop/test_secrets.py: an nsec refused before any
+#            DNS query, proved by a resolver trap in a namespace; relay text
+#            escaped)); https (the HTTPS trust
 #            tests, Tests/interop/test_https.py: https-demo, fetch and pin
 #            against curl (--pinnedpubkey, --curves secp256k1), openssl
 #            s_client with DANE (TLSA from resolve, pin and `dig` against

@@ -2,7 +2,8 @@
 /// line; `#` starts a comment line; blank lines are ignored; keys may repeat
 /// where a setting is a list (`relay`). Values run to the end of the line,
 /// with surrounding spaces and tabs trimmed. Parsed as bytes; any error
-/// names its 1-based line number (NostrError.offset).
+/// names its 1-based line number (NostrError.offset). A line that holds
+/// what looks like an nsec (`SecretScan`) is refused (`.secretKey`).
 public struct ConfigFile: Sendable {
     public struct Setting: Equatable, Sendable {
         public var key: String
@@ -27,6 +28,9 @@ public struct ConfigFile: Sendable {
             var line = rawLine
             if line.last == 0x0D { line = line.dropLast() }
             line = Self.trimmed(line)
+            // Secrets never leave (SecretScan): a line holding an nsec, a
+            // comment included, is refused and its text never shown.
+            if SecretScan.containsSecretKey(line) { throw NostrError(.secretKey, at: lineNumber) }
             if line.isEmpty || line.first == 0x23 { continue }
             guard let eq = line.firstIndex(of: 0x3D) else { throw NostrError(.config, at: lineNumber) }
             let key = Self.trimmed(line[line.startIndex..<eq])

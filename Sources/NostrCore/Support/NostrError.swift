@@ -51,6 +51,7 @@ public struct NostrError: Error, Equatable, Sendable {
         // Relay URLs and the config file
         case relayURL
         case config
+        case secretKey
         // X.509 certificates (RFC 5280)
         case certificate
         // DNS messages (RFC 1035, RFC 6891)
@@ -125,6 +126,7 @@ public struct NostrError: Error, Equatable, Sendable {
         case .stun: text = "malformed STUN message"
         case .relayURL: text = "not a relay URL (ws://, wss:// or wsn://)"
         case .config: text = "invalid config file line"
+        case .secretKey: text = "holds an nsec (a secret key!); refused, and not shown: keep it in the key file"
         case .certificate: text = "not a PEM X.509 certificate"
         case .dnsTruncated: text = "DNS message truncated"
         case .dnsPointer: text = "bad DNS compression pointer"
@@ -142,7 +144,7 @@ public struct NostrError: Error, Equatable, Sendable {
         case .httpTooLarge: text = "HTTP message larger than allowed"
         case .httpRequest: text = "malformed HTTP request"
         }
-        if offset >= 0 && code == .config { return text + " (line " + String(offset) + ")" }
+        if offset >= 0 && (code == .config || code == .secretKey) { return text + " (line " + String(offset) + ")" }
         if offset >= 0 { return text + " at byte " + String(offset) }
         return text
     }

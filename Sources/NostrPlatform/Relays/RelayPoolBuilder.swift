@@ -19,9 +19,14 @@ public struct RelayPoolBuilder: Sendable {
     public var caFile: String?
 
     /// `texts` parsed as relay URLs (duplicates dropped); `.relayURL`
-    /// naming the first that is not one.
+    /// naming the first that is not one. One that holds what looks like
+    /// an nsec (`SecretScan`) is refused before anything is looked up,
+    /// and named by its position, never shown (keyError `.secretKey`).
     public init(relays texts: [String], caFile: String? = nil) throws(PlatformError) {
         var urls: [RelayURL] = []
+        for (n, t) in texts.enumerated() where SecretScan.containsSecretKey(t) {
+            throw PlatformError(.relayURL, path: "number " + String(n + 1), keyError: .secretKey)
+        }
         for t in texts {
             do throws(NostrError) {
                 let url = try RelayURL(parsing: t)
@@ -43,6 +48,9 @@ public struct RelayPoolBuilder: Sendable {
         caFile: String?
     ) throws(PlatformError) {
         var texts = explicit
+        if let environment, SecretScan.containsSecretKey(environment) {
+            throw PlatformError(.relayURL, path: "in $NOSTR_DNS_RELAYS", keyError: .secretKey)
+        }
         if texts.isEmpty, let environment { texts = Self.split(environment) }
         if texts.isEmpty, let config { texts = config.values("relay") }
         if texts.isEmpty { texts = Self.defaultRelays }

@@ -210,8 +210,11 @@ public struct PlatformError: Error, Equatable, Sendable {
             if !detail.isEmpty { text += (keyError == nil ? "" : " (") + detail + (keyError == nil ? "" : ")") }
             return text
         case .relayURL:
+            // Secrets never leave: a relay URL holding an nsec is not shown; `path` then names where it came from.
+            if keyError == .secretKey { return "relay URL " + path + " " + NostrError(.secretKey).reason }
             return "bad relay URL '" + path + "': " + NostrError(keyError ?? .relayURL).reason
         case .configSyntax:
+            if keyError == .secretKey { return "config file " + path + ": " + detail }
             return "config file " + path + ": " + detail + " (expected `key = value` with key relay, ca-file or key)"
         case .certificates:
             return "cannot load CA certificates from " + path + ": " + detail

@@ -6,6 +6,10 @@ import NostrPlatform
 /// (0 success, 1 failure, 2 usage error, 3 name not found).
 enum CommandLineTool {
     static func run(arguments: [String]) -> Int32 {
+        if let refusal = SecretRefusal.find(arguments: Array(arguments.dropFirst())) {
+            Output.stderr("nostr-dns: " + refusal + "\n")
+            return ExitCode.usage
+        }
         var args = Arguments(Array(arguments.dropFirst()))
         var globals = GlobalOptions()
         do throws(UsageError) {

@@ -91,10 +91,13 @@ enum Publishing {
         "published kind " + String(e.kind) + " id " + e.id.hex + "\n"
     }
 
+    /// One relay's answer; the relay's own text (its OK message) with its
+    /// control characters escaped (`RelayText`), so a relay cannot write
+    /// terminal escapes or forge lines.
     static func outcomeLine(_ outcome: PublishOutcome, _ url: RelayURL) -> String {
         switch outcome {
         case .accepted: return "accepted " + url.text + "\n"
-        case .rejected(let m): return "rejected " + url.text + ": " + m + "\n"
+        case .rejected(let m): return "rejected " + url.text + ": " + RelayText.printable(m) + "\n"
         case .failed(let m): return "failed " + url.text + ": " + m + "\n"
         }
     }
