@@ -68,7 +68,7 @@ enum DNSCommand {
         pool.options.addressLifetimeMilliseconds = 30 * 60 * 1000
         let resolver = CachedResolver(pool: pool, context: try Common.context(), capacity: Int(cacheSize))
         resolver.lookupTimeoutMilliseconds = timeout
-        if let path = settings.cachePath { try loadCacheFile(resolver, path, command: "dns", globals) }
+        if let path = settings.cachePath { loadCacheFile(resolver, path, command: "dns", globals) }
 
         settings.ipv6Optional = !explicit
         let server: DNSServer
