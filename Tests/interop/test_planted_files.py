@@ -1,7 +1,8 @@
 """Files a local attacker could plant (issue 16, item 9, and item 2's "never
 let the cache file stop a start"), against the real binary: `dns --cache`
 and `mdns --cache` pointing at a symbolic link (to another file, to
-/dev/zero), a FIFO with no writer, an oversized file or a folder. The server
+/dev/zero), a FIFO with no writer, an oversized file, a folder, or a file
+the server's user cannot read (run as nobody with setpriv). The server
 starts all the same, answers (dig against a local nostr-relay 1.14 for
 `dns`; a legacy mDNS query on a veth link for `mdns`), warns once, and never
 writes through the link: the file it points to is untouched after the save
@@ -12,7 +13,8 @@ failed it (and systemd or procd restarted it forever), and a link was read.
 from __future__ import annotations
 
 import os
-import signal
+import shutil
+import tempfile
 from pathlib import Path
 
 import dns.rdatatype
@@ -140,3 +142,40 @@ def test_mdns_starts_and_answers_its_own_name_with_a_planted_cache_file(nostr_dn
         # Nothing was learned, so nothing was saved: the link is still
         # there, and what it points to was neither read nor written.
         assert victim.read_text() == VICTIM_TEXT and cache.is_symlink()
+
+
+def test_dns_run_as_another_user_sets_an_unreadable_cache_file_aside(nostr_dns, relay, tmp_path):
+    """An unreadable cache file (EACCES: root's file, the server run as
+    nobody, as the systemd unit runs it as its own user) is renamed to
+    PATH.bad and the server starts empty instead of failing."""
+    host = new_host(tmp_path)
+    publish_ip(nostr_dns, host, relay, "--ip", "192.0.2.93", "--ttl", "300")
+    # pytest's folders are root's (0700): nobody gets a folder of its own in /tmp.
+    base = Path(tempfile.mkdtemp(prefix="nostr-dns-nobody-"))
+    try:
+        os.chown(base, 65534, 65534)
+        state, home = base / "state", base / "home"
+        for folder in (state, home):
+            folder.mkdir(mode=0o700)
+            os.chown(folder, 65534, 65534)
+        cache = state / "dns-cache"
+        cache.write_text("1 {}\n")
+        cache.chmod(0o600)  # root's: nobody cannot read it
+        port = peers.free_port_both()
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                *nostr_dns.argv(["--relay", relay.url, "-v", "dns", "--listen", f"127.0.0.1:{port}",
+                                 "--cache", cache, "--timeout", "3"])]
+        env = nostr_dns.full_env({"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")})
+        proc = peers.Proc(f"nostr-dns-dns-nobody:{port}", argv, tmp_path / "dns-nobody.log", env=env)
+        try:
+            peers.wait_until(lambda: query("nostr.", "SOA", port, timeout=0.5).rcode() == 0, 15,
+                             "nostr-dns dns as nobody", proc)
+            assert answers(query(host.name, "A", port), dns.rdatatype.A) == ["192.0.2.93"]
+            said = warnings(proc.log_text(), cache)
+            assert said == [f"nostr-dns dns: permission denied: cache file {cache};"
+                            f" set aside as {cache}.bad, starting with an empty cache"], proc.log_text()
+        finally:
+            proc.stop()
+        assert Path(f"{cache}.bad").read_text() == "1 {}\n"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
