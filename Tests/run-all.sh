@@ -42,7 +42,9 @@
 #            (Tests/interop/test_faults.py: relays killed, frozen, malicious,
 #            mute or failing TLS, floods of queries and connections; answers,
 #            recovery and resident memory checked); file errors that name the
-#            file (Tests/interop/test_file_errors.py)); https (the HTTPS trust
+#            file (Tests/interop/test_file_errors.py); cache files a local
+#            user planted: links, FIFOs, folders, oversized or unreadable
+#            files (Tests/interop/test_planted_files.py)); https (the HTTPS trust
 #            tests, Tests/interop/test_https.py: https-demo, fetch and pin
 #            against curl (--pinnedpubkey, --curves secp256k1), openssl
 #            s_client with DANE (TLSA from resolve, pin and `dig` against
