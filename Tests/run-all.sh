@@ -45,7 +45,9 @@
 #            file (Tests/interop/test_file_errors.py); secrets that never
 #            leave (Tests/interop/test_secrets.py: an nsec refused before any
 #            DNS query, proved by a resolver trap in a namespace; relay text
-#            escaped)); https (the HTTPS trust
+#            escaped); cache files a local user planted: links, FIFOs,
+#            folders, oversized or unreadable files
+#            (Tests/interop/test_planted_files.py)); https (the HTTPS trust
 #            tests, Tests/interop/test_https.py: https-demo, fetch and pin
 #            against curl (--pinnedpubkey, --curves secp256k1), openssl
 #            s_client with DANE (TLSA from resolve, pin and `dig` against

@@ -67,12 +67,38 @@ static inline int nd_stat(const char *path, unsigned int *mode, unsigned int *ui
     return 0;
 }
 
-static inline int nd_fstat(int fd, unsigned int *mode, unsigned int *uid, int *is_reg) {
+/* What a file is, for the checks on files a local attacker could plant
+ * (FileIO.swift): a regular file, a folder, a symbolic link (lstat only) or
+ * anything else (FIFO, device, socket). */
+#define ND_KIND_REGULAR 0
+#define ND_KIND_FOLDER 1
+#define ND_KIND_SYMLINK 2
+#define ND_KIND_OTHER 3
+static inline int nd_kind(mode_t m) {
+    if (S_ISREG(m)) return ND_KIND_REGULAR;
+    if (S_ISDIR(m)) return ND_KIND_FOLDER;
+    if (S_ISLNK(m)) return ND_KIND_SYMLINK;
+    return ND_KIND_OTHER;
+}
+
+/* fstat(2) of an open file: permission bits, owner, kind and size. */
+static inline int nd_fstat(int fd, unsigned int *mode, unsigned int *uid, int *kind, long long *size) {
     struct stat st;
     if (fstat(fd, &st) != 0) return errno;
     *mode = (unsigned int)(st.st_mode & 07777);
     *uid = (unsigned int)st.st_uid;
-    *is_reg = S_ISREG(st.st_mode) ? 1 : 0;
+    *kind = nd_kind(st.st_mode);
+    *size = (long long)st.st_size;
+    return 0;
+}
+
+/* lstat(2) (stat when follow != 0), reduced the same way; else errno. */
+static inline int nd_lstat(const char *path, int follow, unsigned int *mode, unsigned int *uid, int *kind) {
+    struct stat st;
+    if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) return errno;
+    *mode = (unsigned int)(st.st_mode & 07777);
+    *uid = (unsigned int)st.st_uid;
+    *kind = nd_kind(st.st_mode);
     return 0;
 }
 

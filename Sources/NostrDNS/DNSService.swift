@@ -33,7 +33,8 @@ public final class DNSService: Sendable {
     /// Opens the server: binds UDP and TCP on each of `listen` ("ADDR:PORT",
     /// IPv6 in brackets; port 0 lets the system choose), loads `cachePath`
     /// (a missing file is an empty cache; every record in it is verified
-    /// again). `relays`: ws://, wss:// or wsn:// URLs, `caFile`: CA
+    /// again; one that cannot be loaded is set aside with a warning on
+    /// standard error and the cache starts empty). `relays`: ws://, wss:// or wsn:// URLs, `caFile`: CA
     /// certificates for wss:// instead of the system bundle. `upstream`:
     /// an IP address and port for other names. `timeout`: how long the first
     /// query for a name waits for the relays before SERVFAIL. `cacheSize`:
@@ -60,7 +61,7 @@ public final class DNSService: Sendable {
             let resolver = try DNSServer.resolver(
                 relays: builder, context: ctx, capacity: min(max(cacheSize, 16), 1_000_000),
                 lookupTimeoutMilliseconds: timeout.milliseconds)
-            if let cachePath { try resolver.loadCacheFile(cachePath, command: "dns", verbose: false, quiet: true) }
+            if let cachePath { resolver.loadCacheFile(cachePath, command: "dns", verbose: false, quiet: true) }
             opened = try DNSServer(settings: settings, resolver: resolver)
         } catch {
             throw NostrDNSError(error)

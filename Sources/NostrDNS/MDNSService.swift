@@ -43,7 +43,7 @@ public final class MDNSService: Sendable {
         do throws(PlatformError) {
             let builder = try RelayPoolBuilder(relays: relays, caFile: caFile)
             let resolver = try MDNSServer.resolver(relays: builder, context: ctx)
-            if let cachePath { try resolver.loadCacheFile(cachePath, command: "mdns", verbose: false, quiet: true) }
+            if let cachePath { resolver.loadCacheFile(cachePath, command: "mdns", verbose: false, quiet: true) }
             let server = try MDNSServer(ownKey: identity.publicKey, interfaces: selected, settings: settings)
             parts = Handoff((server, resolver))
         } catch {

@@ -320,31 +320,41 @@ public final class CachedResolver {
     /// author, kind, `d`, shape, expiry); entries come back stale (they
     /// must be confirmed by a relay), keeping the time they were last
     /// confirmed so that `maxStale` counts from it. Returns how many events
-    /// were taken and how many lines were refused.
+    /// were taken and how many lines were refused. A file that cannot be
+    /// read to its end (it grew past the limit, a read failed) adds nothing
+    /// to the cache.
     @discardableResult
     public func load(path: String) throws(PlatformError) -> (taken: Int, refused: Int) {
         var taken = 0, refused = 0
         let now = Clock.unixTime()
         var reader = JSONReader()
-        let found = try CacheFile.forEachLine(path: path) { line in
-            guard !line.isEmpty else { return }
-            guard let space = line.firstIndex(of: 0x20), let confirmed = Self.decimal(line[line.startIndex..<space]) else {
-                refused += 1
-                return
+        var keys: [ResolverKey] = []
+        let found: Bool
+        do throws(PlatformError) {
+            found = try CacheFile.forEachLine(path: path) { line in
+                guard !line.isEmpty else { return }
+                guard let space = line.firstIndex(of: 0x20), let confirmed = Self.decimal(line[line.startIndex..<space]) else {
+                    refused += 1
+                    return
+                }
+                let event: Event
+                do throws(NostrError) {
+                    event = try Event(json: Array(line[(space + 1)...]), reader: &reader)
+                } catch {
+                    refused += 1
+                    return
+                }
+                if let key = cache.offer(event, now: now, context: context, create: true) {
+                    cache.markStale(key, confirmedAt: min(confirmed, now))
+                    keys.append(key)
+                    taken += 1
+                } else {
+                    refused += 1
+                }
             }
-            let event: Event
-            do throws(NostrError) {
-                event = try Event(json: Array(line[(space + 1)...]), reader: &reader)
-            } catch {
-                refused += 1
-                return
-            }
-            if let key = cache.offer(event, now: now, context: context, create: true) {
-                cache.markStale(key, confirmedAt: min(confirmed, now))
-                taken += 1
-            } else {
-                refused += 1
-            }
+        } catch {
+            for key in keys { cache.remove(key) }
+            throw error
         }
         guard found else { return (0, 0) }
         Memory.releaseFreePages()

@@ -1,3 +1,4 @@
+import CPlatform
 import NostrCore
 
 /// The cache file of the two servers (`dns`, `mdns`): loaded and verified
@@ -13,12 +14,41 @@ extension CachedResolver {
     /// verified as if a relay had sent it (a missing file is an empty
     /// cache). Says how many records were taken (at `verbose`) and how many
     /// lines were refused (unless `quiet`).
-    public func loadCacheFile(_ path: String, command: String, verbose: Bool, quiet: Bool) throws(PlatformError) {
-        let (taken, refused) = try load(path: path)
+    ///
+    /// A cache file never stops a start: one that cannot be loaded (a
+    /// symbolic link, a FIFO, device or folder, a file over the size limit,
+    /// an unreadable one) is set aside (`CacheFile.setAside`: a regular file
+    /// is renamed to `path.bad`, anything else left where it is) with a
+    /// one-line warning, even when `quiet`, and the server starts with an
+    /// empty cache, so that systemd or procd do not restart it forever.
+    public func loadCacheFile(_ path: String, command: String, verbose: Bool, quiet: Bool) {
+        let taken: Int
+        let refused: Int
+        do throws(PlatformError) {
+            (taken, refused) = try load(path: path)
+        } catch {
+            Output.stderr("nostr-dns " + command + ": " + Self.setAside(path, error) + "\n")
+            return
+        }
         if !quiet && (verbose || refused > 0) {
             Output.stderr(
                 "nostr-dns " + command + ": cache " + path + ": " + String(taken) + " records loaded"
                     + (refused > 0 ? ", " + String(refused) + " refused (bad or expired)" : "") + "\n")
+        }
+    }
+
+    /// Sets the cache file at `path` aside after `error`, and says what
+    /// became of it (one line, without the newline).
+    static func setAside(_ path: String, _ error: PlatformError) -> String {
+        let what = error.message + "; "
+        switch CacheFile.setAside(path: path) {
+        case .renamed(let bad):
+            return what + "set aside as " + bad + ", starting with an empty cache"
+        case .leftInPlace:
+            if error.code == .notRegularFile && error.errno == EISDIR {
+                return what + "starting with an empty cache, which cannot be saved while the folder is there"
+            }
+            return what + "left in place, starting with an empty cache (the next save replaces it)"
         }
     }
 

@@ -15,11 +15,38 @@ enum FileIO {
         }
     }
 
+    /// Opens `path` for reading as a file a local attacker could have
+    /// planted there: O_NOFOLLOW (a symbolic link is refused, `.symlink`,
+    /// never followed to another file), O_NONBLOCK (opening a FIFO with no
+    /// writer returns at once instead of blocking) and O_NOCTTY (a terminal
+    /// never becomes ours), then fstat(2): anything but a regular file
+    /// (folder, FIFO, device, socket) is closed and refused
+    /// (`.notRegularFile`). `follow` keeps following a symbolic link, for
+    /// files the user names that are links by design (certbot's `live/`
+    /// certificates); the FIFO and device checks still apply. Returns the
+    /// descriptor (O_NONBLOCK has no effect on regular files) and its status.
+    static func openRegular(
+        _ path: String, file: PlatformError.FileRole, follow: Bool = false
+    ) throws(PlatformError) -> (fd: Int32, status: FileStatus) {
+        let fd = try open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | (follow ? 0 : O_NOFOLLOW))
+        let status: FileStatus
+        do throws(PlatformError) { status = try self.status(fd, path: path) } catch {
+            _ = CPlatform.close(fd)
+            throw error
+        }
+        guard status.isRegular else {
+            _ = CPlatform.close(fd)
+            throw notRegular(path, file: file, folder: status.isFolder)
+        }
+        return (fd, status)
+    }
+
     /// `.notRegularFile` for `path`, with errno EISDIR when it is a folder
-    /// (so the message can say "is a folder, not a file").
-    static func notRegular(_ path: String, file: PlatformError.FileRole) -> PlatformError {
-        let folder = (try? isFolder(path)) ?? false
-        return PlatformError(.notRegularFile, errno: folder ? EISDIR : 0, path: path, file: file)
+    /// (so the message can say "is a folder, not a file"); `folder` as
+    /// fstat(2) said, else asked of the path.
+    static func notRegular(_ path: String, file: PlatformError.FileRole, folder: Bool? = nil) -> PlatformError {
+        let isFolder = folder ?? ((try? self.isFolder(path)) ?? false)
+        return PlatformError(.notRegularFile, errno: isFolder ? EISDIR : 0, path: path, file: file)
     }
 
     /// `.tooLarge` for `path`, naming the limit.
@@ -27,21 +54,65 @@ enum FileIO {
         PlatformError(.tooLarge, path: path, file: file, detail: "more than " + String(limit) + " bytes")
     }
 
-    /// What fstat(2) tells the key-file checks.
+    /// What fstat(2) or lstat(2) tells the file checks.
     struct FileStatus {
         /// Permission bits (`st_mode & 07777`).
         var mode: UInt32
         var uid: UInt32
-        var isRegular: Bool
+        var kind: Int32
+        /// `st_size` (0 from `lstatus`, which does not ask).
+        var size: Int64 = 0
+
+        var isRegular: Bool { kind == ND_KIND_REGULAR }
+        var isFolder: Bool { kind == ND_KIND_FOLDER }
+        var isSymbolicLink: Bool { kind == ND_KIND_SYMLINK }
     }
 
     static func status(_ fd: Int32, path: String) throws(PlatformError) -> FileStatus {
         var mode: UInt32 = 0
         var uid: UInt32 = 0
-        var isRegular: Int32 = 0
-        let e = nd_fstat(fd, &mode, &uid, &isRegular)
+        var kind: Int32 = 0
+        var size: Int64 = 0
+        let e = nd_fstat(fd, &mode, &uid, &kind, &size)
         guard e == 0 else { throw PlatformError(errno: e, path: path) }
-        return FileStatus(mode: mode, uid: uid, isRegular: isRegular != 0)
+        return FileStatus(mode: mode, uid: uid, kind: kind, size: size)
+    }
+
+    /// lstat(2) of `path` (stat(2) when `follow`); nil when it does not exist.
+    static func lstatus(_ path: String, follow: Bool = false) throws(PlatformError) -> FileStatus? {
+        var mode: UInt32 = 0
+        var uid: UInt32 = 0
+        var kind: Int32 = 0
+        let e = path.withCString { nd_lstat($0, follow ? 1 : 0, &mode, &uid, &kind) }
+        if e == ENOENT { return nil }
+        guard e == 0 else { throw PlatformError(errno: e, path: path) }
+        return FileStatus(mode: mode, uid: uid, kind: kind)
+    }
+
+    /// Refuses a file owned by another user, as ssh refuses a key or
+    /// config file that is not owned by the user or root (ssh(1),
+    /// "FILES"; OpenSSH's `safe_path`): such a file could have been planted
+    /// by that user, who then knows the key we would sign with. The owner
+    /// must be the effective uid or root (root can replace any file anyway).
+    static func checkOwner(_ status: FileStatus, path: String, file: PlatformError.FileRole) throws(PlatformError) {
+        let me = geteuid()
+        guard status.uid == me || status.uid == 0 else {
+            throw PlatformError(.owner, path: path, file: file, detail: String(status.uid))
+        }
+    }
+
+    /// Refuses to write into `folder` when group or others may write there
+    /// without the sticky bit (`mode & 0o022 != 0`, no `0o1000`): anyone who
+    /// may write there could rename or replace what we create in it. A
+    /// sticky folder such as /tmp is accepted (only an entry's owner may
+    /// rename or remove it). Folders are followed when they are symbolic
+    /// links, as `mkdir -p` allows.
+    static func checkFolderForWriting(_ folder: String, file: PlatformError.FileRole) throws(PlatformError) {
+        guard let status = try lstatus(folder, follow: true) else { throw PlatformError(errno: ENOENT, path: folder) }
+        guard status.isFolder else { throw PlatformError(.notDirectory, errno: ENOTDIR, path: folder, file: file) }
+        if status.mode & 0o022 != 0 && status.mode & 0o1000 == 0 {
+            throw PlatformError(.unsafeFolder, path: folder, file: file, mode: status.mode)
+        }
     }
 
     /// Reads until end of file or until `buffer` is full; returns the count.

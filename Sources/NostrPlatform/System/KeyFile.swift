@@ -3,7 +3,8 @@ import NostrCore
 
 /// The secret key file (the Design article, "Keys"): the key's bech32 `nsec` text
 /// (NIP-19) on one line, mode 0600, in a folder with mode 0700. A key file
-/// that group or others can access is refused, as ssh refuses such keys.
+/// that group or others can access, or that another user owns, is refused,
+/// as ssh refuses such keys.
 public enum KeyFile {
     /// The largest key file read. An nsec is 63 characters; 1 KiB leaves
     /// room for whitespace and refuses anything that is clearly not a key.
@@ -33,6 +34,8 @@ public enum KeyFile {
     /// Reads the secret key at `path`.
     ///
     /// The file must be a regular file, not a symbolic link (O_NOFOLLOW),
+    /// owned by the effective user or root (`.owner`, as ssh refuses a key
+    /// file another user could have planted),
     /// with no permission bits for group or others (`mode & 0o077 == 0`),
     /// at most `maxSize` bytes, and hold one NIP-19 `nsec` with optional
     /// surrounding whitespace. The checks are the code's own, not the OS's:
@@ -46,13 +49,13 @@ public enum KeyFile {
     }
 
     static func read(path: String) throws(PlatformError) -> SecretKey {
-        // O_NONBLOCK: opening a FIFO planted at the path must not block;
-        // it is then refused as not a regular file. No effect on files.
-        let fd = try FileIO.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        // O_NOFOLLOW, O_NONBLOCK: a symbolic link is refused, and a FIFO
+        // planted at the path does not block; it is then refused as not a
+        // regular file.
+        let (fd, status) = try FileIO.openRegular(path, file: .key)
         defer { _ = CPlatform.close(fd) }
 
-        let status = try FileIO.status(fd, path: path)
-        guard status.isRegular else { throw FileIO.notRegular(path, file: .key) }
+        try FileIO.checkOwner(status, path: path, file: .key)
         guard status.mode & 0o077 == 0 else {
             throw PlatformError(.permissions, path: path, mode: status.mode)
         }

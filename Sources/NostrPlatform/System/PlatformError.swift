@@ -23,6 +23,12 @@ public struct PlatformError: Error, Equatable, Sendable {
         case permissions
         /// ELOOP under O_NOFOLLOW: the key path is a symbolic link.
         case symlink
+        /// A key file owned by another user (neither the effective uid nor
+        /// root); refused as ssh refuses such files. `detail` is its uid.
+        case owner
+        /// A folder to write a file into that group or others may write in
+        /// without the sticky bit; `mode` is its permission bits.
+        case unsafeFolder
         /// The path names a directory, FIFO, device or socket.
         case notRegularFile
         /// ENOTDIR, or a component of a folder path that is not a folder.
@@ -176,6 +182,12 @@ public struct PlatformError: Error, Equatable, Sendable {
                 + PlatformError.octal(mode) + "); run chmod 600 " + path
         case .symlink:
             return secret + " " + path + " is a symbolic link; refusing to follow it"
+        case .owner:
+            return secret + " " + path + " is owned by another user (uid " + detail + "), not by this user (uid "
+                + String(geteuid()) + ") or root; refusing it, as ssh does: chown it to this user"
+        case .unsafeFolder:
+            return (file.map { $0.words + " folder " } ?? "folder ") + path + " is writable by group or others (mode "
+                + PlatformError.octal(mode) + ") without the sticky bit; refusing to write there: run chmod 700 " + path
         case .notRegularFile:
             return (file?.words ?? "file") + " " + path
                 + (errno == EISDIR ? " is a folder, not a file" : " is not a regular file (but a device, FIFO or socket)")

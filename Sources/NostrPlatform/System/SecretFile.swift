@@ -3,10 +3,11 @@ import NostrCore
 
 /// Files that hold secrets other than the nostr key (the TLS server's
 /// private key), under the key file's rules (the Design article, "Keys"): mode 0600,
-/// never a symbolic link, refused when group or others have any access.
+/// never a symbolic link, a FIFO or a device, owned by this user or root,
+/// refused when group or others have any access.
 public enum SecretFile {
     /// The bytes of the file at `path` (at most `limit`): `.symlink`,
-    /// `.notRegularFile`, `.permissions` or `.tooLarge` as `KeyFile.load`.
+    /// `.notRegularFile`, `.owner`, `.permissions` or `.tooLarge` as `KeyFile.load`.
     public static func read(path: String, limit: Int, file: PlatformError.FileRole = .tlsKey) throws(PlatformError) -> [UInt8] {
         do throws(PlatformError) {
             return try readSecret(path: path, limit: limit, file: file)
@@ -16,10 +17,9 @@ public enum SecretFile {
     }
 
     static func readSecret(path: String, limit: Int, file: PlatformError.FileRole) throws(PlatformError) -> [UInt8] {
-        let fd = try FileIO.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        let (fd, status) = try FileIO.openRegular(path, file: file)
         defer { _ = CPlatform.close(fd) }
-        let status = try FileIO.status(fd, path: path)
-        guard status.isRegular else { throw FileIO.notRegular(path, file: file) }
+        try FileIO.checkOwner(status, path: path, file: file)
         guard status.mode & 0o077 == 0 else { throw PlatformError(.permissions, path: path, file: file, mode: status.mode) }
         var buffer = [UInt8](repeating: 0, count: limit + 1)
         let result: Result<Int, PlatformError> = buffer.withUnsafeMutableBytes { p in

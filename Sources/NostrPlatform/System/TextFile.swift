@@ -13,11 +13,12 @@ public enum TextFile {
         }
     }
 
+    /// Symbolic links are followed (certbot's `live/` certificates are
+    /// links, and these files are read, never written); a FIFO or device is
+    /// refused without blocking (`FileIO.openRegular`).
     static func readBytes(path: String, limit: Int, file: PlatformError.FileRole) throws(PlatformError) -> [UInt8] {
-        let fd = try FileIO.open(path, O_RDONLY)
+        let (fd, _) = try FileIO.openRegular(path, file: file, follow: true)
         defer { try? FileIO.close(fd, path: path) }
-        let status = try FileIO.status(fd, path: path)
-        guard status.isRegular else { throw FileIO.notRegular(path, file: file) }
         var buffer = [UInt8](repeating: 0, count: limit + 1)
         let n = try buffer.withMutableBytes { (p) throws(PlatformError) in try FileIO.read(fd, into: p, path: path) }
         guard n <= limit else { throw FileIO.tooLarge(path, file: file, limit: limit) }
