@@ -57,8 +57,10 @@ public struct EventLoop {
     }
 
     /// Runs `server` until a stop signal (after installing the handlers)
-    /// or, with `stop`, until it is requested. A failing poll(2) ends it
-    /// with that error (nothing saved).
+    /// or, with `stop`, until it is requested: a run with its own stop
+    /// ignores the process-wide signal flag, which belongs to the program
+    /// that embeds it. A failing poll(2) ends it with that error (nothing
+    /// saved).
     public func run<S: EventLoopServer>(_ server: S) throws(PlatformError) {
         if stop == nil { StopSignal.install() }
         var now = Clock.monotonicMilliseconds()
@@ -72,7 +74,8 @@ public struct EventLoop {
         }
         var poll = PollSet()
         var stopRequested = false
-        while !StopSignal.requested && !stopRequested {
+        while !stopRequested {
+            if stop == nil && StopSignal.requested { break }
             server.tick(now: now)
             poll.removeAll()
             var wake = min(nextSave, server.register(in: &poll, now: now) ?? Int64.max)
