@@ -11,6 +11,7 @@ extension RelayPool {
         _ onEvent: (RelayPoolEvent) -> Bool
     ) throws(PlatformError) -> Bool {
         var poll = PollSet()
+        poll.watchesStopSignal = stop == nil
         while true {
             for e in takeEvents() where onEvent(e) { return true }
             let now = Clock.monotonicMilliseconds()

@@ -73,6 +73,7 @@ public struct EventLoop {
             if path != nil { nextSave = now + saveIntervalMilliseconds }
         }
         var poll = PollSet()
+        poll.watchesStopSignal = stop == nil
         var stopRequested = false
         while !stopRequested {
             if stop == nil && StopSignal.requested { break }

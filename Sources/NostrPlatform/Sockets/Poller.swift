@@ -23,6 +23,12 @@ public struct PollInterest: OptionSet, Sendable {
 /// steady loop does not allocate.
 public struct PollSet {
     private var fds: [pollfd] = []
+    /// Whether `wait` watches (and drains) the stop signals' self-pipe:
+    /// true for the command-line tool's loops; false for a loop with a
+    /// stop of its own (a server or lookup run in-process by the Swift API),
+    /// which must neither end on the embedding program's signals nor take
+    /// their wake-up from the loop that should see it.
+    public var watchesStopSignal = true
 
     public init() {}
 
@@ -47,9 +53,9 @@ public struct PollSet {
     /// and when a signal interrupted the wait (EINTR).
     /// Once `StopSignal.install()` ran, the stop signals' self-pipe is
     /// watched too (in a last slot that `wait` removes again), so a SIGINT
-    /// or SIGTERM that came just before the call ends the wait at once.
+    /// or SIGTERM that came just before the call ends the wait at once (unless `watchesStopSignal` is false).
     public mutating func wait(timeoutMilliseconds: Int32) throws(PlatformError) -> Int {
-        let wake = StopSignal.wakeDescriptor
+        let wake = watchesStopSignal ? StopSignal.wakeDescriptor : -1
         if wake >= 0 { fds.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0)) }
         var n = fds.withUnsafeMutableBufferPointer { p in
             poll(p.baseAddress, nfds_t(p.count), timeoutMilliseconds)
