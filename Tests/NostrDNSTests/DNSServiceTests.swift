@@ -31,8 +31,9 @@ struct DNSServiceTests {
         server.cancel()
         try await server.value
         // Stopped on cancellation (without it the loop never ends); the bound
-        // is loose because the test process's own threads may be busy.
-        #expect(clock.now - cancelledAt < .seconds(10))
+        // is loose because the awaiting task resumes only when one of the test
+        // process's task threads is free (seconds under AddressSanitizer).
+        #expect(clock.now - cancelledAt < .seconds(60))
         // The port is free again, UDP and TCP.
         #expect(DNSQuery.canBind(port: port, type: SOCK_DGRAM))
         #expect(DNSQuery.canBind(port: port, type: SOCK_STREAM))

@@ -30,7 +30,7 @@ import Testing
         server.cancel()
         try await server.value
         // Stopped on cancellation (without it the loop never ends).
-        #expect(clock.now - cancelledAt < .seconds(10))
+        #expect(clock.now - cancelledAt < .seconds(60))
         #expect(DNSQuery.canBind(port: 5353, type: SOCK_DGRAM))
     }
 
