@@ -35,24 +35,20 @@ async def main(port: int, events_file: str, mode: str):
         async for raw in ws:
             if mode == "mute":
                 continue
-            if mode == "hostile-text":
-                try:
-                    msg = json.loads(raw)
-                except ValueError:
-                    continue
-                if msg and msg[0] == "REQ":
-                    print("REQ " + json.dumps(msg), flush=True)
-                    await ws.send(json.dumps(["NOTICE", HOSTILE_TEXT]))
-                    await ws.send(json.dumps(["CLOSED", msg[1], HOSTILE_TEXT]))
-                elif msg and msg[0] == "EVENT":
-                    await ws.send(json.dumps(["OK", msg[1].get("id", ""), False, HOSTILE_TEXT]))
-                continue
             try:
                 msg = json.loads(raw)
             except ValueError:
                 continue
             if msg and msg[0] == "REQ":
                 print("REQ " + json.dumps(msg), flush=True)
+            if mode == "hostile-text":
+                if msg and msg[0] == "REQ":
+                    await ws.send(json.dumps(["NOTICE", HOSTILE_TEXT]))
+                    await ws.send(json.dumps(["CLOSED", msg[1], HOSTILE_TEXT]))
+                elif msg and msg[0] == "EVENT":
+                    await ws.send(json.dumps(["OK", msg[1].get("id", ""), False, HOSTILE_TEXT]))
+                continue
+            if msg and msg[0] == "REQ":
                 sub = msg[1]
                 for ev in events:
                     await ws.send(json.dumps(["EVENT", sub, ev]))
