@@ -63,7 +63,7 @@ enum DNSCommand {
         let resolver = try checked { () throws(PlatformError) in
             try DNSServer.resolver(relays: relays, context: ctx, capacity: Int(cacheSize), lookupTimeoutMilliseconds: timeout)
         }
-        if let path = settings.cachePath { loadCacheFile(resolver, path, command: "dns", globals) }
+        if let path = settings.cachePath { resolver.loadCacheFile(path, command: "dns", verbose: globals.verbose, quiet: globals.quiet) }
 
         settings.ipv6Optional = !explicit
         let server: DNSServer

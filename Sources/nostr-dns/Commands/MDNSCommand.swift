@@ -63,7 +63,7 @@ enum MDNSCommand {
             try MDNSServer(ownKey: ownKey, interfaces: interfaces, settings: settings)
         }
         let resolver = try checked { () throws(PlatformError) in try MDNSServer.resolver(relays: relays, context: ctx) }
-        if let path = settings.cachePath { loadCacheFile(resolver, path, command: "mdns", globals) }
+        if let path = settings.cachePath { resolver.loadCacheFile(path, command: "mdns", verbose: globals.verbose, quiet: globals.quiet) }
         StopSignal.install()
         try checked { () throws(PlatformError) in try server.run(resolver: resolver) }
         return ExitCode.success
