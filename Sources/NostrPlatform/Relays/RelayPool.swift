@@ -54,6 +54,12 @@ public struct RelayPoolOptions: Sendable {
     /// answering while a relay's name is being looked up. IP literals
     /// never wait either way.
     public var nonBlockingLookup = false
+    /// With `nonBlockingLookup`: a host-name lookup gives up this long
+    /// after it started, whatever /etc/resolv.conf's timers allow (nil:
+    /// when they run out, 10 s per name with glibc's defaults). One-shot
+    /// pools set it to the command's `--timeout`: their lookups all start
+    /// together at `start`, so none outlives the command's deadline.
+    public var lookupTimeoutMilliseconds: Int64? = nil
 
     public init() {}
 }
@@ -287,7 +293,8 @@ public final class RelayPool {
         if options.nonBlockingLookup && !fresh && !AddressResolver.isLiteral(bare) {
             // The link waits in `.resolving`; `lookupProgressed` opens the connection.
             links[i].phase = .resolving
-            links[i].lookup = HostLookupSocket(host: bare, port: url.port, now: now)
+            links[i].lookup = HostLookupSocket(
+                host: bare, port: url.port, now: now, giveUpAt: options.lookupTimeoutMilliseconds.map { now &+ $0 })
             lookupProgressed(i, now: now)
             return
         }
@@ -321,7 +328,11 @@ public final class RelayPool {
             links[i].addressesAt = now
         case .failed(let reason):
             guard keepKnownAddresses(i, now: now) else {
-                fail(i, lookup.host + ": lookup failed: " + reason, now: now)
+                var why = lookup.host + ": lookup failed: " + reason
+                if let limit = options.lookupTimeoutMilliseconds, let end = lookup.giveUpAt, now >= end {
+                    why += " within " + Self.seconds(limit)
+                }
+                fail(i, why, now: now)
                 return
             }
         }

@@ -17,6 +17,11 @@ public struct RelayPoolBuilder: Sendable {
     public var urls: [RelayURL]
     /// CA certificates for `wss://` (nil: the system bundle).
     public var caFile: String?
+    /// True when no relay was chosen (no explicit list, no
+    /// $NOSTR_DNS_RELAYS, no `relay` line in the config) and the list is
+    /// `defaultRelays`: the command line says so once, since an offline
+    /// failure then names relays the user never typed.
+    public private(set) var usesBuiltInRelays = false
 
     /// `texts` parsed as relay URLs (duplicates dropped); `.relayURL`
     /// naming the first that is not one. One that holds what looks like
@@ -53,8 +58,10 @@ public struct RelayPoolBuilder: Sendable {
         }
         if texts.isEmpty, let environment { texts = Self.split(environment) }
         if texts.isEmpty, let config { texts = config.values("relay") }
-        if texts.isEmpty { texts = Self.defaultRelays }
+        let builtIn = texts.isEmpty
+        if builtIn { texts = Self.defaultRelays }
         try self.init(relays: texts, caFile: caFile ?? config?.value("ca-file"))
+        usesBuiltInRelays = builtIn
     }
 
     /// A list separated by commas or white space ($NOSTR_DNS_RELAYS).
@@ -64,19 +71,25 @@ public struct RelayPoolBuilder: Sendable {
     }
 
     /// A pool over the relays; TLS is set up only when a URL needs it.
-    /// Long-lived pools (`reconnect`: `dns`, `mdns`, `resolve --follow`,
-    /// `publish-ip --watch`, `https-demo`, the API's watch) look relay host
-    /// names up without blocking (`RelayPoolOptions.nonBlockingLookup`), so
-    /// a slow or dead upstream DNS never stalls them, and follow the `wsn`
-    /// address records of `wsn://<npub>` relays (`WSNLocator`); one-shot
-    /// pools use getaddrinfo and look those records up once, before they
-    /// start (the Design article, "wsn:// relays").
+    /// Every pool looks relay host names up without blocking, all at once
+    /// inside its poll loop (`RelayPoolOptions.nonBlockingLookup`), so a
+    /// slow or dead upstream DNS never stalls it: getaddrinfo(3) would
+    /// look the relays up one after another, 10 s each when the name
+    /// server is silent (an offline router). One-shot pools give each
+    /// lookup at most `timeoutMilliseconds` (`lookupTimeoutMilliseconds`),
+    /// so `--timeout` bounds the whole lookup, names included. Long-lived
+    /// pools (`reconnect`: `dns`, `mdns`, `resolve --follow`, `publish-ip
+    /// --watch`, `https-demo`, the API's watch) follow the `wsn` address
+    /// records of `wsn://<npub>` relays (`WSNLocator`); one-shot pools look
+    /// those records up once, before they start (the Design article, "wsn://
+    /// relays").
     public func pool(reconnect: Bool, timeoutMilliseconds: Int64) throws(PlatformError) -> RelayPool {
         var tls: TLSClientConfig? = nil
         if urls.contains(where: { $0.usesTLS }) { tls = try TLSClientConfig(caFile: caFile) }
         var options = RelayPoolOptions()
         options.reconnect = reconnect
-        options.nonBlockingLookup = reconnect
+        options.nonBlockingLookup = true
+        if !reconnect { options.lookupTimeoutMilliseconds = timeoutMilliseconds }
         options.connectTimeoutMilliseconds = timeoutMilliseconds
         var resolved = urls
         if !reconnect && WSNResolution.needed(urls) {

@@ -41,6 +41,8 @@ public enum WSNResolution {
         let queries = bare.map { RecordQuery(author: urls[$0].relayKey!, kinds: [AddressRecord.kind], label: WSNAddressRecord.label) }
         let pool = RelayPool(urls: others, tls: tls)
         pool.options.connectTimeoutMilliseconds = timeoutMilliseconds
+        pool.options.nonBlockingLookup = true
+        pool.options.lookupTimeoutMilliseconds = timeoutMilliseconds
         let lookup = try RecordLookup.run(queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds)
         pool.shutdown()
         var out = urls

@@ -2,7 +2,8 @@ import NostrCore
 
 extension RelayPool {
     /// A small poll loop for one-shot commands: runs the pool until
-    /// `onEvent` returns true (done) or `deadline` (monotonic milliseconds)
+    /// `onEvent` returns true (done; the rest of that turn's events are
+    /// still handed to it) or `deadline` (monotonic milliseconds)
     /// passes, or `stop` returns true (checked at least every
     /// `RelayPool.stopCheckMilliseconds`: the Swift API's task
     /// cancellation). Returns false on timeout or stop.
@@ -13,7 +14,13 @@ extension RelayPool {
         var poll = PollSet()
         poll.watchesStopSignal = stop == nil
         while true {
-            for e in takeEvents() where onEvent(e) { return true }
+            // Every event of the turn is handed on, even after one that
+            // ends the run: several relays often fail in the same turn
+            // (offline, their lookups end together at the deadline), and
+            // each failure must reach the caller's report.
+            var done = false
+            for e in takeEvents() where onEvent(e) { done = true }
+            if done { return true }
             let now = Clock.monotonicMilliseconds()
             if now >= deadline { return false }
             guard let stop else {

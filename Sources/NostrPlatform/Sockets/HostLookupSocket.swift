@@ -28,6 +28,8 @@ public final class HostLookupSocket {
     public private(set) var outcome: Outcome?
     /// When `handle` has something to do even without input.
     public private(set) var deadline: Int64?
+    /// The caller's deadline given to `init`, if any.
+    public let giveUpAt: Int64?
     var core: HostLookup?
     var socket: UDPSocket?
     var slot = -1
@@ -36,13 +38,17 @@ public final class HostLookupSocket {
     /// Starts the lookup of `host` (no brackets, not an IP literal) for
     /// `port`: answers from `hostsPath` at once if it names the host, else
     /// sends the first queries to a server of `resolvConfPath` (a missing
-    /// file means glibc's defaults: 127.0.0.1).
+    /// file means glibc's defaults: 127.0.0.1). `giveUpAt` (monotonic
+    /// milliseconds): the caller's deadline, at which the lookup ends
+    /// whatever resolv.conf's timers allow (`HostLookup.giveUpAt`).
     public init(
         host: String, port: UInt16, now: Int64,
-        resolvConfPath: String = "/etc/resolv.conf", hostsPath: String = "/etc/hosts"
+        resolvConfPath: String = "/etc/resolv.conf", hostsPath: String = "/etc/hosts",
+        giveUpAt: Int64? = nil
     ) {
         self.host = host
         self.port = port
+        self.giveUpAt = giveUpAt
         if let hosts = try? TextFile.read(path: hostsPath, limit: 1 << 20, file: .system) {
             let found = HostsFile.addresses(of: host, in: hosts)
             if !found.isEmpty {
@@ -53,7 +59,7 @@ public final class HostLookupSocket {
         var config = ResolvConf()
         if let text = try? TextFile.read(path: resolvConfPath, limit: 1 << 20, file: .system) { config = ResolvConf(parsing: text) }
         do throws(NostrError) {
-            core = try HostLookup(host: host, config: config, rotateStart: Int(Self.random() & 0xFF))
+            core = try HostLookup(host: host, config: config, rotateStart: Int(Self.random() & 0xFF), giveUpAt: giveUpAt)
         } catch {
             outcome = .failed("not a DNS name")
             return

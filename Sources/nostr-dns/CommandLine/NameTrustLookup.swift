@@ -18,7 +18,7 @@ extension NameTrust {
         if !globals.quiet {
             for (r, url) in lookup.records.relays.enumerated() {
                 if let f = lookup.records.failures[r], globals.verbose || !lookup.anyAnswered {
-                    Output.stderr("nostr-dns " + command + ": " + url.text + ": " + f + "\n")
+                    Output.stderr(RelaySetup.failureLine(command, url, f))
                 }
             }
         }

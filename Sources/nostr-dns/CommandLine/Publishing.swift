@@ -77,7 +77,7 @@ enum Publishing {
                 if !globals.quiet { Output.stdout(outcomeLine(accepted ? .accepted : .rejected(message), pool.urls[r])) }
             case .failed(let r, let message):
                 if !globals.quiet {
-                    Output.stderr("nostr-dns " + command + ": " + pool.urls[r].text + ": " + message + "; reconnecting\n")
+                    Output.stderr("nostr-dns " + command + ": " + pool.urls[r].text + ": " + RelayText.printable(message) + "; reconnecting\n")
                 }
             case .connected(let r):
                 if globals.verbose { Output.stderr("nostr-dns " + command + ": connected to " + pool.urls[r].text + "\n") }
@@ -98,7 +98,7 @@ enum Publishing {
         switch outcome {
         case .accepted: return "accepted " + url.text + "\n"
         case .rejected(let m): return "rejected " + url.text + ": " + RelayText.printable(m) + "\n"
-        case .failed(let m): return "failed " + url.text + ": " + m + "\n"
+        case .failed(let m): return "failed " + url.text + ": " + RelayText.printable(m) + "\n"
         }
     }
 

@@ -17,6 +17,24 @@ struct RelaySetup {
         } catch {
             throw CommandFailure(error.message, exitCode: error.code == .relayURL ? ExitCode.usage : ExitCode.failure)
         }
+        if builder.usesBuiltInRelays && !globals.quiet { Output.stderr(Self.builtInNotice(builder.urls)) }
+    }
+
+    /// Said once, on stderr, when no relay was chosen: which relays the
+    /// command talks to and how to choose others (offline, the failures
+    /// that follow name relays the user never typed).
+    static func builtInNotice(_ urls: [RelayURL]) -> String {
+        var text = "nostr-dns: using the " + String(urls.count) + " built-in relays ("
+        for (i, url) in urls.enumerated() { text += (i == 0 ? "" : ", ") + url.text }
+        return text + "); --relay URL, $NOSTR_DNS_RELAYS or relay lines in the config choose others\n"
+    }
+
+    /// One line per relay that failed, for a command that failed for lack
+    /// of answers (or for every failure with -v): `nostr-dns COMMAND: URL:
+    /// why`, the reason with its control characters escaped (`RelayText`:
+    /// it can hold what a relay or a name server sent).
+    static func failureLine(_ command: String, _ url: RelayURL, _ reason: String) -> String {
+        "nostr-dns " + command + ": " + url.text + ": " + RelayText.printable(reason) + "\n"
     }
 
     /// The config file: `--config PATH` (must exist), else the default

@@ -182,7 +182,7 @@ enum ResolveCommand {
         guard !globals.quiet else { return }
         for (r, url) in lookup.relays.enumerated() {
             if let f = lookup.failures[r], globals.verbose || !lookup.anyAnswered {
-                Output.stderr("nostr-dns resolve: " + url.text + ": " + f + "\n")
+                Output.stderr(RelaySetup.failureLine("resolve", url, f))
             } else if globals.verbose && lookup.answered[r] {
                 Output.stderr("nostr-dns resolve: " + url.text + ": answered\n")
             }

@@ -144,4 +144,26 @@ import Testing
         #expect(took >= 900 && took < 2000, "took \(took) ms")
         _ = tmp
     }
+
+    /// Offline, a silent name server held each relay name for resolv.conf's
+    /// 5 s × 2 rounds; the caller's deadline (`giveUpAt`, a one-shot
+    /// command's --timeout) now ends the lookup, with the reason so far.
+    @Test func silentNameServerCannotHoldTheLookupPastTheCallersDeadline() throws {
+        guard let server = fakeNameServer("127.0.0.249") else { return }
+        defer { close(server) }
+        let (tmp, resolv, hosts) = try files(resolv: "nameserver 127.0.0.249\n", hosts: "")
+        let now = Clock.monotonicMilliseconds()
+        let lookup = HostLookupSocket(
+            host: "relay.example.com", port: 443, now: now, resolvConfPath: resolv, hostsPath: hosts,
+            giveUpAt: now + 500)
+        #expect(lookup.giveUpAt == now + 500)
+        #expect(lookup.deadline == now + 500, "the only wait is the caller's deadline, not resolv.conf's 5 s")
+        // The loop's own limit (20 s) is far beyond resolv.conf's first
+        // timeout (5 s): a failure inside it that names the silent server
+        // and came before the first retry shows the deadline ended it.
+        guard let (why, took) = try failure(of: lookup, limit: 20_000) else { return }
+        #expect(why == "no answer from 127.0.0.249")
+        #expect(took < 5000, "took \(took) ms: resolv.conf's timers ran, not the deadline")
+        _ = tmp
+    }
 }

@@ -60,6 +60,14 @@ public enum HostLookupReceipt: Equatable, Sendable {
 /// `timeout << r` seconds, divided by the number of servers when `r > 0`,
 /// at least 1 s. A server that answered one type but not the other before
 /// its time ran out: the addresses it gave are taken.
+///
+/// `giveUpAt` (the caller's own deadline, e.g. a one-shot command's
+/// `--timeout`) cuts those timers short: at that time the lookup ends with
+/// what it has (the addresses of a half-answered server, else `.failed`
+/// with the reason so far), whatever resolv.conf allows. Without it a
+/// silent server holds one name for `timeout × attempts` seconds (10 s with
+/// glibc's defaults), which is what made offline one-shot commands wait
+/// 40 s for four relays.
 public struct HostLookup {
     public let host: String
     public let config: ResolvConf
@@ -81,6 +89,9 @@ public struct HostLookup {
     var moveOn = false
     var problem = "no name server asked"
     var result: HostLookupResult?
+    /// The caller's deadline (monotonic milliseconds), if any: no wait
+    /// goes past it, and at it the lookup is finished (see the type).
+    public var giveUpAt: Int64?
 
     static let types = (DNSType.a, DNSType.aaaa)
     /// Names followed from the asked one through CNAMEs, at most.
@@ -90,9 +101,10 @@ public struct HostLookup {
     /// `.dnsName` for a name that cannot be a DNS name (empty, an empty
     /// label, a label over 63 octets). `rotateStart` chooses the first
     /// server under `options rotate`.
-    public init(host: String, config: ResolvConf, rotateStart: Int = 0) throws(NostrError) {
+    public init(host: String, config: ResolvConf, rotateStart: Int = 0, giveUpAt: Int64? = nil) throws(NostrError) {
         self.host = host
         self.config = config
+        self.giveUpAt = giveUpAt
         let flat = try DNSFlatName.fromText(host)
         guard flat.count > 1 else { throw NostrError(.dnsName, at: 0) }
         name = flat
@@ -107,10 +119,14 @@ public struct HostLookup {
     /// `random` supplies the query IDs when a server is to be asked.
     public mutating func next(now: Int64, random: UInt32) -> HostLookupAction {
         if let result { return .done(result) }
+        let outOfTime = giveUpAt.map { now >= $0 } ?? false
         if step >= 0 {
-            if !moveOn && now < deadline { return .wait(until: deadline) }
+            if !moveOn && now < deadline && !outOfTime { return .wait(until: min(deadline, giveUpAt ?? deadline)) }
             if !moveOn { problem = "no answer from " + config.servers[server].address.text }
             if let partial = addressesFound() { return finish(partial) }
+        }
+        if outOfTime {
+            return finish(.failed(step < 0 ? "no time left to ask a name server" : problem))
         }
         let n = order.count
         step += 1
