@@ -26,7 +26,7 @@ struct RelaySetup {
     static func builtInNotice(_ urls: [RelayURL]) -> String {
         var text = "nostr-dns: using the " + String(urls.count) + " built-in relays ("
         for (i, url) in urls.enumerated() { text += (i == 0 ? "" : ", ") + url.text }
-        return text + "); --relay URL, $NOSTR_DNS_RELAYS or relay lines in the config choose others\n"
+        return text + "); --relay URL, $NOSTR_DNS_RELAYS or relay = URL in the config choose others\n"
     }
 
     /// One line per relay that failed, for a command that failed for lack
