@@ -315,3 +315,43 @@ def test_dns_restarted_offline_with_the_built_in_relays_answers_from_its_cache_a
         assert "192.0.2.62" in dig_in(offline, port, name)
     finally:
         second.stop()
+
+
+def test_mdns_offline_with_the_built_in_relays_answers_its_own_name_at_once(nostr_dns, tmp_path):
+    """The mDNS responder on a LAN with no way out (host A of a veth link:
+    no default route, a silent name server) and the built-in relays: its
+    own npub is answered from its interface address at once, while the
+    relays' names are still being looked up."""
+    import mdns_rig
+    from test_mdns import answers as mdns_answers, legacy
+
+    link = mdns_rig.Link()
+    offline = None
+    proc = None
+    try:
+        offline = Offline(link.a, tmp_path)
+        routes = link.a.ip("route", "show").stdout + link.a.ip("-6", "route", "show").stdout
+        assert "default" not in routes, routes
+        host = new_host(tmp_path, "-mdns")
+        name = f"{host.npub}.local"
+        argv = nostr_dns.argv(["--key", host.key_path, "-v", "mdns", "--interface", "veth-a", "--no-cache"],
+                              prefix=link.a.exec_argv([]))
+        started = time.monotonic()
+        proc = peers.Proc("nostr-dns-mdns", argv, tmp_path / "mdns.log", env=nostr_dns.full_env())
+        mdns_rig.wait_for_log(proc, "with no conflict; announcing", timeout=BOUND)
+
+        def answered():
+            got = legacy(link, name)
+            return [a["addr"] for reply in got["replies"] for a in mdns_answers(reply, name, 1)] == [mdns_rig.A_ADDR]
+        peers.wait_until(answered, BOUND, "the own name offline", proc)
+        took = time.monotonic() - started
+        # Before one relay name's lookup could even fail (10 s with a silent server).
+        assert took < 10, f"first answer after {took:.1f} s\n{proc.log_text()}"
+        assert "using the 4 built-in relays" in proc.log_text()
+        assert proc.alive()
+    finally:
+        if proc:
+            proc.stop()
+        if offline:
+            offline.close()
+        link.delete()

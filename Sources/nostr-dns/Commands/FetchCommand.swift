@@ -15,7 +15,8 @@ extension Usage {
         header fields first. Exit 1 for a status of 400 or more (the body is printed),
         3 when the name has no address record.
           --max-bytes N  largest body accepted (default 1048576)
-          --timeout S    for the relays, then for each address (default 10 s)
+          --timeout S    for the relays (host-name lookups included), then for
+                         each address (default 10 s)
 
         """ + relays
 }

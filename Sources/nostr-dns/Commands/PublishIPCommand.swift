@@ -200,7 +200,7 @@ extension Usage {
         --watch keeps running: checks every --interval (default 60 s), republishes
         when the addresses change and every 12 hours; records expire 36 hours after
         the last publish. SIGINT/SIGTERM stop it.
-        --timeout: connecting and waiting for relays (default 10 s).
+        --timeout: for the relays, their host-name lookups included (default 10 s).
 
         """ + relays
 }

@@ -251,7 +251,8 @@ extension Usage {
         addresses one per line (IPv4 first), like dig +short. --type TLSA prints
         "3 1 1 HEX" from the TLS key record of --service (default https); ANY prints
         both. --json prints one JSON object. Exit 3 when there is no such record,
-        1 when no relay answered within --timeout (default 10 s).
+        1 when no relay answered within --timeout (default 10 s; it bounds the
+        relays' host-name lookups too), with one line per relay saying why.
         --follow keeps the subscription open (reconnecting to lost relays) and
         prints the answer on one line (one JSON object per line with --json)
         whenever a newer record arrives, until SIGINT/SIGTERM.
