@@ -77,7 +77,8 @@ enum Publishing {
                 if !globals.quiet { Output.stdout(outcomeLine(accepted ? .accepted : .rejected(message), pool.urls[r])) }
             case .failed(let r, let message):
                 if !globals.quiet {
-                    Output.stderr("nostr-dns " + command + ": " + pool.urls[r].text + ": " + RelayText.printable(message) + "; reconnecting\n")
+                    Output.stderr(
+                        "nostr-dns " + command + ": " + pool.urls[r].text + ": " + RelayText.printable(message) + "; reconnecting\n")
                 }
             case .connected(let r):
                 if globals.verbose { Output.stderr("nostr-dns " + command + ": connected to " + pool.urls[r].text + "\n") }
