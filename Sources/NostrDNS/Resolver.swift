@@ -19,6 +19,11 @@ public struct Resolver: Sendable {
     let builder: RelayPoolBuilder
     /// How long the relays are waited for (at most a day is used).
     public var timeout: Duration
+    /// Which addresses of a record are returned (the Security article,
+    /// "DNS rebinding"): never loopback, unspecified, link-local,
+    /// multicast or broadcast ones; private ones (RFC 1918, CGNAT, ULA)
+    /// only for the npubs it trusts (none by default).
+    public var addressPolicy = AddressPolicy()
 
     /// `relays`: ws://, wss:// or wsn:// URLs. `caFile`: CA certificates
     /// for wss:// instead of the system bundle.
@@ -59,6 +64,7 @@ public struct Resolver: Sendable {
         let ctx = try context()
         let builder = self.builder
         let timeout = self.timeout.milliseconds
+        let policy = addressPolicy
         return try await runOnOwnThread { stop in
             Result { () throws(NostrDNSError) -> NameRecords in
                 let lookup: NameLookup
@@ -71,7 +77,7 @@ public struct Resolver: Sendable {
                 }
                 if stop.isRaised { throw .cancelled }
                 guard lookup.anyAnswered else { throw Self.noAnswer(lookup.records) }
-                return NameRecords(name: name, lookup.addressRecord, lookup.tlsKeyRecord)
+                return NameRecords(name: name, lookup.addressRecord, lookup.tlsKeyRecord, policy: policy, author: parsed.publicKey)
             }
         }
     }
@@ -83,6 +89,7 @@ public struct Resolver: Sendable {
     public func watch(_ name: String, tlsService: String? = nil) -> AsyncThrowingStream<NameRecords, Error> {
         let builder = self.builder
         let timeout = self.timeout.milliseconds
+        let policy = addressPolicy
         return AsyncThrowingStream { continuation in
             let stop: LoopStop
             do throws(PlatformError) { stop = try LoopStop() } catch {
@@ -96,7 +103,7 @@ public struct Resolver: Sendable {
                     let ctx = try context()
                     try Self.follow(
                         parsed, name: name, tlsService: tlsService, builder: builder, context: ctx,
-                        timeoutMilliseconds: timeout, stop: stop
+                        timeoutMilliseconds: timeout, stop: stop, policy: policy
                     ) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
@@ -112,7 +119,7 @@ public struct Resolver: Sendable {
     /// `resolve --follow` too) on a reconnecting pool, until `stop`.
     static func follow(
         _ name: NostrName, name text: String, tlsService: String?, builder: RelayPoolBuilder,
-        context: Secp256k1Context, timeoutMilliseconds: Int64, stop: LoopStop,
+        context: Secp256k1Context, timeoutMilliseconds: Int64, stop: LoopStop, policy: AddressPolicy,
         yield: @escaping (NameRecords) -> Void
     ) throws(NostrDNSError) {
         var queries: [RecordQuery] = [.addresses(of: name.publicKey, label: name.label)]
@@ -120,7 +127,10 @@ public struct Resolver: Sendable {
         do throws(PlatformError) {
             let pool = try builder.pool(reconnect: true, timeoutMilliseconds: timeoutMilliseconds)
             let output = WatchOutput { selections in
-                yield(NameRecords(name: text, selections[0], tlsService == nil ? nil : selections[1]))
+                yield(
+                    NameRecords(
+                        name: text, selections[0], tlsService == nil ? nil : selections[1], policy: policy,
+                        author: name.publicKey))
             }
             try RecordFollowServer(
                 queries, pool: pool, context: context, timeoutMilliseconds: timeoutMilliseconds, output: output
@@ -159,11 +169,11 @@ public struct NameRecords: Equatable, Sendable {
     /// programs that keep or forward them.
     public var events: [SignedEvent]
 
-    init(name: String, _ address: RecordSelection?, _ tls: RecordSelection?) {
+    init(name: String, _ address: RecordSelection?, _ tls: RecordSelection?, policy: AddressPolicy, author: Bytes32) {
         self.name = name
         var events: [SignedEvent] = []
         if let meaning = address?.meaning, let best = address?.best {
-            addresses = meaning.addresses
+            addresses = policy.answered(meaning.addresses, author: author)
             ttl = .seconds(meaning.ttl ?? 60)
             events.append(SignedEvent(best))
         } else {

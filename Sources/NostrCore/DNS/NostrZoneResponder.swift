@@ -26,8 +26,8 @@ public protocol NostrZoneLookup {
 /// allocates nothing (Tests/bench/dns-allocations.sh).
 ///
 /// The zone's rules:
-/// - A name outside `nostr.`: `.forward` when the server has an upstream,
-///   else REFUSED.
+/// - A name outside `nostr.`: `.forward` when the server has an upstream
+///   and the query has RD set, else REFUSED.
 /// - A class other than IN or ANY (RFC 1035 §3.2.4), and zone transfers
 ///   (AXFR, IXFR: RFC 5936 §4.2 lets a server refuse them): REFUSED.
 /// - `<label>.<npub>.nostr`: A and AAAA from the address record; no record
@@ -139,7 +139,10 @@ public struct NostrZoneResponder {
     ) -> Decision {
         let zone = classify(name)
         if case .outside = zone {
-            return forwardsOtherNames ? .forward : .content(.rcode(DNSRCode.refused))
+            // Forwarded only when recursion is desired (RFC 1035 §4.1.1):
+            // without RD the query asks for what this server holds itself
+            // (issue 16 item 5; `ForwardPolicy` judges the source).
+            return forwardsOtherNames && query.header.recursionDesired ? .forward : .content(.rcode(DNSRCode.refused))
         }
         let cls = query.question.rawClass
         guard cls == DNSClass.in || cls == DNSClass.any else { return .content(.rcode(DNSRCode.refused)) }

@@ -13,7 +13,7 @@ public struct ConfigFile: Sendable {
 
     /// The settings a config file may hold. Unknown keys are refused, so a
     /// typo does not silently fall back to a default.
-    public static let knownKeys: [String] = ["relay", "ca-file", "key"]
+    public static let knownKeys: [String] = ["relay", "ca-file", "key", "trust", "private-answers", "allow-from"]
 
     public var settings: [Setting] = []
 

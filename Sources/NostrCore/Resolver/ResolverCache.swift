@@ -29,6 +29,13 @@ public struct ResolverCache {
     public var negativeTTL: UInt32 = 60
     /// TTL of TLS key entries (the records carry none).
     public var tlsTTL: UInt32 = 60
+    /// Which addresses of a record are answered (issue 16 item 4): applied
+    /// once, when a record enters the cache, so a cached answer is
+    /// already filtered. Set before the cache file is loaded.
+    public var addressPolicy = AddressPolicy()
+    /// The addresses `addressPolicy` left out since the last
+    /// `takeDroppedAddresses()`, for the `-v` log (at most 256 kept).
+    var dropped: [DroppedAddress] = []
 
     var entries: [ResolverKey: ResolverEntry] = [:]
 
@@ -100,6 +107,7 @@ public struct ResolverCache {
             expiresAt: meaning.expiresAt, compact: compact)
         guard entry.store(stored, family: key.family) else { return nil }
         entry.summarize(meaning, family: key.family, tlsTTL: tlsTTL)
+        if key.family == .addresses { entry.addresses = answered(entry.addresses, key: key) }
         entry.confirmedAt = now
         entry.ttl = key.family == .addresses ? entry.ttl : tlsTTL
         store(key, entry, now: now)
@@ -131,6 +139,27 @@ public struct ResolverCache {
     /// like the entries.
     public mutating func deferRefresh(_ key: ResolverKey, until: Int64) {
         if entries[key] != nil { entries[key]!.refreshAfter = until }
+    }
+
+    /// `addresses` of `key`'s record that `addressPolicy` answers; the
+    /// others are noted for `takeDroppedAddresses()`.
+    mutating func answered(_ addresses: [IPAddress], key: ResolverKey) -> [IPAddress] {
+        let kept = addressPolicy.answered(addresses, author: key.author)
+        if kept.count != addresses.count {
+            for a in addresses {
+                guard let why = addressPolicy.refusal(of: a, author: key.author), dropped.count < 256 else { continue }
+                dropped.append(DroppedAddress(key: key, address: a, refusal: why))
+            }
+        }
+        return kept
+    }
+
+    /// The addresses left out of records since the last call (once per
+    /// record that entered the cache, not per query).
+    public mutating func takeDroppedAddresses() -> [DroppedAddress] {
+        guard !dropped.isEmpty else { return [] }
+        defer { dropped = [] }
+        return dropped
     }
 
     /// Removes an entry.

@@ -18,6 +18,17 @@ import NostrCore
 ///   random source port) with a random ID; the answer must come from the
 ///   upstream address (the socket is connected), carry that ID and the
 ///   same question (RFC 5452 §9.1), else it is ignored. No upstream: REFUSED.
+/// - Not an open forwarder (issue 16 item 5, `ForwardPolicy`): only
+///   queries with RD set, from loopback, the networks of the listening
+///   interfaces or `allowFrom`, are forwarded; others get REFUSED. A
+///   forwarded answer larger than the UDP cap (1,232 octets, or less when
+///   the client takes less) goes back cut to its question with TC set:
+///   the client asks again over TCP.
+/// - Not an amplifier: answers over UDP to other sources than loopback
+///   (forwarded answers aside: they only go to allowed sources) pass a
+///   per-network response rate limit (`ResponseRateLimit`, `rateLimit` per
+///   second per /24 or /56; over it every second answer is sent truncated,
+///   the others dropped).
 public final class DNSServer: EventLoopServer {
     public struct Settings {
         public var listen: [SocketAddress] = []
@@ -34,6 +45,11 @@ public final class DNSServer: EventLoopServer {
         public var ipv6Optional = false
         public var verbose = false
         public var quiet = false
+        /// Sources allowed to use the upstream besides loopback and the
+        /// networks of the listening interfaces (`--allow-from`).
+        public var allowFrom: [AddressPrefix] = []
+        /// UDP answers per second per client network (/24, /56); 0: no limit.
+        public var rateLimit = 20
 
         public init() {}
     }
@@ -53,6 +69,9 @@ public final class DNSServer: EventLoopServer {
 
     /// A query forwarded upstream.
     struct Forward {
+        /// The largest answer the client takes over UDP (RFC 6891 §6.2.5,
+        /// capped at `DNSResponder.maxUDPPayload`); TCP: 65,535.
+        var limit = 65_535
         var socket: UDPSocket
         var id: UInt16
         var client: Client
@@ -64,15 +83,17 @@ public final class DNSServer: EventLoopServer {
     final class Connection {
         let id: Int
         let stream: StreamConnection
+        let peer: IPAddress
         /// Received bytes not yet taken as queries (RFC 1035 §4.2.2 framing).
         var input = OutputBuffer()
         var output = OutputBuffer()
         var lastActive: Int64
         var slot = -1
         var closed = false
-        init(id: Int, stream: StreamConnection, now: Int64) {
+        init(id: Int, stream: StreamConnection, peer: IPAddress, now: Int64) {
             self.id = id
             self.stream = stream
+            self.peer = peer
             lastActive = now
         }
     }
@@ -93,6 +114,10 @@ public final class DNSServer: EventLoopServer {
     var scratch = [UInt8](repeating: 0, count: 65_535 + 2)
     /// The zone's rules (sans-IO, NostrCore).
     var zone: NostrZoneResponder
+    /// Who may use the upstream (sans-IO, NostrCore).
+    public private(set) var forwardPolicy = ForwardPolicy()
+    /// The UDP response rate limit (sans-IO, NostrCore).
+    public private(set) var rateLimit: ResponseRateLimit
 
     public init(settings: Settings, resolver: CachedResolver) throws(PlatformError) {
         self.settings = settings
@@ -102,6 +127,7 @@ public final class DNSServer: EventLoopServer {
                 negativeTTL: resolver.cache.negativeTTL,
                 serial: UInt32(truncatingIfNeeded: Clock.unixTime())),
             forwardsOtherNames: settings.upstream != nil)
+        rateLimit = ResponseRateLimit(responsesPerSecond: settings.rateLimit)
         for address in settings.listen {
             do throws(PlatformError) {
                 let u = try UDPServerSocket(address: address)
@@ -117,6 +143,26 @@ public final class DNSServer: EventLoopServer {
                 log("skipping " + address.description + ": " + error.message)
             }
         }
+        forwardPolicy = ForwardPolicy(allowed: Self.listenNetworks(udp.map { $0.address }) + settings.allowFrom)
+    }
+
+    /// The networks of the interfaces that hold `listen` (every interface
+    /// of the family for 0.0.0.0 and ::): the default sources allowed to
+    /// use the upstream, besides loopback (`ForwardPolicy`).
+    static func listenNetworks(_ listen: [SocketAddress]) -> [AddressPrefix] {
+        guard let interfaces = try? InterfaceAddress.all() else { return [] }
+        var out: [AddressPrefix] = []
+        for l in listen {
+            let a = l.ipAddress
+            let any = a == .v4(0) || a == .v6(0, 0)
+            for i in interfaces where i.isUp && i.isIPv4 == l.isIPv4 {
+                guard let ia = i.address.withUnsafeBytes({ try? IPAddress(bytes: $0) }), any || ia == a,
+                    let p = AddressPrefix(ia, length: i.prefixLength), !out.contains(p)
+                else { continue }
+                out.append(p)
+            }
+        }
+        return out
     }
 
     /// The resolver cache of the DNS server (the command-line tool's and
@@ -168,6 +214,11 @@ public final class DNSServer: EventLoopServer {
     public func tick(now: Int64) {
         for event in resolver.takeEvents() { resolved(event, now: now) }
         for note in resolver.takeRelayNotes() { report(note, now: now) }
+        // Addresses the policy left out (issue 16 item 4), once per record.
+        for d in resolver.cache.takeDroppedAddresses() where settings.verbose {
+            let name = (d.key.label.isEmpty ? "" : d.key.label + ".") + NIP19.npub(d.key.author) + ".nostr"
+            log(name + ": " + d.text)
+        }
         expire(now: now)
     }
 
@@ -249,13 +300,24 @@ public final class DNSServer: EventLoopServer {
                 guard let datagram = batch.datagram(k), let out = batch.replyBuffer() else { continue }
                 switch respond(datagram, tcp: false, into: out, now: now) {
                 case .reply(let length):
-                    batch.commitReply(length: length, toSourceOf: k)
+                    switch rateLimit.admit(batch.source(k).ipAddress, now: now) {
+                    case .send: batch.commitReply(length: length, toSourceOf: k)
+                    case .slip:
+                        let cut = DNSTruncation.questionOnly(out, length: length)
+                        if cut > 0 { batch.commitReply(length: cut, toSourceOf: k) }
+                    case .drop: break
+                    }
                 case .drop:
                     break
                 case .wait(let key):
                     wait(key, .udp(index, batch.source(k)), Array(datagram))
                 case .forward:
-                    forward(Array(datagram), client: .udp(index, batch.source(k)), now: now)
+                    let source = batch.source(k)
+                    if forwardPolicy.allows(source.ipAddress) {
+                        forward(Array(datagram), client: .udp(index, source), now: now)
+                    } else {
+                        refuse(Array(datagram), client: .udp(index, source), now: now)
+                    }
                 }
             }
             _ = try batch.sendReplies(on: socket.fd)
@@ -265,11 +327,26 @@ public final class DNSServer: EventLoopServer {
         }
     }
 
-    /// Sends one answer to a client (later answers: waiting and forwarded queries).
-    func send(_ answer: UnsafeRawBufferPointer, to client: Client) {
+    /// Sends one answer to a client (later answers: waiting and forwarded
+    /// queries); over UDP under the rate limit unless `limited` is false
+    /// (forwarded answers: they only go to allowed sources).
+    func send(_ answer: UnsafeRawBufferPointer, to client: Client, limited: Bool = true, now: Int64 = Clock.monotonicMilliseconds()) {
         switch client {
         case .udp(let index, let address):
-            _ = try? udp[index].send(answer, to: address)
+            switch limited ? rateLimit.admit(address.ipAddress, now: now) : .send {
+            case .send:
+                _ = try? udp[index].send(answer, to: address)
+            case .slip:
+                var copy = Array(answer)
+                let cut = copy.withUnsafeMutableBytes { DNSTruncation.questionOnly($0, length: answer.count) }
+                if cut > 0 {
+                    let socket = udp[index]
+                    copy.removeSubrange(cut...)
+                    _ = copy.withUnsafeBytes { p in Result { () throws(PlatformError) -> Bool in try socket.send(p, to: address) } }
+                }
+            case .drop:
+                break
+            }
         case .tcp(let id):
             guard let c = connections.first(where: { $0.id == id }), !c.closed else { return }
             // A client that sends queries but does not read its answers is
@@ -331,15 +408,29 @@ public final class DNSServer: EventLoopServer {
 
     /// Answers `query` with just an error code (SERVFAIL after a failed
     /// lookup or forward).
-    func fail(_ query: [UInt8], rcode: UInt16, to client: Client) {
+    func fail(_ query: [UInt8], rcode: UInt16, to client: Client, now: Int64 = Clock.monotonicMilliseconds()) {
         var out = [UInt8](repeating: 0, count: 4096)
         let length: Int = query.withUnsafeBytes { q in
             out.withUnsafeMutableBytes { o in zone.failure(to: q, rcode: rcode, into: o) }
         }
-        if length > 0 { out[0..<length].withUnsafeBytes { send($0, to: client) } }
+        if length > 0 { out[0..<length].withUnsafeBytes { send($0, to: client, now: now) } }
     }
 
     // MARK: Forwarding (RFC 5452)
+
+    /// REFUSED to a query from a source `forwardPolicy` does not allow
+    /// (RFC 5358 §4: no recursion for those the server is not meant for).
+    func refuse(_ query: [UInt8], client: Client, now: Int64) {
+        if settings.verbose {
+            var who = ""
+            switch client {
+            case .udp(_, let a): who = a.ipAddress.text
+            case .tcp(let id): who = connections.first(where: { $0.id == id })?.peer.text ?? ""
+            }
+            log("refused to forward for " + who + " (not an allowed source: --allow-from)")
+        }
+        fail(query, rcode: DNSRCode.refused, to: client, now: now)
+    }
 
     func forward(_ query: [UInt8], client: Client, now: Int64) {
         guard let upstream = settings.upstream, forwards.count < settings.maxForwards else {
@@ -363,9 +454,16 @@ public final class DNSServer: EventLoopServer {
                 Result { () throws(PlatformError) -> Bool in try socket.send(p) }
             }
             _ = try sent.get()
+            var limit = 65_535
+            if case .udp = client {
+                limit = query.withUnsafeBytes { q -> Int in
+                    if case .query(let parsed) = DNSResponder.parse(q) { return parsed.udpLimit }
+                    return DNSLimits.classicUDPSize
+                }
+            }
             forwards.append(
                 Forward(
-                    socket: socket, id: id, client: client, query: query,
+                    limit: limit, socket: socket, id: id, client: client, query: query,
                     deadline: now + settings.forwardTimeoutMilliseconds))
         } catch {
             if settings.verbose { log("forwarding to " + upstream.description + ": " + error.message) }
@@ -393,18 +491,17 @@ public final class DNSServer: EventLoopServer {
             scratch[0] = f.query[0]
             scratch[1] = f.query[1]
             var length = n
-            if case .udp = f.client {
-                // Over UDP, never more than the client can take.
-                if let limit = f.query.withUnsafeBytes({ q -> Int? in
-                    if case .query(let parsed) = DNSResponder.parse(q) { return parsed.edns?.effectivePayloadSize ?? 512 }
-                    return nil
-                }), length > limit {
+            if length > f.limit {
+                // Over UDP, never more than the client takes, nor more than
+                // 1,232 octets (`DNSResponder.maxUDPPayload`): the question
+                // with TC set, and the client asks again over TCP (RFC 7766 §5).
+                length = scratch.withUnsafeMutableBytes { DNSTruncation.questionOnly($0, length: n) }
+                if length == 0 {
                     fail(f.query, rcode: DNSRCode.servFail, to: f.client)
                     return true
                 }
             }
-            length = n
-            Array(scratch[0..<length]).withUnsafeBytes { send($0, to: f.client) }
+            Array(scratch[0..<length]).withUnsafeBytes { send($0, to: f.client, limited: false) }
             f.socket.close()
             return true
         }
@@ -437,7 +534,8 @@ public final class DNSServer: EventLoopServer {
                 close(oldest)
             }
             nextConnectionID += 1
-            connections.append(Connection(id: nextConnectionID, stream: StreamConnection(accepted: fd, peer: peer), now: now))
+            connections.append(
+                Connection(id: nextConnectionID, stream: StreamConnection(accepted: fd, peer: peer), peer: peer.ipAddress, now: now))
         }
     }
 
@@ -476,7 +574,11 @@ public final class DNSServer: EventLoopServer {
                 case .wait(let key):
                     wait(key, .tcp(c.id), query)
                 case .forward:
-                    forward(query, client: .tcp(c.id), now: now)
+                    if forwardPolicy.allows(c.peer) {
+                        forward(query, client: .tcp(c.id), now: now)
+                    } else {
+                        refuse(query, client: .tcp(c.id), now: now)
+                    }
                 }
             }
         }

@@ -47,6 +47,10 @@ struct MDNSNames {
             case .failed: Output.stderr(url + note.text + "\n")
             }
         }
+        // Addresses the policy left out (issue 16 item 4), once per record.
+        for d in resolver.cache.takeDroppedAddresses() where verbose {
+            Output.stderr("nostr-dns mdns: " + NIP19.npub(d.key.author) + ": " + d.text + "\n")
+        }
         for event in resolver.takeEvents() where verbose {
             switch event {
             case .resolved(let k):

@@ -16,6 +16,9 @@ enum DNSCommand {
         var noCache = false
         var cacheSize: Int64 = 10_000
         var timeout: Int64 = 4_000
+        var policyOptions = AddressPolicySetup()
+        var allowFrom: [String] = []
+        var rateLimit: Int64 = 20
         guard
             try parseOptions(
                 "dns", &args, &globals,
@@ -31,7 +34,13 @@ enum DNSCommand {
                             throw UsageError("--cache-size must be between 16 and 1000000")
                         }
                     case "--timeout": timeout = try parseTimeout(&args, arg)
-                    default: return false
+                    case "--allow-from": allowFrom.append(try args.value(for: arg))
+                    case "--rate-limit":
+                        rateLimit = try args.integer(for: arg)
+                        guard rateLimit >= 0 && rateLimit <= 1_000_000 else {
+                            throw UsageError("--rate-limit must be between 0 (no limit) and 1000000 answers per second")
+                        }
+                    default: return try policyOptions.consume(arg, &args)
                     }
                     return true
                 })
@@ -58,11 +67,21 @@ enum DNSCommand {
         if noCache && cachePath != nil { throw CommandFailure("--cache and --no-cache exclude each other", exitCode: ExitCode.usage) }
         if !noCache { settings.cachePath = cachePath ?? StateLocation.dnsCachePath() }
 
-        let relays = try RelaySetup(globals).builder
+        settings.rateLimit = Int(rateLimit)
+        let setup = try RelaySetup(globals)
+        for text in allowFrom + (setup.config?.values("allow-from") ?? []) {
+            do throws(NostrError) { settings.allowFrom.append(try AddressPrefix(parsing: text)) } catch {
+                throw CommandFailure(
+                    "allow-from needs ADDRESS[/LENGTH] (e.g. 192.168.1.0/24), not '" + text + "'", exitCode: ExitCode.usage)
+            }
+        }
+        let policy = try policyOptions.policy(globals, config: setup.config)
+        let relays = setup.builder
         let ctx = try Common.context()
         let resolver = try checked { () throws(PlatformError) in
             try DNSServer.resolver(relays: relays, context: ctx, capacity: Int(cacheSize), lookupTimeoutMilliseconds: timeout)
         }
+        resolver.cache.addressPolicy = policy
         if let path = settings.cachePath { resolver.loadCacheFile(path, command: "dns", verbose: globals.verbose, quiet: globals.quiet) }
 
         settings.ipv6Optional = !explicit
@@ -77,7 +96,12 @@ enum DNSCommand {
             var text = "nostr-dns dns: listening on"
             for (i, s) in server.udp.enumerated() { text += (i == 0 ? " " : ", ") + s.address.description }
             text += " (UDP and TCP)"
-            if let u = settings.upstream { text += "; other names go to " + u.description } else { text += "; other names are refused" }
+            if let u = settings.upstream {
+                text += "; other names go to " + u.description + " for loopback"
+                for p in server.forwardPolicy.allowed { text += ", " + p.text }
+            } else {
+                text += "; other names are refused"
+            }
             if let p = settings.cachePath { text += "; cache " + p }
             Output.stderr(text + "\n")
         }
@@ -89,6 +113,8 @@ enum DNSCommand {
 extension Usage {
     static let dns = """
         usage: nostr-dns dns [--listen ADDR:PORT]... [--upstream ADDR:PORT]
+                             [--allow-from CIDR]... [--rate-limit N]
+                             [--trust NPUB]... [--private-answers trusted|all]
                              [--cache PATH | --no-cache] [--cache-size N] [--timeout S]
 
         The DNS server for the nostr. zone, over UDP and TCP on each --listen
@@ -101,10 +127,16 @@ extension Usage {
         gets SERVFAIL. When relays are unreachable, cached names are answered stale
         (TTL 30) for up to 3 days. Other names are forwarded to --upstream (an IP
         address), or REFUSED without one.
+        Forwarding is for loopback and the networks of the --listen interfaces,
+        and for --allow-from CIDR (repeatable; config key `allow-from`), and only
+        with RD set; others get REFUSED. UDP answers are at most 1,232 bytes
+        (larger: TC, the client asks over TCP). --rate-limit: UDP answers per
+        second to one /24 or /56 other than loopback (default 20, 0: no limit);
+        over it every second answer is truncated (TC), the others dropped.
         --cache: the cache file, saved every 5 minutes and on exit, verified again
         on start (default /var/lib/nostr-dns/dns-cache as root, else
         ~/.local/state/nostr-dns/dns-cache). --cache-size: names kept (10000).
         SIGINT/SIGTERM stop it.
 
-        """ + relays
+        """ + AddressPolicySetup.usage + relays
 }

@@ -4,6 +4,7 @@ import NostrPlatform
 extension Usage {
     static let fetch = """
         usage: nostr-dns fetch URL [--include] [--max-bytes N] [--timeout S]
+                                   [--trust NPUB]... [--private-answers trusted|all]
 
         An HTTPS client for https://<npub>.nostr[:port]/path (also <label>.<npub>.nostr
         and <npub>.local). Resolves the name through nostr (kind 30053), connects with
@@ -17,6 +18,12 @@ extension Usage {
           --max-bytes N  largest body accepted (default 1048576)
           --timeout S    for the relays (host-name lookups included), then for
                          each address (default 10 s)
+          --trust NPUB   connect to this npub's private and loopback addresses
+                         (repeatable; config key `trust`; this host's own key is
+                         always trusted); link-local, multicast, broadcast and
+                         unspecified addresses never
+          --private-answers trusted|all
+                         `all`: every npub's private addresses (not loopback)
 
         """ + relays
 }
@@ -28,6 +35,7 @@ enum FetchCommand {
         var include = false
         var limits = HTTPLimits()
         var timeout: Int64 = 10_000
+        var policyOptions = AddressPolicySetup()
         guard
             try parseOptions(
                 "fetch", &args, &globals,
@@ -40,6 +48,7 @@ enum FetchCommand {
                         limits.maxBodyBytes = Int(n)
                     case "--timeout": timeout = try parseTimeout(&args, arg)
                     default:
+                        if try policyOptions.consume(arg, &args) { return true }
                         guard urlText == nil, arg.utf8.first != 0x2D else { return false }
                         urlText = arg
                     }
@@ -53,7 +62,9 @@ enum FetchCommand {
                 Common.shown(urlText) + " is not an https:// URL of an npub name (https://<npub>.nostr[:port]/path)",
                 exitCode: ExitCode.usage)
         }
-        let trust = try NameTrust.look(url.name, service: TLSKeyRecord.defaultService, command: "fetch", globals: globals, timeout: timeout)
+        let trust = try NameTrust.look(
+            url.name, service: TLSKeyRecord.defaultService, command: "fetch", globals: globals, timeout: timeout,
+            addressPolicy: policyOptions)
         guard !trust.addresses.isEmpty else {
             if !globals.quiet { Output.stderr("nostr-dns fetch: no address record for " + url.host + "\n") }
             return ExitCode.notFound

@@ -4,6 +4,7 @@ import NostrPlatform
 extension Usage {
     static let mdns = """
         usage: nostr-dns [global options] [mdns] [--interface NAME]... [--cache PATH | --no-cache]
+                                   [--trust NPUB]... [--private-answers trusted|all]
 
         The Multicast DNS responder (RFC 6762) for <npub>.local, the default command:
         joins 224.0.0.251 and ff02::fb on port 5353 (shared with avahi-daemon) and
@@ -22,7 +23,7 @@ extension Usage {
         --no-cache        keep no cache file
         -v logs why each query was not answered. SIGINT/SIGTERM stop it.
 
-        """ + relays
+        """ + AddressPolicySetup.usage + relays
 }
 
 /// `mdns [--interface NAME]...`: the mDNS responder (NostrPlatform's
@@ -31,6 +32,7 @@ enum MDNSCommand {
     static func run(_ args: inout Arguments, _ globals: inout GlobalOptions) throws(CommandFailure) -> Int32 {
         var settings = MDNSServer.Settings()
         var noCache = false
+        var policyOptions = AddressPolicySetup()
         guard
             try parseOptions(
                 "mdns", &args, &globals,
@@ -39,7 +41,7 @@ enum MDNSCommand {
                     case "--interface": settings.interfaceNames.append(try args.value(for: arg))
                     case "--cache": settings.cachePath = try args.value(for: arg)
                     case "--no-cache": noCache = true
-                    default: return false
+                    default: return try policyOptions.consume(arg, &args)
                     }
                     return true
                 })
@@ -58,11 +60,14 @@ enum MDNSCommand {
         guard !interfaces.isEmpty else {
             throw CommandFailure("no interface to serve (none is up, multicast-capable and not loopback); name one with --interface")
         }
-        let relays = try RelaySetup(globals).builder
+        let setup = try RelaySetup(globals)
+        let policy = try policyOptions.policy(globals, config: setup.config, ownKey: ownKey)
+        let relays = setup.builder
         let server = try checked { () throws(PlatformError) in
             try MDNSServer(ownKey: ownKey, interfaces: interfaces, settings: settings)
         }
         let resolver = try checked { () throws(PlatformError) in try MDNSServer.resolver(relays: relays, context: ctx) }
+        resolver.cache.addressPolicy = policy
         if let path = settings.cachePath { resolver.loadCacheFile(path, command: "mdns", verbose: globals.verbose, quiet: globals.quiet) }
         StopSignal.install()
         try checked { () throws(PlatformError) in try server.run(resolver: resolver) }

@@ -4,6 +4,7 @@ import NostrPlatform
 extension Usage {
     static let pin = """
         usage: nostr-dns pin NAME [--port N] [--service NAME] [--json] [--timeout S]
+                                 [--trust NPUB]... [--private-answers trusted|all]
 
         Prints what standard tools need to trust NAME's HTTPS server the way
         `nostr-dns fetch` does (NAME: an npub, <npub>.nostr, <label>.<npub>.nostr,
@@ -18,6 +19,12 @@ extension Usage {
         the record's URL, else 443. curl needs --insecure because no CA signed the
         certificate: the pin takes the CA's place. --json prints one JSON object.
         Exit 3 when NAME has no address record.
+          --trust NPUB   connect to this npub's private and loopback addresses
+                         (repeatable; config key `trust`; this host's own key is
+                         always trusted); link-local, multicast, broadcast and
+                         unspecified addresses never
+          --private-answers trusted|all
+                         `all`: every npub's private addresses (not loopback)
 
         """ + relays
 }
@@ -30,6 +37,7 @@ enum PinCommand {
         var service = TLSKeyRecord.defaultService
         var json = false
         var timeout: Int64 = 10_000
+        var policyOptions = AddressPolicySetup()
         guard
             try parseOptions(
                 "pin", &args, &globals,
@@ -45,6 +53,7 @@ enum PinCommand {
                     case "--json": json = true
                     case "--timeout": timeout = try parseTimeout(&args, arg)
                     default:
+                        if try policyOptions.consume(arg, &args) { return true }
                         guard nameText == nil, arg.utf8.first != 0x2D else { return false }
                         nameText = arg
                     }
@@ -66,7 +75,9 @@ enum PinCommand {
             }
             host = (name.label.isEmpty ? "" : name.label + ".") + name.npub + (name.zone == .local ? ".local" : ".nostr")
         }
-        let trust = try NameTrust.look(name, service: service, command: "pin", globals: globals, timeout: timeout)
+        let trust = try NameTrust.look(
+            name, service: service, command: "pin", globals: globals, timeout: timeout,
+            addressPolicy: policyOptions)
         guard !trust.addresses.isEmpty else {
             if !globals.quiet { Output.stderr("nostr-dns pin: no address record for " + host + "\n") }
             return ExitCode.notFound

@@ -14,6 +14,7 @@ enum ResolveCommand {
         var json = false
         var follow = false
         var timeout: Int64 = 10_000
+        var policyOptions = AddressPolicySetup()
         guard
             try parseOptions(
                 "resolve", &args, &globals,
@@ -33,6 +34,7 @@ enum ResolveCommand {
                     case "--follow": follow = true
                     case "--timeout": timeout = try parseTimeout(&args, arg)
                     default:
+                        if try policyOptions.consume(arg, &args) { return true }
                         guard nameText == nil, arg.utf8.first != 0x2D else { return false }
                         nameText = arg
                     }
@@ -50,13 +52,14 @@ enum ResolveCommand {
         let wantAddresses = type != .tlsa
         let wantTLS = type == .tlsa || type == .any
         let setup = try RelaySetup(globals)
+        let policy = try policyOptions.policy(globals, config: setup.config)
         if follow {
             var queries: [RecordQuery] = []
             if wantAddresses { queries.append(.addresses(of: name.publicKey, label: name.label)) }
             if wantTLS { queries.append(.tlsKeys(of: name.publicKey, service: service)) }
             return try Self.follow(
                 queries, type: type, name: nameText, parsed: name, json: json, setup: setup,
-                globals: globals, timeout: timeout)
+                globals: globals, timeout: timeout, policy: policy)
         }
         let ctx = try Common.context()
         let tlsService: String? = wantTLS ? service : nil
@@ -71,7 +74,8 @@ enum ResolveCommand {
             throw CommandFailure("no relay answered (" + String(lookup.records.relays.count) + " tried)")
         }
 
-        let answer = Answer(lookup.records.selections, type: type)
+        let answer = Answer(lookup.records.selections, type: type, policy: policy, author: name.publicKey)
+        answer.logDropped("resolve", globals)
         Output.stdout(answer.render(name: nameText, parsed: name, json: json, oneLine: false))
         if answer.isEmpty {
             if !globals.quiet { Output.stderr("nostr-dns resolve: no " + typeName(type) + " record for " + nameText + "\n") }
@@ -86,12 +90,12 @@ enum ResolveCommand {
     /// then each time a newer valid record arrives. SIGINT/SIGTERM end it.
     static func follow(
         _ queries: [RecordQuery], type: RecordType, name: String, parsed: NostrName, json: Bool,
-        setup: RelaySetup, globals: GlobalOptions, timeout: Int64
+        setup: RelaySetup, globals: GlobalOptions, timeout: Int64, policy: AddressPolicy
     ) throws(CommandFailure) -> Int32 {
         let pool = try setup.pool(reconnect: true, timeoutMilliseconds: timeout)
         let ctx = try Common.context()
         StopSignal.install()
-        let printer = FollowPrinter(type: type, name: name, parsed: parsed, json: json, globals: globals)
+        let printer = FollowPrinter(type: type, name: name, parsed: parsed, json: json, globals: globals, policy: policy)
         let follow = RecordFollowServer(queries, pool: pool, context: ctx, timeoutMilliseconds: timeout, output: printer)
         try checked { () throws(PlatformError) in try follow.run() }
         return ExitCode.success
@@ -106,8 +110,10 @@ enum ResolveCommand {
         let parsed: NostrName
         let json: Bool
         let globals: GlobalOptions
+        let policy: AddressPolicy
 
-        init(type: RecordType, name: String, parsed: NostrName, json: Bool, globals: GlobalOptions) {
+        init(type: RecordType, name: String, parsed: NostrName, json: Bool, globals: GlobalOptions, policy: AddressPolicy) {
+            self.policy = policy
             self.type = type
             self.name = name
             self.parsed = parsed
@@ -120,7 +126,8 @@ enum ResolveCommand {
         }
 
         func recordsChanged(_ selections: [RecordSelection]) {
-            let answer = Answer(selections, type: type)
+            let answer = Answer(selections, type: type, policy: policy, author: parsed.publicKey)
+            answer.logDropped("resolve", globals)
             if !answer.isEmpty { Output.stdout(answer.render(name: name, parsed: parsed, json: json, oneLine: true)) }
         }
     }
@@ -132,15 +139,20 @@ enum ResolveCommand {
         var addressEvent: Event? = nil
         var tls: TLSKeyRecord? = nil
         var tlsEvent: Event? = nil
+        /// The record's addresses `AddressPolicy` left out, for -v.
+        var dropped: [String] = []
 
         /// `selections` hold the address query first (unless the type is
         /// TLSA), then the TLS key query (for TLSA and ANY).
-        init(_ selections: [RecordSelection], type: RecordType) {
+        init(_ selections: [RecordSelection], type: RecordType, policy: AddressPolicy, author: Bytes32) {
             var next = 0
             if type != .tlsa {
                 if let best = selections[next].best, let meaning = selections[next].meaning {
                     addressEvent = best
-                    addresses = meaning.addresses
+                    // Issue 16 item 4: loopback, link-local… never; private
+                    // addresses only for trusted npubs.
+                    addresses = policy.answered(meaning.addresses, author: author)
+                    dropped = policy.droppedText(meaning.addresses, author: author)
                     ttl = meaning.ttl ?? 60
                     if type == .a { addresses = addresses.filter { $0.isIPv4 } }
                     if type == .aaaa { addresses = addresses.filter { !$0.isIPv4 } }
@@ -154,6 +166,12 @@ enum ResolveCommand {
         }
 
         var isEmpty: Bool { addresses.isEmpty && tls == nil }
+
+        /// What the address policy left out, on stderr with -v.
+        func logDropped(_ command: String, _ globals: GlobalOptions) {
+            guard globals.verbose && !globals.quiet else { return }
+            for d in dropped { Output.stderr("nostr-dns " + command + ": " + d + "\n") }
+        }
 
         /// One item per line like `dig +short`, or one JSON object; with
         /// `oneLine`, the items on one line separated by spaces.
@@ -245,6 +263,7 @@ extension Usage {
     static let resolve = """
         usage: nostr-dns resolve NAME [--type A|AAAA|TLSA|ANY] [--service NAME] [--json]
                                       [--timeout S] [--follow]
+                                      [--trust NPUB]... [--private-answers trusted|all]
 
         NAME is an npub, <npub>.nostr, <label>.<npub>.nostr or <npub>.local. Asks the
         relays, verifies every event, takes the newest valid record and prints its
@@ -257,5 +276,5 @@ extension Usage {
         prints the answer on one line (one JSON object per line with --json)
         whenever a newer record arrives, until SIGINT/SIGTERM.
 
-        """ + relays
+        """ + AddressPolicySetup.usage + relays
 }
