@@ -227,8 +227,9 @@ def spoof(argv):
             sent += 1
         except OSError:
             pass
-        if hi > 0:
+        if hi >= 0.1:
             print(json.dumps({"at": time.monotonic()}), flush=True)
+        if hi > 0:
             time.sleep(rng.uniform(lo, hi))
     print(json.dumps({"sent": sent, "seconds": seconds}), flush=True)
 

@@ -117,7 +117,7 @@ def test_a_spoofer_every_1_to_4_5_seconds_never_silences_the_own_npub_nor_poison
     spoofer = tool_proc(lan, "s", tmp_path, "spoofer", "spoof", own + ".", S, 32, 1.0, 4.5, S)
     spoofer_other = tool_proc(lan, "s", tmp_path, "spoofer-other", "spoof", other + ".", S, 32, 1.0, 4.5, S)
     try:
-        mdns_rig.wait_for_log(responder, CONFLICT, timeout=15)
+        mdns_rig.wait_for_log(responder, f"from {S}:5353", timeout=15)  # the first spoofed answer came
         # 20 queries over 30 s, while the spoofers go on: every one answered
         # with A's address only, and the other npub with its published one.
         own_answers, other_answers = [], []
@@ -161,7 +161,10 @@ def test_a_flood_of_spoofed_conflicts_from_40_addresses_costs_bounded_announceme
     listener = tool_proc(lan, "q", tmp_path, "listener", "listen", Q, own + ".", 14)
     time.sleep(1.0)
     before = cpu_seconds(responder.pid)
-    spoofer = tool_proc(lan, "s", tmp_path, "flood", "spoof", own + ".", S, 8, 0, 0, *FLOODERS)
+    # About 1,500 a second: a hundred times §8.1's 15 in 10 s, not so many
+    # that the querier's packets would be lost in a full socket buffer on a
+    # busy machine (that would judge the kernel, not the responder).
+    spoofer = tool_proc(lan, "s", tmp_path, "flood", "spoof", own + ".", S, 8, 0.0004, 0.0008, *FLOODERS)
     try:
         mdns_rig.wait_for_log(responder, CONFLICT, timeout=15)
         # Queriers retry (RFC 6762 §5.2): answered during the flood.
@@ -181,7 +184,7 @@ def test_a_flood_of_spoofed_conflicts_from_40_addresses_costs_bounded_announceme
     print(lines[0] if lines else "no conflict line")
     # §8.1's rate limit: one defence at once, then (past 15 conflicts in
     # 10 s) one per 5 s: conflicts for 8 s earn at most 3.
-    assert 1 <= len(ours) <= 3, ours
+    assert 1 <= len(ours) <= 3, [(h["at"], h["ttls"]) for h in ours]
     # One line per address at most, and at most 16 a minute.
     assert 1 <= len(lines) <= 16, lines
     assert len({l.split("response from ")[1].split(":")[0] for l in lines}) == len(lines)

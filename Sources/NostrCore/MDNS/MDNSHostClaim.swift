@@ -24,8 +24,9 @@
 ///   (§6: a record at most once a second per interface), and once the
 ///   conflicts reach §8.1's rate limit (15 within 10 s) at most once per
 ///   `floodIntervalMilliseconds` (§8.1: "wait at least five seconds before
-///   each successive additional probe attempt"). A defence already due is
-///   never postponed by later conflicts, and never sent twice for them;
+///   each successive additional probe attempt"; checked again when the
+///   defence falls due). Later conflicts never postpone a scheduled defence
+///   beyond that, nor make it go twice;
 /// - while probing (at start or after an address change, §8.4), a
 ///   conflicting answer does not make this host defer (§8.1): probing goes
 ///   on and the announcements that follow it are the defence;
@@ -84,6 +85,9 @@ public struct MDNSHostClaim: Sendable {
     var recentNext = 0
     /// A defence is due at `nextAt`.
     var defending = false
+    /// When the records were last multicast when the defence was scheduled
+    /// (Int64.min: never); the defence waits `defenceInterval` after it.
+    var defenceBase = Int64.min
 
     /// `initialDelay`: 0–250 ms, chosen at random by the caller (§8.1).
     public init(now: Int64, initialDelay: Int64) {
@@ -128,6 +132,13 @@ public struct MDNSHostClaim: Sendable {
         case .claimed:
             nextAt = nil
             guard defending else { return nil }
+            // §8.1's rate limit may have been reached since the defence was
+            // scheduled: then it waits for 5 s after the last announcement.
+            let due = defenceBase == Int64.min ? now : defenceBase + defenceInterval(now: now)
+            if now < due {
+                nextAt = due
+                return nil
+            }
             defending = false
             lastAnnouncedAt = now
             return .announce
@@ -156,8 +167,8 @@ public struct MDNSHostClaim: Sendable {
         guard phase == .claimed, !defending else { return false }
         defending = true
         defences += 1
-        let last = max(lastAnnouncedAt ?? Int64.min, lastMulticast ?? Int64.min)
-        nextAt = last == Int64.min ? now : max(now, last + defenceInterval(now: now))
+        defenceBase = max(lastAnnouncedAt ?? Int64.min, lastMulticast ?? Int64.min)
+        nextAt = defenceBase == Int64.min ? now : max(now, defenceBase + defenceInterval(now: now))
         return true
     }
 

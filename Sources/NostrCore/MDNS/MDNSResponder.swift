@@ -753,11 +753,12 @@ public struct MDNSResponder {
                     let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: iface, ipv6: v6)
                     if let d = rateLimit.probeDefenceDue(key, now: now) { due = max(due ?? d, d) }
                 }
-                if let due, let queued = enqueue(
-                    Pending(
-                        owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
-                        addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,
-                        skip: skip, due: due, source: info.source, awaitingKnownAnswers: false, probeDefence: true))
+                if let due,
+                    let queued = enqueue(
+                        Pending(
+                            owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
+                            addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,
+                            skip: skip, due: due, source: info.source, awaitingKnownAnswers: false, probeDefence: true))
                 {
                     queuedUntil = min(queuedUntil ?? queued, queued)
                     continue

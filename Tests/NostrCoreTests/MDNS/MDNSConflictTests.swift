@@ -32,7 +32,9 @@ import Testing
                 if let nsecTypes {
                     try! w.appendNSEC(.answer, name: f, rawClass: rawClass, ttl: ttl, types: DNSTypeBitmap(nsecTypes))
                 } else {
-                    rdata.withUnsafeBytes { try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: rawClass, ttl: ttl, rdata: $0) }
+                    rdata.withUnsafeBytes {
+                        try! w.appendRecord(.answer, name: f, type: DNSType.a, rawClass: rawClass, ttl: ttl, rdata: $0)
+                    }
                 }
             }
             return w.finish()

@@ -168,6 +168,19 @@ import Testing
         #expect(claim.defenceInterval(now: 20_000) == MDNSHostClaim.defenceIntervalMilliseconds)
     }
 
+    @Test func aDefenceScheduledBeforeTheFloodWaitsFiveSecondsWhenItFallsDue() {
+        var claim = claimed()
+        let first = claim.conflict(now: 10_000)
+        #expect(first && step(&claim, 10_000) == .announce)
+        // The next conflict schedules one a second later; 14 more follow.
+        claim.conflict(now: 10_001)
+        #expect(claim.nextAt == 11_000)
+        for k in 0..<14 { claim.conflict(now: 10_002 + Int64(k)) }
+        #expect(step(&claim, 11_000) == nil)
+        #expect(claim.nextAt == 15_000)
+        #expect(step(&claim, 15_000) == .announce)
+    }
+
     @Test func aConflictWhileProbingOrAnnouncingSchedulesNothingExtra() {
         var claim = MDNSHostClaim(now: 0, initialDelay: 0)
         _ = step(&claim, 0)
