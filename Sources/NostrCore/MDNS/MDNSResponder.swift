@@ -57,6 +57,7 @@ public enum MDNSIgnored: Equatable, Sendable {
     case probeForProxiedName
     case unsupportedOpcode
     case knownAnswerContinuation
+    case responseNotFromPort5353
 
     public var text: String {
         switch self {
@@ -74,6 +75,7 @@ public enum MDNSIgnored: Equatable, Sendable {
         case .unsupportedOpcode: return "opcode is not QUERY"
         case .knownAnswerContinuation:
             return "more known answers for a truncated query (§7.2), applied to the answers waiting for it"
+        case .responseNotFromPort5353: return "a response from a port other than 5353 (RFC 6762 §6: silently ignored)"
         }
     }
 }
@@ -374,6 +376,13 @@ public struct MDNSResponder {
                 return outcome
             }
             if reader.header.isResponse {
+                // §6: "Multicast DNS implementations MUST silently ignore any
+                // Multicast DNS responses they receive where the source UDP
+                // port is not 5353."
+                guard info.sourcePort == MDNSRules.port else {
+                    outcome.ignored = .responseNotFromPort5353
+                    return outcome
+                }
                 try readResponse(&reader, interface: i, source: info.source, ipv6: info.isIPv6, now: now, &outcome)
                 if outcome.ignored == nil && !outcome.conflict && !outcome.staleOwnRecord { outcome.ignored = .notAQuery }
                 return outcome

@@ -197,6 +197,14 @@ import Testing
         #expect(r.claims[0].conflicts == 0)
     }
 
+    @Test func attackSpoofedConflictFromAPortOtherThan5353IsIgnored() {
+        var (r, _) = T.claimed()
+        // §6: responses from another port are not Multicast DNS responses.
+        let (o, sent) = T.handle(&r, Self.spoofed(), from: Self.spoofer, port: 40000, now: 10_000)
+        #expect(o.ignored == .responseNotFromPort5353 && !o.conflict && !o.defended && o.logConflict == nil)
+        #expect(sent.isEmpty && r.claims[0].conflicts == 0)
+    }
+
     @Test func attackSpoofedConflictWhileProbingDoesNotRestartProbing() {
         var r = MDNSResponder(ownKey: Self.own, interfaces: [T.eth], now: 0, seed: 42)
         var sent: [T.Sent] = []
