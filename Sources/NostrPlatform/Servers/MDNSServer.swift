@@ -277,12 +277,12 @@ public final class MDNSServer: EventLoopServer {
         Output.stderr("nostr-dns mdns: response from " + Self.text(d) + " on interface " + String(d.interfaceIndex) + ": " + text + "\n")
     }
 
+    /// The sender of `d` as ADDRESS:PORT ([ADDRESS]:PORT for IPv6).
     static func text(_ d: ReceivedDatagram) -> String {
         d.source.isIPv4 ? d.source.text + ":" + String(d.sourcePort) : "[" + d.source.text + "]:" + String(d.sourcePort)
     }
 
     func log(_ d: ReceivedDatagram, _ text: String) {
-        let source = d.source.isIPv4 ? d.source.text + ":" + String(d.sourcePort) : "[" + d.source.text + "]:" + String(d.sourcePort)
-        Output.stderr("nostr-dns mdns: query from " + source + " on interface " + String(d.interfaceIndex) + ": " + text + "\n")
+        Output.stderr("nostr-dns mdns: query from " + Self.text(d) + " on interface " + String(d.interfaceIndex) + ": " + text + "\n")
     }
 }
