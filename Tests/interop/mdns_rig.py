@@ -99,6 +99,37 @@ class Link:
         self.b.delete()
 
 
+class Switch:
+    """Hosts on one Ethernet segment: a namespace holding a bridge (with
+    multicast snooping off, as a plain switch floods multicast), and one
+    namespace per host joined to it by a veth pair. Host `name` gets
+    `eth0` with `addresses` (IPv4, /24) and its fe80:: link-local address."""
+
+    def __init__(self):
+        self.hub = peers.Netns("msw")
+        self.hub.ip("link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
+        self.hub.ip("link", "set", "br0", "up")
+        self.hosts: dict[str, peers.Netns] = {}
+
+    def host(self, name: str, *addresses: str) -> peers.Netns:
+        ns = peers.Netns("m" + name)
+        port = f"p-{name}"
+        self.hub.ip("link", "add", port, "type", "veth", "peer", "name", "eth0")
+        self.hub.ip("link", "set", "eth0", "netns", ns.name)
+        self.hub.ip("link", "set", port, "master", "br0")
+        self.hub.ip("link", "set", port, "up")
+        for a in addresses:
+            ns.ip("addr", "add", f"{a}/24", "dev", "eth0")
+        ns.ip("link", "set", "eth0", "up")
+        self.hosts[name] = ns
+        return ns
+
+    def delete(self):
+        for ns in self.hosts.values():
+            ns.delete()
+        self.hub.delete()
+
+
 class AvahiHost:
     """avahi-daemon 0.8 with its own dbus-daemon on host `ns`, serving `iface`."""
 

@@ -22,6 +22,15 @@ DNSIncoming (dnspython refuses compressed NSEC next-names, which RFC 6762
         and valid queries for NAME, multicast (to the group, from IFADDR:5353)
         and unicast (legacy, from an ephemeral port to IFADDR:5353).
         Only for a namespace's own links.
+    spoof NAME ADDR SECONDS MIN_S MAX_S IFADDR...
+        For SECONDS: an unsolicited mDNS response claiming NAME with A ADDR
+        (cache-flush, TTL 120, as a host defending the name would send it),
+        multicast from each IFADDR:5353 in turn, every MIN_S to MAX_S
+        seconds (MIN_S 0: as fast as it can). Prints how many were sent.
+    listen IFADDR NAME SECONDS
+        For SECONDS, as a member of the group on IFADDR:5353: every
+        response holding an A record of NAME (source, addresses, TTLs,
+        cache-flush bits).
 """
 
 import json
@@ -198,5 +207,56 @@ def flood(argv):
     print(json.dumps({"sent": sent, "seconds": seconds}))
 
 
+def spoof_packet(name: str, addr: str) -> bytes:
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split(".")) + b"\x00"
+    header = struct.pack(">HHHHHH", 0, 0x8400, 0, 1, 0, 0)
+    return header + labels + struct.pack(">HHIH", 1, 0x8001, 120, 4) + socket.inet_aton(addr)
+
+
+def spoof(argv):
+    import random
+    name, addr, seconds, lo, hi = argv[0], argv[1], float(argv[2]), float(argv[3]), float(argv[4])
+    socks = [make_socket(ifaddr, 5353) for ifaddr in argv[5:]]
+    packet = spoof_packet(name, addr)
+    rng = random.Random()
+    sent = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            socks[sent % len(socks)].sendto(packet, (GROUP, 5353))
+            sent += 1
+        except OSError:
+            pass
+        if hi >= 0.1:
+            print(json.dumps({"at": time.monotonic()}), flush=True)
+        if hi > 0:
+            time.sleep(rng.uniform(lo, hi))
+    print(json.dumps({"sent": sent, "seconds": seconds}), flush=True)
+
+
+def listen(argv):
+    ifaddr, name, seconds = argv[0], argv[1].rstrip(".").lower(), float(argv[2])
+    s = make_socket(ifaddr, 5353)
+    seen = []
+    end = time.time() + seconds
+    while time.time() < end:
+        r, _, _ = select.select([s], [], [], max(0, end - time.time()))
+        if not r:
+            break
+        data, src = s.recvfrom(9000)
+        try:
+            m = DNSIncoming(data)
+        except Exception:  # noqa: BLE001 - not ours to judge here
+            continue
+        if not m.is_response():
+            continue
+        recs = [r for r in m.answers() if r.type == 1 and r.name.rstrip(".").lower() == name]
+        if recs:
+            seen.append({"src": src[0], "at": time.time(),
+                         "addrs": [socket.inet_ntop(socket.AF_INET, r.address) for r in recs],
+                         "ttls": [r.ttl for r in recs], "cache_flush": [bool(r.unique) for r in recs]})
+    print(json.dumps({"responses": seen}))
+
+
 if __name__ == "__main__":
-    {"query": query, "zc": zc, "raw": raw, "flood": flood}[sys.argv[1]](sys.argv[2:])
+    {"query": query, "zc": zc, "raw": raw, "flood": flood, "spoof": spoof, "listen": listen}[sys.argv[1]](sys.argv[2:])

@@ -45,6 +45,17 @@ public struct MDNSRateLimit: Sendable {
         return now - last >= MDNSRules.rateLimitMilliseconds
     }
 
+    /// §6: "In this special case only, when responding via multicast to a
+    /// probe, a Multicast DNS responder is only required to delay its
+    /// transmission as necessary to ensure an interval of at least 250 ms
+    /// since the last time the record was multicast on that interface."
+    /// Nil when `key` may be multicast at `now` in defence of a probe, else
+    /// when it may.
+    public func probeDefenceDue(_ key: Key, now: Int64) -> Int64? {
+        guard let last = lastMulticast(key), now - last < MDNSRules.probeDefenceIntervalMilliseconds else { return nil }
+        return last + MDNSRules.probeDefenceIntervalMilliseconds
+    }
+
     /// True when `key` was multicast within `milliseconds` before `now`
     /// (§5.4: "within one quarter of its TTL").
     public func multicastWithin(_ key: Key, milliseconds: Int64, now: Int64) -> Bool {

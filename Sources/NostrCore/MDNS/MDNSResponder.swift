@@ -57,6 +57,7 @@ public enum MDNSIgnored: Equatable, Sendable {
     case probeForProxiedName
     case unsupportedOpcode
     case knownAnswerContinuation
+    case responseNotFromPort5353
 
     public var text: String {
         switch self {
@@ -74,6 +75,7 @@ public enum MDNSIgnored: Equatable, Sendable {
         case .unsupportedOpcode: return "opcode is not QUERY"
         case .knownAnswerContinuation:
             return "more known answers for a truncated query (§7.2), applied to the answers waiting for it"
+        case .responseNotFromPort5353: return "a response from a port other than 5353 (RFC 6762 §6: silently ignored)"
         }
     }
 }
@@ -84,8 +86,19 @@ public struct MDNSOutcome: Sendable {
     public var ignored: MDNSIgnored?
     /// The npubs to look up on the relays (names asked for that were not known).
     public var lookups: [Bytes32] = []
-    /// Another host answered for this host's name with other addresses (§9).
+    /// Another host answered for this host's name with other data (§9:
+    /// an address of none of its interfaces, or an NSEC with other types).
+    /// This host goes on answering, and defends the name (`defended`).
     public var conflict = false
+    /// Another host sent one of this host's own records with a TTL below
+    /// half of ours, or 0 (a goodbye): §6.6, caches would drop the name early.
+    public var staleOwnRecord = false
+    /// The conflict (or stale record) scheduled a defence: the own records
+    /// announced again by `tick` (rate-limited, `MDNSHostClaim`).
+    public var defended = false
+    /// Set when the conflict (or stale record) is to be logged (once per
+    /// source per minute, `MDNSConflictLog`): how many went unlogged before it.
+    public var logConflict: Int?
     /// How the answer went, when one was sent (or queued).
     public var route: MDNSRules.Route?
     /// Set when the answer (or part of it) waits in the queue until this
@@ -107,7 +120,11 @@ public struct MDNSOutcome: Sendable {
 /// (§10.2) for the own records, which are unique, and without it for an
 /// npub's relayed records, which are shared (its owner may answer on the
 /// link too); known-answer suppression (§7.1); at most one multicast of a
-/// record per interface per second (§6) except in probe defence (§8.1);
+/// record per interface per second (§6) except in probe defence (§8.1),
+/// which waits only for 250 ms since the last; conflicts for the own name
+/// (§9) are answered by a rate-limited defence, never by silence
+/// (`MDNSHostClaim`), and logged a bounded number of times
+/// (`MDNSConflictLog`);
 /// NSEC (§6.1) for the types a known name lacks; ID 0 and no questions in
 /// multicast answers (§18.1, §6).
 ///
@@ -136,6 +153,8 @@ public struct MDNSResponder {
     /// Per interface (same order): the claim on the own name.
     public private(set) var claims: [MDNSHostClaim]
     var rateLimit = MDNSRateLimit()
+    /// Which conflicts are logged (§9; bounded per source and per minute).
+    var conflictLog = MDNSConflictLog()
     var random: UInt64
     /// Recently asked npub names (lowercase wire form) and their keys.
     var recent: [(name: [UInt8], key: Bytes32)] = []
@@ -357,8 +376,15 @@ public struct MDNSResponder {
                 return outcome
             }
             if reader.header.isResponse {
-                try readResponse(&reader, interface: i, ipv6: info.isIPv6, now: now, &outcome)
-                if outcome.ignored == nil && !outcome.conflict { outcome.ignored = .notAQuery }
+                // §6: "Multicast DNS implementations MUST silently ignore any
+                // Multicast DNS responses they receive where the source UDP
+                // port is not 5353."
+                guard info.sourcePort == MDNSRules.port else {
+                    outcome.ignored = .responseNotFromPort5353
+                    return outcome
+                }
+                try readResponse(&reader, interface: i, source: info.source, ipv6: info.isIPv6, now: now, &outcome)
+                if outcome.ignored == nil && !outcome.conflict && !outcome.staleOwnRecord { outcome.ignored = .notAQuery }
                 return outcome
             }
             try answer(&reader, info, interface: i, now: now, buffer: buffer, lookup: lookup, emit: emit, &outcome)
@@ -369,35 +395,59 @@ public struct MDNSResponder {
     }
 
     /// §9: a response with a unique (cache-flush) record of the own name
-    /// and an address that is not one of this host's is a conflict. Shared
-    /// records (no cache-flush bit), such as another nostr-dns relaying
-    /// this npub's published addresses, are not. §7.4: an address record
-    /// (either kind) or an NSEC that a waiting answer would send is not
-    /// sent again.
+    /// that is not this host's (an address of none of its interfaces, or an
+    /// NSEC listing other types) is a conflict. Shared records (no
+    /// cache-flush bit), such as another nostr-dns relaying this npub's
+    /// published addresses, are not. §6.6: one of the own records, same
+    /// address, with a TTL below half of ours (cache-flush set) or 0 (a
+    /// goodbye, either way) would make caches drop the name early. Either
+    /// is answered by a defence (`MDNSHostClaim`: the records announced
+    /// again, rate-limited); this host never stops answering for its npub,
+    /// and nothing in a response changes what it answers, for its own name
+    /// or another npub's. §7.4: an address record (either kind) or an NSEC
+    /// that a waiting answer would send is not sent again.
     mutating func readResponse(
-        _ reader: inout DNSMessageReader, interface i: Int, ipv6: Bool, now: Int64,
+        _ reader: inout DNSMessageReader, interface i: Int, source: IPAddress, ipv6: Bool, now: Int64,
         _ outcome: inout MDNSOutcome
     ) throws(NostrError) {
         var conflict = false
+        var stale = false
         while let r = try reader.nextRecord() {
-            guard r.type == DNSType.a || r.type == DNSType.aaaa || r.type == DNSType.nsec, r.dnsClass == DNSClass.in,
-                r.ttl > 0
+            guard r.type == DNSType.a || r.type == DNSType.aaaa || r.type == DNSType.nsec, r.dnsClass == DNSClass.in
             else {
                 continue
             }
-            if !pending.isEmpty && (r.section == .answer || r.section == .additional) {
+            if r.ttl > 0 && !pending.isEmpty && (r.section == .answer || r.section == .additional) {
                 try suppressDuplicate(reader, r, interfaceIndex: interfaces[i].index, ipv6: ipv6)
             }
-            guard r.cacheFlush, r.type != DNSType.nsec else { continue }
             let isOwn = ownName.withUnsafeBytes { reader.name(r.name, equals: $0) }
             guard isOwn else { continue }
+            if r.type == DNSType.nsec {
+                guard r.cacheFlush, r.ttl > 0 else { continue }
+                let types = try reader.nsec(r).types
+                if !interfaces.contains(where: { Self.types($0.addresses) == types }) { conflict = true }
+                continue
+            }
             let address = try IPAddress(bytes: reader.rdata(of: r))
-            if !interfaces.contains(where: { $0.prefixes.contains { $0.address == address } }) { conflict = true }
+            if interfaces.contains(where: { $0.prefixes.contains { $0.address == address } }) {
+                if r.ttl == 0 || (r.cacheFlush && UInt64(r.ttl) * 2 < UInt64(ownTTL)) { stale = true }
+            } else if r.cacheFlush && r.ttl > 0 {
+                conflict = true
+            }
         }
-        if conflict {
-            claims[i].conflict(now: now)
-            outcome.conflict = true
+        guard conflict || stale else { return }
+        outcome.conflict = conflict
+        outcome.staleOwnRecord = stale
+        var last: Int64? = nil
+        for t in [DNSType.a, DNSType.aaaa] {
+            for family in [false, true] {
+                let key = MDNSRateLimit.Key(owner: ownKey, type: t, interfaceIndex: interfaces[i].index, ipv6: family)
+                if let m = rateLimit.lastMulticast(key) { last = max(last ?? m, m) }
+            }
         }
+        outcome.defended =
+            conflict ? claims[i].conflict(now: now, lastMulticast: last) : claims[i].defend(now: now, lastMulticast: last)
+        outcome.logConflict = conflictLog.note(source: source, now: now)
     }
 
     /// One question's subject: the own name, another npub, or not ours.
@@ -636,7 +686,9 @@ public struct MDNSResponder {
             case .own:
                 owner = ownKey
                 // §8.1: not before probing is done; probe defence (a probe for
-                // the own name once claimed) is answered at once, rate limit aside.
+                // the own name once claimed) is answered at once, 250 ms after
+                // the last multicast (§6). Conflicts never take this away
+                // (`MDNSHostClaim`): the npub is this host's key.
                 guard claims[i].mayAnswer else { sawProbing = true; continue }
                 addresses = interfaces[i].addresses
                 ttl = ownTTL
@@ -699,6 +751,27 @@ public struct MDNSResponder {
                     continue
                 }
                 // The queue is full: answer at once rather than not at all.
+            }
+            // §6: probe defence is multicast at once, but not within 250 ms of
+            // the record's last multicast on this interface (then it waits for
+            // that): a flood of probes, spoofed or not, gets at most four
+            // multicast answers a second.
+            if route == .multicast && isProbe {
+                var due: Int64? = nil
+                try wanted.forEach { (t) throws(NostrError) in
+                    let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: iface, ipv6: v6)
+                    if let d = rateLimit.probeDefenceDue(key, now: now) { due = max(due ?? d, d) }
+                }
+                if let due,
+                    let queued = enqueue(
+                        Pending(
+                            owner: owner, isOwn: q.subject.isOwn, name: name, interfaceIndex: iface, ipv6: v6,
+                            addresses: addresses, ttl: answerTTL, rawClass: rawClass, wanted: wanted,
+                            skip: skip, due: due, source: info.source, awaitingKnownAnswers: false, probeDefence: true))
+                {
+                    queuedUntil = min(queuedUntil ?? queued, queued)
+                    continue
+                }
             }
             var tally = Tally()
             let (wrote, additional) = try writeAnswers(
@@ -786,6 +859,9 @@ extension MDNSResponder {
         /// more known answers.
         var source: IPAddress
         var awaitingKnownAnswers: Bool
+        /// The answer defends the own name against a probe (§8.1): sent
+        /// 250 ms after the last multicast, not a second (§6).
+        var probeDefence = false
     }
 
     /// How many answers may wait at once (the queue's capacity, reserved
@@ -822,6 +898,7 @@ extension MDNSResponder {
             pending[k].skip &= p.skip
             pending[k].skipNSEC = pending[k].skipNSEC && p.skipNSEC
             pending[k].due = min(pending[k].due, p.due)
+            pending[k].probeDefence = pending[k].probeDefence || p.probeDefence
             if p.awaitingKnownAnswers && !pending[k].awaitingKnownAnswers {
                 pending[k].awaitingKnownAnswers = true
                 pending[k].source = p.source
@@ -919,7 +996,7 @@ extension MDNSResponder {
                         &w, name: p.name, owner: p.owner, addresses: p.addresses,
                         ttl: p.ttl, rawClass: p.rawClass, wanted: p.wanted,
                         skip: p.skip, skipNSEC: p.skipNSEC, route: .multicast, interfaceIndex: iface,
-                        ipv6: v6, isProbe: false, now: now, &tally)
+                        ipv6: v6, isProbe: p.probeDefence, now: now, &tally)
                     written += n
                     if additional { scratchAdditional.append((p.name, p.addresses, p.ttl, p.wanted, p.rawClass)) }
                 } catch {
@@ -954,7 +1031,9 @@ extension MDNSResponder {
         var wrote = 0
         try wanted.forEach { (t) throws(NostrError) in
             let key = MDNSRateLimit.Key(owner: owner, type: t, interfaceIndex: iface, ipv6: v6)
-            if route == .multicast && !rateLimit.allows(key, now: now) && !isProbe {
+            if route == .multicast
+                && !(isProbe ? rateLimit.probeDefenceDue(key, now: now) == nil : rateLimit.allows(key, now: now))
+            {
                 tally.limited = true
                 return
             }

@@ -12,6 +12,9 @@ public enum MDNSRules {
     public static let hostRecordTTL: UInt32 = 120
     /// RFC 6762 §6: at most one multicast of a record per interface per second.
     public static let rateLimitMilliseconds: Int64 = 1000
+    /// RFC 6762 §6: an answer defending a name against a probe waits only
+    /// for 250 ms since the record's last multicast on the interface.
+    public static let probeDefenceIntervalMilliseconds: Int64 = 250
     /// RFC 6762 §6: "each responder SHOULD delay its response by a random
     /// amount of time selected with uniform random distribution in the
     /// range 20-120 ms" when the answer holds shared records.

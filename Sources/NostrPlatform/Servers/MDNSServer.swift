@@ -245,12 +245,7 @@ public final class MDNSServer: EventLoopServer {
                     MDNSServer.send(bytes, to: d, ipv6: ipv6, v4: v4, v6: v6, interfaces: sources, globals: globals)
                 })
             for key in outcome.lookups { names.lookUp(key, now: now) }
-            if outcome.conflict && !globals.quiet {
-                log(
-                    datagram,
-                    "another host answers for " + NIP19.npub(responder.ownKey)
-                        + ".local with other addresses (RFC 6762 §9 conflict); probing again")
-            }
+            if let unlogged = outcome.logConflict, !globals.quiet { logConflict(datagram, outcome, unlogged: unlogged) }
             if globals.verbose {
                 if let ignored = outcome.ignored {
                     if ignored != .notAQuery { log(datagram, "ignored: " + ignored.text) }
@@ -267,8 +262,27 @@ public final class MDNSServer: EventLoopServer {
         }
     }
 
+    /// A conflict for the own name (RFC 6762 §9) or a stale copy of its
+    /// records (§6.6), with the sender's address: once per source per
+    /// minute, at most 16 lines a minute (`MDNSConflictLog`).
+    func logConflict(_ d: ReceivedDatagram, _ outcome: MDNSOutcome, unlogged: Int) {
+        let name = NIP19.npub(responder.ownKey) + ".local"
+        var text =
+            outcome.conflict
+            ? "conflict: another host answers for " + name + " with other data (RFC 6762 §9)"
+            : "another host sent " + name + "'s own address with a short TTL or a goodbye (RFC 6762 §6.6)"
+        text += "; the npub is this host's key: still answering, and announcing its records again (at most once a second,"
+        text += " every 5 s after 15 conflicts in 10 s); further conflicts from this address are not logged for a minute"
+        if unlogged > 0 { text += " (" + String(unlogged) + " conflicts not logged since the last line)" }
+        Output.stderr("nostr-dns mdns: response from " + Self.text(d) + " on interface " + String(d.interfaceIndex) + ": " + text + "\n")
+    }
+
+    /// The sender of `d` as ADDRESS:PORT ([ADDRESS]:PORT for IPv6).
+    static func text(_ d: ReceivedDatagram) -> String {
+        d.source.isIPv4 ? d.source.text + ":" + String(d.sourcePort) : "[" + d.source.text + "]:" + String(d.sourcePort)
+    }
+
     func log(_ d: ReceivedDatagram, _ text: String) {
-        let source = d.source.isIPv4 ? d.source.text + ":" + String(d.sourcePort) : "[" + d.source.text + "]:" + String(d.sourcePort)
-        Output.stderr("nostr-dns mdns: query from " + source + " on interface " + String(d.interfaceIndex) + ": " + text + "\n")
+        Output.stderr("nostr-dns mdns: query from " + Self.text(d) + " on interface " + String(d.interfaceIndex) + ": " + text + "\n")
     }
 }

@@ -329,8 +329,9 @@ import Testing
             return w.finish()
         }
         let (o, _) = Self.handle(&r, Array(buffer[0..<n]))
-        #expect(o.conflict)
-        #expect(!r.claims[0].mayAnswer)
+        #expect(o.conflict && o.defended)
+        // The npub is this host's key: it goes on answering (MDNSConflictTests).
+        #expect(r.claims[0].mayAnswer)
         // The same address in a shared record (no cache-flush: a host relaying
         // the npub's published addresses) is not a conflict.
         var (r3, _) = Self.claimed()
@@ -358,9 +359,15 @@ import Testing
     @Test func aProbeForTheClaimedNameIsDefendedDespiteTheRateLimit() {
         var (r, _) = Self.claimed()
         _ = Self.handle(&r, Self.query(Self.ownKey), now: 10_000)
-        let (o, sent) = Self.handle(&r, Self.query(Self.ownKey, type: DNSType.any, authority: [.v4(0xC0A8_0109)]), now: 10_100)
+        // 300 ms after the last multicast: at once, within the one-second limit.
+        let (o, sent) = Self.handle(&r, Self.query(Self.ownKey, type: DNSType.any, authority: [.v4(0xC0A8_0109)]), now: 10_300)
         #expect(sent.count == 1)
         #expect(o.ignored == nil)
+        // 100 ms after it: 250 ms after the last multicast (§6), not a second.
+        let (o2, sent2) = Self.handle(&r, Self.query(Self.ownKey, type: DNSType.any, authority: [.v4(0xC0A8_0109)]), now: 10_400)
+        #expect(sent2.isEmpty && o2.delayedUntil == 10_550 && o2.ignored == nil)
+        #expect(Self.tick(&r, now: 10_549).isEmpty)
+        #expect(Self.tick(&r, now: 10_550).count == 1)
     }
 
     @Test func aProbeForAProxiedNameIsLeftToItsOwner() {

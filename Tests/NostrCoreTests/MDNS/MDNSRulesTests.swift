@@ -126,15 +126,72 @@ import Testing
         #expect(claim.nextAt == 1250)
     }
 
-    @Test func aConflictStopsAnsweringAndProbesAgainLater() {
+    /// A claim probed and announced by t = 1750.
+    func claimed() -> MDNSHostClaim {
         var claim = MDNSHostClaim(now: 0, initialDelay: 0)
-        for t in [0, 250, 500, 750] as [Int64] { _ = claim.step(now: t) }
+        for t in [0, 250, 500, 750, 1750] as [Int64] { _ = claim.step(now: t) }
+        return claim
+    }
+
+    @Test func aConflictKeepsAnsweringAndSchedulesOneDefenceASecondAfterTheLastAnnouncement() {
+        var claim = claimed()
+        #expect(claim.phase == .claimed && claim.lastAnnouncedAt == 1750)
+        let first = claim.conflict(now: 2000)
+        #expect(first)
         #expect(claim.mayAnswer)
-        claim.conflict(now: 2000)
-        #expect(!claim.mayAnswer)
         #expect(claim.conflicts == 1)
-        #expect(step(&claim, 2000 + MDNSHostClaim.conflictRetryMilliseconds - 1) == nil)
-        #expect(step(&claim, 2000 + MDNSHostClaim.conflictRetryMilliseconds) == .probe(first: true))
+        #expect(claim.nextAt == 2750)
+        // A second conflict before it goes: the same defence, not another.
+        let second = claim.conflict(now: 2100)
+        #expect(!second)
+        #expect(claim.nextAt == 2750 && claim.defences == 1)
+        #expect(step(&claim, 2749) == nil)
+        #expect(step(&claim, 2750) == .announce)
+        #expect(claim.phase == .claimed && claim.nextAt == nil)
+        // The next one: a second after that one, or at once when that is past.
+        let third = claim.conflict(now: 3000)
+        #expect(third)
+        #expect(claim.nextAt == 3750)
+        _ = step(&claim, 3750)
+        let fourth = claim.conflict(now: 9000, lastMulticast: 8500)
+        #expect(fourth)
+        #expect(claim.nextAt == 9500)
+    }
+
+    @Test func fifteenConflictsInTenSecondsSpaceDefencesFiveSecondsApart() {
+        var claim = claimed()
+        for k in 0..<14 { claim.conflict(now: 10_000 + Int64(k) * 100) }
+        #expect(claim.defenceInterval(now: 11_400) == MDNSHostClaim.defenceIntervalMilliseconds)
+        claim.conflict(now: 11_400)
+        #expect(claim.defenceInterval(now: 11_400) == MDNSHostClaim.floodIntervalMilliseconds)
+        // Ten seconds after the first of the fifteen, back to one a second.
+        #expect(claim.defenceInterval(now: 20_000) == MDNSHostClaim.defenceIntervalMilliseconds)
+    }
+
+    @Test func aDefenceScheduledBeforeTheFloodWaitsFiveSecondsWhenItFallsDue() {
+        var claim = claimed()
+        let first = claim.conflict(now: 10_000)
+        #expect(first && step(&claim, 10_000) == .announce)
+        // The next conflict schedules one a second later; 14 more follow.
+        claim.conflict(now: 10_001)
+        #expect(claim.nextAt == 11_000)
+        for k in 0..<14 { claim.conflict(now: 10_002 + Int64(k)) }
+        #expect(step(&claim, 11_000) == nil)
+        #expect(claim.nextAt == 15_000)
+        #expect(step(&claim, 15_000) == .announce)
+    }
+
+    @Test func aConflictWhileProbingOrAnnouncingSchedulesNothingExtra() {
+        var claim = MDNSHostClaim(now: 0, initialDelay: 0)
+        _ = step(&claim, 0)
+        let probing = claim.conflict(now: 100)
+        #expect(!probing)
+        #expect(claim.phase == .probing(sent: 1) && claim.nextAt == 250)
+        for t in [250, 500, 750] as [Int64] { _ = step(&claim, t) }
+        #expect(claim.phase == .announcing(sent: 1))
+        let announcing = claim.conflict(now: 800)
+        #expect(!announcing)
+        #expect(claim.nextAt == 1750)
     }
 
     @Test func simultaneousProbingIsWonByTheLexicographicallyLaterData() {
@@ -151,6 +208,41 @@ import Testing
         #expect(winner.nextAt == 250)
         // More records beat fewer when the common ones are equal.
         #expect(MDNSHostClaim.compare([[1]], [[1], [2]]) == -1)
+    }
+
+    @Test func lostTiebreaksDeferAClaimAtMostThreeTimes() {
+        var claim = MDNSHostClaim(now: 0, initialDelay: 0)
+        _ = claim.step(now: 0)
+        for k in 0..<MDNSHostClaim.maxTieBreakDeferrals {
+            #expect(probe(&claim, ours: [[1]], theirs: [[2]], now: Int64(k) * 10))
+        }
+        #expect(!probe(&claim, ours: [[1]], theirs: [[2]], now: 100))
+        #expect(claim.tieBreakDeferrals == MDNSHostClaim.maxTieBreakDeferrals)
+    }
+}
+
+@Suite struct MDNSConflictLogTests {
+    let a = IPAddress.v4(0xC0A8_0109)
+    let b = IPAddress.v4(0xC0A8_010A)
+
+    @Test func aSourceIsLoggedOnceAMinuteWithTheCountOfWhatWasNot() {
+        var log = MDNSConflictLog()
+        #expect(log.note(source: a, now: 0) == 0)
+        for t in 1...99 as ClosedRange<Int64> { #expect(log.note(source: a, now: t * 100) == nil) }
+        #expect(log.note(source: b, now: 10_000) == 99)
+        #expect(log.note(source: a, now: 59_999) == nil)
+        #expect(log.note(source: a, now: 60_000) == 1)
+    }
+
+    @Test func attackManySourcesGetAtMostSixteenLinesAMinute() {
+        var log = MDNSConflictLog()
+        var lines = 0
+        for k in 0..<10_000 {
+            if log.note(source: .v6(0xFE80_0000_0000_0000, UInt64(k)), now: Int64(k)) != nil { lines += 1 }
+        }
+        #expect(lines == MDNSConflictLog.capacity)
+        #expect(log.unlogged == 10_000 - MDNSConflictLog.capacity)
+        #expect(log.note(source: a, now: 60_000) == 10_000 - MDNSConflictLog.capacity)
     }
 }
 
