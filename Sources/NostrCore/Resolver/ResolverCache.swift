@@ -53,13 +53,13 @@ public struct ResolverCache {
         self.byteBudget = max(byteBudget ?? Self.defaultByteBudget(names: capacity), 64 * 1024)
     }
 
-    /// 8 MiB, or 840 bytes per name for more than 10,000 names (the
+    /// 8 MiB, or 838 bytes per name beyond 10,000 names (the
     /// `--cache-size` of `dns`): twice what an honest address entry costs
     /// (about 420 bytes), so that names, not bytes, bound a cache of honest
     /// records, while 8 KiB records (`RecordSizeLimit`) fill it at about
     /// 1,000 names.
     public static func defaultByteBudget(names: Int) -> Int {
-        max(8 * 1024 * 1024, names * 840)
+        max(8 * 1024 * 1024, names * 838)
     }
 
     public var count: Int { entries.count }
