@@ -46,19 +46,27 @@ def publish_many(url: str, events: list[dict], timeout: float = 600):
                 pending.discard(msg[1])
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+    raise AssertionError(f"no {field}")
 
 
 def padded(keys, label: str, ip: str, size: int, created_at: int) -> dict:
-    """An address record of about `size` bytes of JSON (an `x` tag of padding)."""
+    """An address record of about `size` bytes of JSON: `x` tags of padding,
+    each under 60,000 bytes (a tag item of 64 KiB or more never fitted the
+    cache's compact form, so the attack spreads it over many tags)."""
     base = peers.event_dict(address_record(keys, ip4=[ip], d=label, ttl=3600, created_at=created_at))
-    pad = max(0, size - len(json.dumps(base, separators=(",", ":"))) - 10)
-    return peers.event_dict(address_record(keys, ip4=[ip], d=label, ttl=3600, created_at=created_at,
-                                           extra=[["x", "p" * pad]]))
+    pad = max(0, size - len(json.dumps(base, separators=(",", ":"))))
+    extra = []
+    while pad > 0:
+        n = min(pad - 8, 60_000)
+        if n <= 0:
+            break
+        extra.append(["x", "p" * n])
+        pad -= n + 8
+    return peers.event_dict(address_record(keys, ip4=[ip], d=label, ttl=3600, created_at=created_at, extra=extra))
 
 
 def ask_all(port: int, names: list[str], threads: int = 6) -> list:
@@ -101,7 +109,8 @@ def test_large_records_keep_the_dns_server_and_its_cache_file_bounded_and_a_rest
         assert answers(query(owner.name, "A", s.port), dns.rdatatype.A) == ["192.0.2.80"]
         after = rss_kib(s.proc.pid)
         print(f"VmRSS: {before} kB at start, {after_huge} kB after 110 × 1 MB names, "
-              f"{after} kB after 1,100 × 8 KB names")
+              f"{after} kB after 1,100 × 8 KB names; peak RSS {rss_kib(s.proc.pid, 'VmHWM')} kB, "
+              f"peak address space {rss_kib(s.proc.pid, 'VmPeak')} kB")
         # The cache holds at most 8 MiB of entries; the rest is the relay
         # connection's buffers and the allocator's slack.
         assert after - before < 32 * 1024, f"resident memory grew by {after - before} kB"
