@@ -40,7 +40,7 @@ extension CachedResolver {
         if !quiet && (verbose || loaded.refused > 0) {
             Output.stderr(
                 "nostr-dns " + command + ": cache " + path + ": " + String(loaded.taken) + " records loaded"
-                    + (loaded.refused > 0 ? ", " + String(loaded.refused) + " refused (bad, too large or superseded)" : "") + "\n")
+                    + (loaded.refused > 0 ? ", " + String(loaded.refused) + " refused (bad or expired)" : "") + "\n")
         }
     }
 
