@@ -14,6 +14,7 @@ loopback, dnspython and the real cache file across restarts.
 from __future__ import annotations
 
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,6 +29,10 @@ from test_dns import DnsServer, answers, query
 CAP = 8 * 1024          # RecordSizeLimit.maxEventBytes
 BUDGET = 8 * 1024 * 1024  # ResolverCache.defaultByteBudget(names: 10_000)
 FILE_LIMIT = 2 * BUDGET  # CacheFile.limit
+# Set by the "interop under AddressSanitizer" stage: freed memory stays in
+# ASan's quarantine, so resident memory says nothing there (ASan checks every
+# access instead); answers, the cache file and the restart are still judged.
+SANITIZED = bool(os.environ.get("NOSTR_DNS_SANITIZER"))
 
 
 def publish_many(url: str, events: list[dict], timeout: float = 600):
@@ -113,7 +118,7 @@ def test_large_records_keep_the_dns_server_and_its_cache_file_bounded_and_a_rest
               f"peak address space {rss_kib(s.proc.pid, 'VmPeak')} kB")
         # The cache holds at most 8 MiB of entries; the rest is the relay
         # connection's buffers and the allocator's slack.
-        assert after - before < 32 * 1024, f"resident memory grew by {after - before} kB"
+        assert SANITIZED or after - before < 32 * 1024, f"resident memory grew by {after - before} kB"
     finally:
         s.stop()  # SIGTERM: saves the cache file
     size = cache.stat().st_size
@@ -157,17 +162,19 @@ def test_an_expired_newest_record_does_not_bring_back_the_older_one(nostr_dns, r
     ]
     apex = peers.event_dict(address_record(host.keys, ip4=["192.0.2.20"], ttl=3600, created_at=t - 60))
     publish_many(stale.url, old + [apex])
-    expires = now() + 12
-    publish_many(fresh.url, [
-        apex,
-        peers.event_dict(address_record(host.keys, ip4=["192.0.2.11"], d="www", ttl=30, created_at=t - 5,
-                                        extra=[["expiration", str(expires)]])),
-        peers.event_dict(tls_key_record(host.keys, new_key, t - 5, expiration=expires)),
-    ])
     www = f"www.{host.name}"
     cache = tmp_path / "state" / "dns-cache"
     s = DnsServer(nostr_dns, tmp_path / "dns1", relays, cache=cache)
     try:
+        # 40 s: room for one DNS lookup and one `resolve` before it expires,
+        # on a loaded machine or under AddressSanitizer.
+        expires = now() + 40
+        publish_many(fresh.url, [
+            apex,
+            peers.event_dict(address_record(host.keys, ip4=["192.0.2.11"], d="www", ttl=30, created_at=t - 5,
+                                            extra=[["expiration", str(expires)]])),
+            peers.event_dict(tls_key_record(host.keys, new_key, t - 5, expiration=expires)),
+        ])
         assert answers(query(www, "A", s.port), dns.rdatatype.A) == ["192.0.2.11"]
         live = nostr_dns.run(*relay_args(*relays), "resolve", www, "--timeout", "10")
         assert live.returncode == 0 and "192.0.2.11" in live.stdout.decode(), show(live)
