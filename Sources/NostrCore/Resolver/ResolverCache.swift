@@ -141,6 +141,9 @@ public struct ResolverCache {
             entry.summarize(meaning, family: key.family, tlsTTL: tlsTTL)
             entry.found = true
             entry.ttl = key.family == .addresses ? entry.ttl : tlsTTL
+            // Another service's record may have expired: its expiry no
+            // longer counts (else the entry would turn stale at once).
+            if key.family == .tlsKeys { entry.expire(now: now) }
         } else {
             entry.expire(now: now)
             if !entry.found { entry.ttl = negativeTTL }

@@ -147,6 +147,11 @@ import Testing
         #expect(left?.found == true && left?.tlsKeys.count == 1 && left?.tlsKeys.first?.service == "relay")
         #expect(c.offer(S.tlsKey(at: S.t0 - 10, service: "https"), now: S.now + 60, context: ctx, create: false) == nil)
         #expect(c.peek(tls)?.tlsKeys.count == 1)
+        // A new key for another service is fresh, not made stale by the expired one.
+        c.confirm(tls, now: S.now + 61)
+        #expect(c.offer(S.tlsKey(at: S.t0, service: "imaps"), now: S.now + 62, context: ctx, create: false) == tls)
+        guard case .fresh(let three, _) = c.lookup(tls, now: S.now + 63) else { Issue.record("not fresh"); return }
+        #expect(three.tlsKeys.count == 2 && !three.tlsKeys.contains { $0.service == "https" })
     }
 
     @Test func rollback_after_max_stale_is_refused_while_the_name_is_asked_again() {
