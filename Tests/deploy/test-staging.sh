@@ -215,6 +215,9 @@ check "init: instance publish runs publish-ip --watch with the UCI options" bash
 check "init: instance dns runs dns with the cache on flash and the UCI listen address" bash -c '
     grep -qxF "param command $2 --config $3 dns --cache /etc/nostr-dns/dns-cache" <<< "$1" \
     && grep -qxF "append command --listen 127.0.0.1:5300" <<< "$1"' _ "$sim" "$TMP/prog" "$TMP/nostr-dns.conf"
+check "init: every instance gets an address-space limit (procd limits as)" bash -c '
+    [ "$(grep -c "^param limits as=134217728 134217728$" <<< "$1")" = 2 ] \
+    && [ "$(grep -c "^param limits as=67108864 67108864$" <<< "$1")" = 1 ]' _ "$sim"
 npub="$("$TMP/prog" --key "$B/etc/nostr-dns/nsec" whoami | head -n1)"
 check "init: a second start keeps the key" bash -c '
     UCI="$1" sh -c ". \"\$1\"; . \"\$2\"; PROG=\"\$3\"; CONF=\"\$4\"; start_service" _ "$2" "$3" "$4" "$5" >/dev/null 2>&1 &&

@@ -42,7 +42,7 @@ def plant(kind: str, cache: Path, victim: Path) -> None:
         os.mkfifo(cache, 0o600)
     elif kind == "oversized":
         with open(cache, "wb") as f:  # sparse: 96 MiB + 1 byte, nothing written
-            f.truncate(96 * 1024 * 1024 + 1)
+            f.truncate(16 * 1024 * 1024 + 1)
     elif kind == "folder":
         cache.mkdir()
     else:
@@ -81,8 +81,8 @@ def test_dns_starts_and_answers_with_a_planted_cache_file(nostr_dns, relay, tmp_
         assert host.hex in cache.read_text()
         assert (cache.stat().st_mode & 0o777) == 0o600
     if kind == "oversized":
-        assert f"too large to be a cache file (more than 100663296 bytes); set aside as {cache}.bad" in said[0], said
-        assert Path(f"{cache}.bad").stat().st_size == 96 * 1024 * 1024 + 1
+        assert f"too large to be a cache file (more than 16777216 bytes); set aside as {cache}.bad" in said[0], said
+        assert Path(f"{cache}.bad").stat().st_size == 16 * 1024 * 1024 + 1
         assert cache.is_file() and host.hex in cache.read_text()
     if kind == "folder":
         assert "is a folder, not a file; starting with an empty cache" in said[0], said

@@ -107,19 +107,36 @@ public enum RecordVerdict: Equatable, Sendable {
     case badId
     /// `created_at` more than 15 minutes ahead of now.
     case future
-    /// Its NIP-40 `expiration` (or, for a TLS key record, its `exp`) is not after now.
+    /// Its NIP-40 `expiration` (or, for a TLS key record, its `exp`) is not
+    /// after now, and it is the newest record with a valid signature: there
+    /// is no record (`best` is nil), and no older one is taken any more (no
+    /// rollback, issue 16 item 3a). An expired event older than the newest
+    /// is `.older`.
     case expired
+    /// Larger than `RecordSizeLimit.maxEventBytes` as JSON: no honest record needs it.
+    case tooLarge
     /// Not of the record shape of its kind (`AddressRecord`, `TLSKeyRecord`,
     /// `LegacyRecord`), e.g. a NIP-51 set of kind 30000.
     case notARecord
 }
 
 /// The best record seen so far for one query.
+///
+/// The newest record with a valid signature decides (NIP-01: of an
+/// addressable event only the latest is kept), expired or not: when it is
+/// past its NIP-40 `expiration` (or TLS `exp`) there is no record, and an
+/// older record, expired or not, never takes its place (no rollback: a
+/// relay that drops the expired event, as NIP-40 lets it, must not bring
+/// the record it replaced back).
 public struct RecordSelection: Sendable {
     public let query: RecordQuery
+    /// The newest valid record, unless the newest valid-signature record expired (then nil).
     public private(set) var best: Event?
     /// What `best` says, read once when it was offered (nil while `best` is nil).
     public private(set) var meaning: RecordMeaning?
+    /// The `created_at` and id of the newest record with a valid signature
+    /// seen, `best` or the expired one that ended it; nil before any.
+    public private(set) var newest: (createdAt: Int64, id: Bytes32)?
 
     /// The Design article: "Reject `created_at` more than 15 minutes in the future."
     public static let maxClockSkew: Int64 = 900
@@ -128,22 +145,26 @@ public struct RecordSelection: Sendable {
         self.query = query
         self.best = nil
         self.meaning = nil
+        self.newest = nil
     }
 
     /// Offers one event. Checks, in this order: author, kind, `d` (for
-    /// kinds with one) or the legacy label rule, record shape, `created_at`
-    /// ≤ now + 900, NIP-40 `expiration` > now (and for kind 30059 `exp` >
-    /// now), then whether it would beat the current best (newest
-    /// `created_at`; on a tie the lowest id, NIP-01 "Kinds"), and only then
-    /// the id (hash of the NIP-01 serialization) and BIP-340 signature, so
-    /// that the same event sent by many relays is verified once. Current and
-    /// legacy records compete by the same rule.
+    /// kinds with one) or the legacy label rule, size
+    /// (`RecordSizeLimit`), record shape, `created_at` ≤ now + 900, then
+    /// whether it would beat the newest seen (newest `created_at`; on a tie
+    /// the lowest id, NIP-01 "Kinds"), and only then the id (hash of the
+    /// NIP-01 serialization) and BIP-340 signature, so that the same event
+    /// sent by many relays is verified once. Current and legacy records
+    /// compete by the same rule. Last, its NIP-40 `expiration` (and for
+    /// kind 30059 `exp`): a verified newest record that is not valid after
+    /// `now` is `.expired` and leaves no record (`best` nil, `newest` its
+    /// time), so that an older one offered later is `.older`.
     ///
     /// Kinds other than the four record kinds may be queried; their events
     /// are checked for a matching `d` tag and a readable NIP-40 expiration only.
     ///
     /// `best` is not re-checked as time passes: a caller that keeps a
-    /// selection past the best's expiry must start a new one.
+    /// selection past the best's expiry must check `meaning.expiresAt`.
     public mutating func offer(_ event: Event, now: Int64, context: Secp256k1Context) -> RecordVerdict {
         guard event.pubkey == query.author else { return .wrongAuthor }
         guard query.kinds.contains(event.kind) else { return .wrongKind }
@@ -153,21 +174,27 @@ public struct RecordSelection: Sendable {
             guard let d = RecordTags.first(event.tags, "d") else { return .notARecord }
             guard RecordTags.equal(d, query.label) else { return .wrongLabel }
         }
+        guard RecordSizeLimit.admits(event) else { return .tooLarge }
         let meaning: RecordMeaning
         do throws(NostrError) { meaning = try RecordMeaning(event: event) } catch { return .notARecord }
         guard event.createdAt <= now &+ RecordSelection.maxClockSkew else { return .future }
-        if let expiry = meaning.expiresAt, expiry <= now { return .expired }
-        if let best {
-            if event.createdAt < best.createdAt { return .older }
-            if event.createdAt == best.createdAt {
-                if event.id == best.id { return .duplicate }
-                if best.id < event.id { return .older }
+        if let newest {
+            if event.createdAt < newest.createdAt { return .older }
+            if event.createdAt == newest.createdAt {
+                if event.id == newest.id { return .duplicate }
+                if newest.id < event.id { return .older }
             }
         }
         do throws(NostrError) {
             try event.verify(context: context)
         } catch {
             return error.code == .idMismatch ? .badId : .badSignature
+        }
+        newest = (event.createdAt, event.id)
+        if let expiry = meaning.expiresAt, expiry <= now {
+            best = nil
+            self.meaning = nil
+            return .expired
         }
         best = event
         self.meaning = meaning

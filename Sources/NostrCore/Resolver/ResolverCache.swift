@@ -14,12 +14,28 @@
 ///   a lookup, or an update on an open subscription), then stale: served
 ///   with a 30-second TTL while a refresh runs (RFC 8767 §4, "stale-while-
 ///   revalidate") for at most `maxStale` seconds (RFC 8767 §5 suggests 1–3
-///   days), or forever if `maxStale` is nil. A record past its NIP-40
-///   `expiration` (or TLS `exp`) is never served.
-/// - At most `capacity` entries: inserting beyond it evicts the least
-///   recently used sixteenth.
+///   days), or forever if `maxStale` is nil. Past `maxStale` a name is
+///   looked up again (`.missing`), but its records stay in the entry until
+///   a relay confirms it, as the watermark below.
+/// - No rollback (issue 16, item 3a): each entry keeps the newest verified
+///   record of each (author, kind group, `d`), even once it expired, and
+///   never takes an older one. A record past its NIP-40 `expiration` (or
+///   TLS `exp`) is never served: an expired newest record means "no
+///   record" (the entry turns negative, stale, so that a relay is asked for
+///   a newer one), not the record it replaced. The cache file holds the
+///   expired record too, so the watermark survives a restart.
+/// - Bounded in names and in bytes: at most `capacity` entries, and at
+///   most `byteBudget` bytes of entries as `ResolverEntry.cost` estimates
+///   them (records are at most `RecordSizeLimit.maxEventBytes` each).
+///   Inserting beyond either evicts the least recently used entries: a
+///   sixteenth of the names, or of the budget.
 public struct ResolverCache {
     public var capacity: Int
+    /// At most this many bytes of entries (`ResolverEntry.cost`);
+    /// `defaultByteBudget(names:)` unless set.
+    public var byteBudget: Int
+    /// The bytes of the entries held (the sum of their `cost`).
+    public private(set) var bytes = 0
     /// RFC 8767 §4: "a TTL of 30 seconds is RECOMMENDED" for stale answers.
     public var staleTTL: UInt32 = 30
     /// RFC 8767 §5: how long past its TTL an entry may be served (seconds).
@@ -39,8 +55,18 @@ public struct ResolverCache {
 
     var entries: [ResolverKey: ResolverEntry] = [:]
 
-    public init(capacity: Int = 10_000) {
+    public init(capacity: Int = 10_000, byteBudget: Int? = nil) {
         self.capacity = max(capacity, 16)
+        self.byteBudget = max(byteBudget ?? Self.defaultByteBudget(names: capacity), 64 * 1024)
+    }
+
+    /// 8 MiB, or 838 bytes per name beyond 10,000 names (the
+    /// `--cache-size` of `dns`): twice what an honest address entry costs
+    /// (about 420 bytes), so that names, not bytes, bound a cache of honest
+    /// records, while 8 KiB records (`RecordSizeLimit`) fill it at about
+    /// 1,000 names.
+    public static func defaultByteBudget(names: Int) -> Int {
+        max(8 * 1024 * 1024, names * 838)
     }
 
     public var count: Int { entries.count }
@@ -56,12 +82,21 @@ public struct ResolverCache {
         case missing
     }
 
-    /// Looks `key` up (and marks it used). Entries past `maxStale` or whose
-    /// records expired are dropped and reported `.missing`.
+    /// Looks `key` up (and marks it used). A record that expired is no
+    /// longer served: the entry turns negative and stale (refreshed on the
+    /// relays), keeping the expired record as its watermark. Past
+    /// `maxStale` it is `.missing`: a negative entry is dropped, one with
+    /// records keeps them as the watermark until a relay confirms the name.
     public mutating func lookup(_ key: ResolverKey, now: Int64) -> Result {
-        guard let entry = entries[key] else { return .missing }
-        if now >= entry.expiresAt || (maxStale.map { now >= entry.staleUntil($0) } ?? false) {
-            entries[key] = nil
+        guard var entry = entries[key] else { return .missing }
+        if now >= entry.expiresAt {
+            entry.expire(now: now)
+            if !entry.found { entry.ttl = negativeTTL }
+            entry.confirmedAt = min(entry.confirmedAt, now &- Int64(entry.ttl))
+            put(key, entry)
+        }
+        if maxStale.map({ now >= entry.staleUntil($0) }) ?? false {
+            if entry.records.isEmpty { drop(key) }
             return .missing
         }
         entries[key]!.lastUsed = now
@@ -79,9 +114,11 @@ public struct ResolverCache {
     /// Offers an event a relay sent (or the cache file held). It goes to
     /// the entry its author, kind and `d` tag name; with `create`, a missing
     /// entry is made for it, else it is ignored. The event must pass
-    /// `RecordSelection`'s checks (author, kind, `d`, shape, not from the
-    /// future, not expired, id and BIP-340 signature) and be newer than the
-    /// record it would replace (newest `created_at`, then lowest id).
+    /// `RecordSelection`'s checks (author, kind, `d`, size, shape, not from
+    /// the future, id and BIP-340 signature) and be newer than the record
+    /// it would replace, expired or not (newest `created_at`, then lowest
+    /// id). An expired one is kept as the watermark and leaves no record
+    /// for its label (`RecordSelection`'s `.expired`).
     /// Returns the key whose entry changed, or nil.
     @discardableResult
     public mutating func offer(_ event: Event, now: Int64, context: Secp256k1Context, create: Bool) -> ResolverKey? {
@@ -99,17 +136,27 @@ public struct ResolverCache {
         var selection = RecordSelection(
             query: key.family == .addresses
                 ? .addresses(of: key.author, label: label) : .tlsKeys(of: key.author, service: label))
-        guard selection.offer(event, now: now, context: context) == .accepted, let meaning = selection.meaning,
-            let compact = CompactEvent(event)
-        else { return nil }
+        let verdict = selection.offer(event, now: now, context: context)
+        guard verdict == .accepted || verdict == .expired, let compact = CompactEvent(event) else { return nil }
+        let meaning = selection.meaning
+        // An expired record's own expiry is not kept: `now` marks it expired.
         let stored = StoredRecord(
             label: key.family == .addresses ? "" : label, createdAt: event.createdAt,
-            expiresAt: meaning.expiresAt, compact: compact)
+            expiresAt: meaning.map { $0.expiresAt } ?? now, compact: compact)
         guard entry.store(stored, family: key.family) else { return nil }
-        entry.summarize(meaning, family: key.family, tlsTTL: tlsTTL)
-        if key.family == .addresses { entry.addresses = answered(entry.addresses, key: key) }
+        if let meaning {
+            entry.summarize(meaning, family: key.family, tlsTTL: tlsTTL)
+            if key.family == .addresses { entry.addresses = answered(entry.addresses, key: key) }
+            entry.found = true
+            entry.ttl = key.family == .addresses ? entry.ttl : tlsTTL
+            // Another service's record may have expired: its expiry no
+            // longer counts (else the entry would turn stale at once).
+            if key.family == .tlsKeys { entry.expire(now: now) }
+        } else {
+            entry.expire(now: now)
+            if !entry.found { entry.ttl = negativeTTL }
+        }
         entry.confirmedAt = now
-        entry.ttl = key.family == .addresses ? entry.ttl : tlsTTL
         store(key, entry, now: now)
         return key
     }
@@ -126,12 +173,13 @@ public struct ResolverCache {
         }
     }
 
-    /// Makes `key` stale now (it must be confirmed by a relay before it is
-    /// fresh again), remembering `confirmedAt` as its last confirmation so
-    /// that `maxStale` counts from then: for entries read from the cache file.
-    public mutating func markStale(_ key: ResolverKey, confirmedAt: Int64) {
+    /// Makes `key` stale at `now` (it must be confirmed by a relay before it
+    /// is fresh again), remembering `confirmedAt` as its last confirmation
+    /// so that `maxStale` counts from then: for entries read from the cache
+    /// file.
+    public mutating func markStale(_ key: ResolverKey, confirmedAt: Int64, now: Int64) {
         guard let entry = entries[key] else { return }
-        entries[key]!.confirmedAt = min(confirmedAt, entry.confirmedAt &- Int64(entry.ttl))
+        entries[key]!.confirmedAt = min(confirmedAt, now &- Int64(entry.ttl))
     }
 
     /// After a refresh of `key` failed (no relay answered): no new refresh
@@ -163,7 +211,7 @@ public struct ResolverCache {
     }
 
     /// Removes an entry.
-    public mutating func remove(_ key: ResolverKey) { entries[key] = nil }
+    public mutating func remove(_ key: ResolverKey) { drop(key) }
 
     /// Every stored signed event, rebuilt, for the cache file.
     public func storedEvents() -> [Event] {
@@ -175,21 +223,47 @@ public struct ResolverCache {
     }
 
     mutating func store(_ key: ResolverKey, _ entry: ResolverEntry, now: Int64) {
-        if entries[key] == nil && entries.count >= capacity { evict() }
-        entries[key] = entry
+        if entries[key] == nil && entries.count >= capacity { evict(names: max(1, entries.count / 16), bytes: 0, sparing: nil) }
+        put(key, entry)
+        if bytes > byteBudget { evict(names: 0, bytes: bytes - (byteBudget - byteBudget / 16), sparing: key) }
     }
 
-    /// Drops the least recently used sixteenth of the entries (at least one).
-    mutating func evict() {
-        let n = max(1, entries.count / 16)
-        var uses = entries.map { $0.value.lastUsed }
-        uses.sort()
-        let cutoff = uses[n - 1]
+    /// Sets the entry of `key`, keeping `bytes` up to date.
+    mutating func put(_ key: ResolverKey, _ entry: ResolverEntry) {
+        let old = entries.updateValue(entry, forKey: key)
+        bytes += entry.cost - (old?.cost ?? 0)
+    }
+
+    mutating func drop(_ key: ResolverKey) {
+        if let old = entries.removeValue(forKey: key) { bytes -= old.cost }
+    }
+
+    /// Drops the least recently used entries (but `sparing`): at least
+    /// `names` of them, and enough to free at least `bytes`.
+    mutating func evict(names: Int, bytes need: Int, sparing: ResolverKey?) {
+        var order: [(used: Int64, cost: Int)] = []
+        order.reserveCapacity(entries.count)
+        for (k, e) in entries where sparing.map({ $0 != k }) ?? true { order.append((e.lastUsed, e.cost)) }
+        order.sort { $0.used < $1.used }
+        var n = 0
+        var freed = 0
+        while n < order.count && (n < names || freed < need) {
+            freed += order[n].cost
+            n += 1
+        }
+        guard n > 0 else { return }
+        let cutoff = order[n - 1].used
+        var atCutoff = 0
+        for i in 0..<n where order[i].used == cutoff { atCutoff += 1 }
         var dropped = 0
         entries = entries.filter { element in
-            if dropped < n && element.value.lastUsed <= cutoff { dropped += 1; return false }
+            if let sparing, sparing == element.key { return true }
+            if element.value.lastUsed < cutoff { return false }
+            if element.value.lastUsed == cutoff && dropped < atCutoff { dropped += 1; return false }
             return true
         }
+        bytes = 0
+        for e in entries.values { bytes += e.cost }
     }
 }
 
@@ -289,6 +363,9 @@ public struct ResolverEntry: Sendable {
     public var tlsKeys: [CachedTLSKey] { tls?.keys ?? [] }
     /// Seconds this entry stays fresh after `confirmedAt`.
     public internal(set) var ttl: UInt32 = 60
+    /// True for a positive entry (a record that has not expired), false for
+    /// a negative one (none, or only expired ones kept as the watermark).
+    public internal(set) var found = false
     /// When a relay last confirmed it (unix seconds).
     public internal(set) var confirmedAt: Int64
     /// The earliest expiry of its records (NIP-40 `expiration`, TLS `exp`).
@@ -312,9 +389,6 @@ public struct ResolverEntry: Sendable {
         confirmedAt = now
         lastUsed = now
     }
-
-    /// True for a positive entry, false for a negative one.
-    public var found: Bool { signed != nil || !services.isEmpty }
 
     /// The stored record of `label` (the service, or "" for addresses).
     func record(_ label: String) -> StoredRecord? {
@@ -348,6 +422,45 @@ public struct ResolverEntry: Sendable {
         if let signed { return [StoredRecord(label: "", createdAt: signedAt, expiresAt: nil, compact: signed)] }
         return services
     }
+    /// Stops serving the records that expired at `now` (they stay, as the
+    /// newest `created_at` seen, for the no-rollback check and the cache
+    /// file); `found` turns false when none is left.
+    mutating func expire(now: Int64) {
+        if signed != nil {
+            if expiresAt <= now {
+                addresses = []
+                found = false
+                expiresAt = Int64.max
+            }
+            return
+        }
+        guard let tls else { return }
+        var live: [StoredRecord] = []
+        expiresAt = Int64.max
+        for s in tls.services where (s.expiresAt.map { $0 > now } ?? true) {
+            live.append(s)
+            if let e = s.expiresAt { expiresAt = min(expiresAt, e) }
+        }
+        let keys = tls.keys.filter { k in live.contains { RecordTags.equal($0.label, k.service) } }
+        self.tls = TLSRecords(keys: keys, services: tls.services)
+        found = !live.isEmpty
+    }
+
+    /// The bytes this entry holds, estimated: the dictionary bucket and
+    /// its key, the compact records (`CompactEvent`) and the answer data,
+    /// with 32 bytes per heap object. What `ResolverCache.byteBudget` counts.
+    public var cost: Int {
+        var n = 192
+        if let signed { n += 32 + signed.bytes.count }
+        if !addresses.isEmpty { n += 32 + addresses.count * MemoryLayout<IPAddress>.stride }
+        if let tls {
+            n += 48 + 64
+            for s in tls.services { n += MemoryLayout<StoredRecord>.stride + 32 + s.compact.bytes.count + s.label.utf8.count }
+            for k in tls.keys { n += MemoryLayout<CachedTLSKey>.stride + k.service.utf8.count }
+        }
+        return n
+    }
+
     var freshUntil: Int64 { confirmedAt &+ Int64(ttl) }
     func staleUntil(_ maxStale: Int64) -> Int64 { freshUntil &+ maxStale }
 

@@ -56,8 +56,9 @@ public struct RelayNote: Equatable {
 ///   chunks of `followChunk` authors, kinds 30053/30000/30059/30001), so
 ///   newer records arrive without polling and refresh the entries they
 ///   name (`.updated`).
-/// - `save`/`load`: the cache file (one line per signed event, preceded by
-///   when a relay last confirmed it); on load every event is verified again.
+/// - `save`/`load` (ResolverCacheFile.swift): the cache file (one line per
+///   signed event, preceded by when a relay last confirmed it); on load
+///   every event is verified again.
 ///
 /// Use: `start(now:)`, then per loop turn `register(in:)` before poll(2),
 /// `handle(_:now:)` after it, `tick(now:)`, `takeEvents()`; wake by
@@ -85,7 +86,7 @@ public final class CachedResolver {
     var notes: [RelayNote] = []
     var counter: UInt64 = 0
     /// True when the cache changed since the last `save`.
-    public private(set) var changed = false
+    public internal(set) var changed = false
 
     struct Inflight {
         var id: String
@@ -290,88 +291,5 @@ public final class CachedResolver {
                 break
             }
         }
-    }
-
-    // MARK: The cache file
-
-    /// Writes every cached signed event to `path` (atomically: a temporary
-    /// file beside it, then rename), one per line as
-    /// `<confirmed unix time> <event JSON>`.
-    public func save(path: String) throws(PlatformError) {
-        var out: [UInt8] = []
-        var writer = JSONWriter(capacity: 1024)
-        for key in cache.keys {
-            guard let entry = cache.peek(key) else { continue }
-            for e in entry.events(author: key.author) {
-                out.append(contentsOf: String(entry.confirmedAt).utf8)
-                out.append(0x20)
-                writer.reset()
-                e.write(into: &writer)
-                out.append(contentsOf: writer.bytes)
-                out.append(0x0A)
-            }
-        }
-        try CacheFile.write(path: path, out)
-        changed = false
-    }
-
-    /// Reads the cache file at `path` (a missing file is an empty cache).
-    /// Every event is checked as if a relay had sent it (id, signature,
-    /// author, kind, `d`, shape, expiry); entries come back stale (they
-    /// must be confirmed by a relay), keeping the time they were last
-    /// confirmed so that `maxStale` counts from it. Returns how many events
-    /// were taken and how many lines were refused. A file that cannot be
-    /// read to its end (it grew past the limit, a read failed) adds nothing
-    /// to the cache.
-    @discardableResult
-    public func load(path: String) throws(PlatformError) -> (taken: Int, refused: Int) {
-        var taken = 0, refused = 0
-        let now = Clock.unixTime()
-        var reader = JSONReader()
-        // What was cached before (nothing, at a server's start): a file
-        // that fails part-way is undone by removing every other key, not
-        // by keeping a list of the keys it added, which would cost a heap
-        // allocation per name and leave the heap fragmented (resident
-        // memory, Tests/bench/dns-memory.sh).
-        let before = Set(cache.keys)
-        let found: Bool
-        do throws(PlatformError) {
-            found = try CacheFile.forEachLine(path: path) { line in
-                guard !line.isEmpty else { return }
-                guard let space = line.firstIndex(of: 0x20), let confirmed = Self.decimal(line[line.startIndex..<space]) else {
-                    refused += 1
-                    return
-                }
-                let event: Event
-                do throws(NostrError) {
-                    event = try Event(json: Array(line[(space + 1)...]), reader: &reader)
-                } catch {
-                    refused += 1
-                    return
-                }
-                if let key = cache.offer(event, now: now, context: context, create: true) {
-                    cache.markStale(key, confirmedAt: min(confirmed, now))
-                    taken += 1
-                } else {
-                    refused += 1
-                }
-            }
-        } catch {
-            for key in cache.keys where !before.contains(key) { cache.remove(key) }
-            throw error
-        }
-        guard found else { return (0, 0) }
-        Memory.releaseFreePages()
-        return (taken, refused)
-    }
-
-    static func decimal(_ bytes: ArraySlice<UInt8>) -> Int64? {
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var v: Int64 = 0
-        for c in bytes {
-            guard c >= 0x30 && c <= 0x39 else { return nil }
-            v = v * 10 + Int64(c - 0x30)
-        }
-        return v
     }
 }

@@ -7,8 +7,17 @@ import NostrCore
 /// followed, a FIFO or device is refused without blocking, and the new
 /// file is written to a temporary file only we can have created.
 enum CacheFile {
-    /// At most this much is read (10,000 names of about 600 bytes fit 16 times over).
-    static let limit = 96 * 1024 * 1024
+    /// The size limit of the cache file of a cache of `byteBudget` bytes
+    /// (`ResolverCache.byteBudget`): twice the budget. `save` never writes
+    /// more (lines that would pass it are left out), and `load` refuses a
+    /// larger file before reading it, so a file we wrote always loads.
+    /// Twice: a line (`<time> <event JSON>`, hex id, key and signature) is
+    /// about the size its entry costs in memory for an honest record, and
+    /// JSON escapes can make a hostile one up to 6 times larger.
+    static func limit(byteBudget: Int) -> Int { 2 * byteBudget }
+
+    /// The limit for the default cache (10,000 names, 8 MiB): 16 MiB.
+    static let limit = limit(byteBudget: ResolverCache.defaultByteBudget(names: 10_000))
 
     /// Calls `body` with each line of the file (without its newline), read
     /// in 64 KiB chunks so that memory does not grow with the file; false
@@ -16,15 +25,17 @@ enum CacheFile {
     /// (it then fails to parse). Refused before any line is passed on: a
     /// symbolic link (`.symlink`), anything but a regular file
     /// (`.notRegularFile`), a file over `limit` bytes (`.tooLarge`).
-    static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) -> Void) throws(PlatformError) -> Bool {
+    static func forEachLine(
+        path: String, limit: Int = CacheFile.limit, _ body: (ArraySlice<UInt8>) -> Void
+    ) throws(PlatformError) -> Bool {
         do throws(PlatformError) {
-            return try readLines(path: path, body)
+            return try readLines(path: path, limit: limit, body)
         } catch {
             throw error.concerning(.cache)
         }
     }
 
-    static func readLines(path: String, _ body: (ArraySlice<UInt8>) -> Void) throws(PlatformError) -> Bool {
+    static func readLines(path: String, limit: Int, _ body: (ArraySlice<UInt8>) -> Void) throws(PlatformError) -> Bool {
         let fd: Int32
         do throws(PlatformError) {
             let (opened, status) = try FileIO.openRegular(path, file: .cache)

@@ -224,6 +224,7 @@ enum ResolveCommand {
         case .badId: return "id is not the hash of the event"
         case .future: return "created_at too far in the future"
         case .expired: return "expired"
+        case .tooLarge: return "too large for a record"
         case .notARecord: return "not a record of the expected shape"
         }
     }

@@ -203,14 +203,16 @@ extension RecordSelection {
         var s = Selection.addresses()
         let expiredNow = Selection.address("192.0.2.1", at: Selection.t0 + 10, extra: [["expiration", "\(Selection.now)"]])
         #expect(s.offer(expiredNow) == .expired)
-        let expiredBefore = Selection.address("192.0.2.1", at: Selection.t0 + 10, extra: [["expiration", "\(Selection.now - 1)"]])
-        #expect(s.offer(expiredBefore) == .expired)
-        #expect(s.best == nil)
-        let live = Selection.address("192.0.2.1", at: Selection.t0, extra: [["expiration", "\(Selection.now + 1)"]])
+        #expect(s.best == nil && s.newest?.createdAt == Selection.t0 + 10)
+        let live = Selection.address("192.0.2.1", at: Selection.t0 + 20, extra: [["expiration", "\(Selection.now + 1)"]])
         #expect(s.offer(live) == .accepted)
         // An expiry that cannot be read is not "never".
-        let unreadable = Selection.address("192.0.2.2", at: Selection.t0 + 20, extra: [["expiration", "tomorrow"]])
+        let unreadable = Selection.address("192.0.2.2", at: Selection.t0 + 30, extra: [["expiration", "tomorrow"]])
         #expect(s.offer(unreadable) == .notARecord)
+        #expect(s.best == live)
+        // Expired and older than the best: simply older.
+        let expiredBefore = Selection.address("192.0.2.1", at: Selection.t0 + 15, extra: [["expiration", "\(Selection.now - 1)"]])
+        #expect(s.offer(expiredBefore) == .older)
         #expect(s.best == live)
     }
 
@@ -220,12 +222,88 @@ extension RecordSelection {
         #expect(
             s.offer(
                 Selection.tlsKey(
-                    at: Selection.t0 + 5, exp: Selection.now + 3600,
+                    at: Selection.t0 + 6, exp: Selection.now + 3600,
                     extra: [["expiration", "\(Selection.now - 1)"]])) == .expired)
-        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 5, extra: [["expiration", "\(Selection.now)"]])) == .expired)
+        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 7, extra: [["expiration", "\(Selection.now)"]])) == .expired)
         #expect(s.best == nil)
-        #expect(s.offer(Selection.tlsKey(at: Selection.t0, exp: Selection.now + 1)) == .accepted)
-        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 1)) == .accepted)
+        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 8, exp: Selection.now + 1)) == .accepted)
+        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 9)) == .accepted)
+    }
+
+    // MARK: No rollback (issue 16, item 3a)
+
+    @Test func rollback_older_record_after_an_expired_newest_is_refused_in_either_order() {
+        let old = Selection.address("192.0.2.1", at: Selection.t0)
+        let newest = Selection.address("192.0.2.2", at: Selection.t0 + 10, extra: [["expiration", "\(Selection.now - 1)"]])
+        var a = Selection.addresses()
+        #expect(a.offer(old) == .accepted)
+        #expect(a.offer(newest) == .expired)
+        #expect(a.best == nil && a.meaning == nil)
+        var b = Selection.addresses()
+        #expect(b.offer(newest) == .expired)
+        #expect(b.offer(old) == .older)
+        #expect(b.best == nil)
+        // A seed-format record of the same name competes by the same rule.
+        #expect(b.offer(Selection.seed("192.0.2.3", at: Selection.t0 + 5)) == .older)
+        #expect(b.best == nil)
+    }
+
+    @Test func rollback_of_a_replaced_tls_key_after_its_successor_expired_is_refused() {
+        var s = Selection.tlsKeys()
+        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 10, exp: Selection.now - 1)) == .expired)
+        // The 90-day-old key `fetch` used to trust again.
+        #expect(s.offer(Selection.tlsKey(at: Selection.t0 - 90 * 86400)) == .older)
+        #expect(s.best == nil && s.meaning == nil)
+    }
+
+    @Test func rollback_an_expired_newest_with_a_forged_signature_ends_nothing() {
+        let live = Selection.address("192.0.2.1", at: Selection.t0)
+        var forged = Selection.address("192.0.2.2", at: Selection.t0 + 10, extra: [["expiration", "\(Selection.now - 1)"]])
+        forged.sig = Bytes64(low: forged.sig.high, high: forged.sig.low)
+        var s = Selection.addresses()
+        #expect(s.offer(forged) == .badSignature)
+        #expect(s.offer(live) == .accepted)
+        #expect(s.offer(forged) == .badSignature)
+        #expect(s.best == live)
+    }
+
+    // MARK: Size (issue 16, item 2)
+
+    @Test func oversized_address_record_is_refused() {
+        var s = Selection.addresses()
+        let padding = String(repeating: "x", count: RecordSizeLimit.maxEventBytes)
+        let big = Selection.address("192.0.2.66", at: Selection.t0 + 10, extra: [["alt", padding]])
+        #expect(s.offer(big) == .tooLarge)
+        // Many small tags add up the same way.
+        let many = Selection.address("192.0.2.66", at: Selection.t0 + 10, extra: Array(repeating: ["x", "0123456789"], count: 600))
+        #expect(s.offer(many) == .tooLarge)
+        #expect(s.best == nil && s.newest == nil)
+        // What an honest record with many addresses needs is taken.
+        var t = AddressRecord(
+            label: "", addresses: (0..<64).map { i in try! IPAddress(parsing: "2001:db8:ffff:ffff:ffff:ffff:ffff:" + String(1000 + i)) },
+            ttl: 300
+        ).template(createdAt: Selection.t0)
+        t.tags.append(["expiration", String(Selection.now + 86400)])
+        let honest = signed(t)
+        #expect(RecordSizeLimit.jsonBytes(honest) < RecordSizeLimit.maxEventBytes / 2)
+        #expect(s.offer(honest) == .accepted)
+    }
+
+    @Test func oversized_tls_key_and_seed_certificate_records_are_refused() {
+        var s = Selection.tlsKeys()
+        let huge = String(repeating: "A", count: 1 << 20)
+        #expect(s.offer(Selection.tlsKey(at: Selection.t0 + 10, extra: [["x", huge]])) == .tooLarge)
+        let pem = "-----BEGIN CERTIFICATE-----\n" + String(repeating: "QUFB", count: 2100) + "\n-----END CERTIFICATE-----\n"
+        #expect(s.offer(signedRecord(kind: 30001, tags: [], content: pem, createdAt: Selection.t0 + 10)) == .tooLarge)
+        #expect(s.best == nil)
+        // An RSA-4096 certificate with six names is about 2,500 bytes of PEM: taken.
+        let rsaSized = "-----BEGIN CERTIFICATE-----\n" + String(repeating: "QUFB", count: 630) + "\n-----END CERTIFICATE-----\n"
+        let key = try! Hex.decode32(String(repeating: "ab", count: 32))
+        let record = signed(
+            TLSKeyRecord(service: "https", url: "https://x.nostr:4443", spkiSHA256: key, expires: nil, certificatePEM: rsaSized)
+                .template(createdAt: Selection.t0))
+        #expect(RecordSizeLimit.admits(record))
+        #expect(s.offer(record) == .accepted)
     }
 
     // MARK: Legacy (seed) records

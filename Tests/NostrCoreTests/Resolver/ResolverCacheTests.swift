@@ -23,7 +23,17 @@ import Testing
         guard case .stale(let stale) = c.lookup(key, now: S.now + 301) else { Issue.record("not stale"); return }
         #expect(stale.addresses == entry.addresses)
         guard case .missing = c.lookup(key, now: S.now + 300 + 3 * 86400) else { Issue.record("still served"); return }
-        #expect(c.count == 0)
+        // Past max-stale the name is asked again; its record stays as the
+        // watermark until a relay confirms it (issue 16, item 3a).
+        #expect(c.count == 1)
+        guard case .missing = c.lookup(key, now: S.now + 300 + 3 * 86400 + 1) else { Issue.record("still served"); return }
+        c.confirm(key, now: S.now + 300 + 3 * 86400 + 2)
+        guard case .fresh = c.lookup(key, now: S.now + 300 + 3 * 86400 + 3) else { Issue.record("not fresh once confirmed"); return }
+        // A negative entry past max-stale is dropped.
+        var n = ResolverCache()
+        n.confirm(key, now: S.now)
+        guard case .missing = n.lookup(key, now: S.now + 60 + 3 * 86400) else { Issue.record("still served"); return }
+        #expect(n.count == 0)
     }
 
     @Test func negativeEntryAfterAnAnswerWithoutRecords() {
@@ -66,7 +76,9 @@ import Testing
         let e = S.address("192.0.2.1", extra: [["expiration", String(S.now + 50)]])
         var c = cacheWith([e])
         guard case .fresh = c.lookup(key, now: S.now + 10) else { Issue.record("not fresh"); return }
-        guard case .missing = c.lookup(key, now: S.now + 50) else { Issue.record("expired record served"); return }
+        // Expired: no record (negative, stale so that relays are asked for a newer one).
+        guard case .stale(let entry) = c.lookup(key, now: S.now + 50) else { Issue.record("expired record served"); return }
+        #expect(!entry.found && entry.addresses.isEmpty)
     }
 
     @Test func labelsAreSeparateEntries() {
@@ -137,7 +149,7 @@ import Testing
 
     @Test func markStaleKeepsTheOldConfirmationForMaxStale() {
         var c = cacheWith([S.address("192.0.2.1")])
-        c.markStale(key, confirmedAt: S.now - 2 * 86400)
+        c.markStale(key, confirmedAt: S.now - 2 * 86400, now: S.now)
         guard case .stale = c.lookup(key, now: S.now) else { Issue.record("not stale"); return }
         guard case .missing = c.lookup(key, now: S.now + 86400 + 61) else { Issue.record("served past max-stale"); return }
     }

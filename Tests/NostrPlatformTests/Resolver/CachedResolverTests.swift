@@ -83,6 +83,6 @@ import Testing
         #expect(tampered.taken == 0 && tampered.refused == 1)
         #expect(third.cache.count == 0)
         // A missing file is an empty cache, not an error.
-        #expect(try third.load(path: folder.file("none")) == (0, 0))
+        #expect(try third.load(path: folder.file("none")) == CacheFileLoad())
     }
 }

@@ -163,7 +163,7 @@ import Testing
         var lines = 0
         let error = try #require(platformError { () throws(PlatformError) in try CacheFile.forEachLine(path: path) { _ in lines += 1 } })
         #expect(error.code == .tooLarge && error.file == .cache)
-        #expect(error.message == "cache file " + path + " is too large to be a cache file (more than 100663296 bytes)")
+        #expect(error.message == "cache file " + path + " is too large to be a cache file (more than 16777216 bytes)")
         #expect(lines == 0)
     }
 
@@ -276,7 +276,7 @@ import Testing
         let error = try #require(platformError { () throws(PlatformError) in try resolver.load(path: path) })
         #expect(
             CachedResolver.setAside(path, error)
-                == "cache file " + path + " is too large to be a cache file (more than 100663296 bytes); set aside as " + path
+                == "cache file " + path + " is too large to be a cache file (more than 16777216 bytes); set aside as " + path
                 + ".bad, starting with an empty cache")
         #expect(resolver.cache.count == 0)
     }
