@@ -31,6 +31,11 @@ public struct ResolverCache {
     public var tlsTTL: UInt32 = 60
 
     var entries: [ResolverKey: ResolverEntry] = [:]
+    /// With `recordsRemovals`: keys whose entries left (evicted, expired,
+    /// removed) since the last `takeRemoved()`, so that the caller stops
+    /// following their authors (`FollowSet`).
+    public var recordsRemovals = false
+    var removed: [ResolverKey] = []
 
     public init(capacity: Int = 10_000) {
         self.capacity = max(capacity, 16)
@@ -55,6 +60,7 @@ public struct ResolverCache {
         guard let entry = entries[key] else { return .missing }
         if now >= entry.expiresAt || (maxStale.map { now >= entry.staleUntil($0) } ?? false) {
             entries[key] = nil
+            if recordsRemovals { removed.append(key) }
             return .missing
         }
         entries[key]!.lastUsed = now
@@ -134,7 +140,16 @@ public struct ResolverCache {
     }
 
     /// Removes an entry.
-    public mutating func remove(_ key: ResolverKey) { entries[key] = nil }
+    public mutating func remove(_ key: ResolverKey) {
+        if recordsRemovals && entries.removeValue(forKey: key) != nil { removed.append(key) } else { entries[key] = nil }
+    }
+
+    /// The keys removed since the last call (see `recordsRemovals`).
+    public mutating func takeRemoved() -> [ResolverKey] {
+        if removed.isEmpty { return [] }
+        defer { removed.removeAll(keepingCapacity: true) }
+        return removed
+    }
 
     /// Every stored signed event, rebuilt, for the cache file.
     public func storedEvents() -> [Event] {
@@ -157,10 +172,17 @@ public struct ResolverCache {
         uses.sort()
         let cutoff = uses[n - 1]
         var dropped = 0
+        let records = recordsRemovals
+        var gone: [ResolverKey] = []
         entries = entries.filter { element in
-            if dropped < n && element.value.lastUsed <= cutoff { dropped += 1; return false }
+            if dropped < n && element.value.lastUsed <= cutoff {
+                dropped += 1
+                if records { gone.append(element.key) }
+                return false
+            }
             return true
         }
+        removed += gone
     }
 }
 
