@@ -142,6 +142,23 @@ public struct LookupBatches: Sendable {
         for i in batches.indices where batches[i].answered & bit == 0 { batches[i].failed |= bit }
     }
 
+    /// A relay refused a subscription for a limit without saying which (a
+    /// NOTICE): the batches no relay has answered yet are closed and their
+    /// names queued again, first, to go out within the lowered budget.
+    /// Returns the subscriptions to close.
+    public mutating func retryUnanswered() -> [String] {
+        var closed: [String] = []
+        var again: [ResolverKey] = []
+        batches.removeAll { b in
+            guard b.answered == 0 else { return false }
+            closed.append(b.id)
+            again += b.keys
+            return true
+        }
+        queue = again + queue
+        return closed
+    }
+
     /// Settles and closes what is due at `now` with `relays` relays in the pool.
     public mutating func advance(now: Int64, relays: Int) -> Progress {
         var p = Progress()

@@ -231,18 +231,25 @@ public final class CachedResolver {
         }
     }
 
-    /// A relay refused a subscription for a limit: batches stop waiting
-    /// for that relay; when the budget could be lowered, the follows are
-    /// laid out again and all sent again (a refused one is missing on that
-    /// relay). At the floor nothing more is sent, so a relay repeating the
-    /// text gains nothing.
+    /// A relay refused a subscription for a limit. When the budget could
+    /// be lowered: batches no relay answered yet go out again within it
+    /// (the refused one is among them: a NOTICE does not say which), and
+    /// the follows are laid out again and all sent again (a refused one is
+    /// missing on that relay). At the floor, batches only stop waiting for
+    /// that relay and nothing more is sent, so a relay repeating the text
+    /// gains nothing.
     func limitHit(relay r: Int, now: Int64) {
-        lookups.relayFailed(r)
         let open = lookups.batches.count + follows.subscriptions.count + reserved
-        guard budget.lower(open: open) else { return }
+        guard budget.lower(open: open) else {
+            lookups.relayFailed(r)
+            return
+        }
         limitsHit += 1
+        for id in lookups.retryUnanswered() { pool.unsubscribe(id) }
+        lookups.relayFailed(r)
         follows.resendAll()
         flushFollows(now: now)
+        openBatches(now: now)
     }
 
     // MARK: The poll loop
