@@ -135,6 +135,8 @@ stage format check "swift-format lint (Tests/format.sh)" Tests/format.sh
 stage man-page check "man page agrees with --help (Tests/man-page.sh)" Tests/man-page.sh
 stage interop interop "interop (rust-nostr)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" .venv/bin/python -m pytest -q Tests/interop \
     --ignore=Tests/interop/test_https.py
+stage soak interop "100,000 names against a relay allowing 10 subscriptions" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
+    .venv/bin/python -m pytest -q -s Tests/interop/soak_subscriptions.py
 stage https interop "HTTPS trust in the npub (curl, openssl DANE)" env NOSTR_DNS_BIN="$PWD/.build/debug/nostr-dns" \
     .venv/bin/python -m pytest -q Tests/interop/test_https.py
 stage interop-asan interop "interop under AddressSanitizer" bash -c 'swift build --sanitize=address --scratch-path .build-asan --product nostr-dns \

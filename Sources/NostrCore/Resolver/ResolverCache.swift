@@ -54,6 +54,11 @@ public struct ResolverCache {
     var dropped: [DroppedAddress] = []
 
     var entries: [ResolverKey: ResolverEntry] = [:]
+    /// With `recordsRemovals`: keys whose entries left (evicted, expired,
+    /// removed) since the last `takeRemoved()`, so that the caller stops
+    /// following their authors (`FollowSet`).
+    public var recordsRemovals = false
+    var removed: [ResolverKey] = []
 
     public init(capacity: Int = 10_000, byteBudget: Int? = nil) {
         self.capacity = max(capacity, 16)
@@ -213,6 +218,13 @@ public struct ResolverCache {
     /// Removes an entry.
     public mutating func remove(_ key: ResolverKey) { drop(key) }
 
+    /// The keys removed since the last call (see `recordsRemovals`).
+    public mutating func takeRemoved() -> [ResolverKey] {
+        if removed.isEmpty { return [] }
+        defer { removed.removeAll(keepingCapacity: true) }
+        return removed
+    }
+
     /// Every stored signed event, rebuilt, for the cache file.
     public func storedEvents() -> [Event] {
         var out: [Event] = []
@@ -235,7 +247,9 @@ public struct ResolverCache {
     }
 
     mutating func drop(_ key: ResolverKey) {
-        if let old = entries.removeValue(forKey: key) { bytes -= old.cost }
+        guard let old = entries.removeValue(forKey: key) else { return }
+        bytes -= old.cost
+        if recordsRemovals { removed.append(key) }
     }
 
     /// Drops the least recently used entries (but `sparing`): at least
@@ -256,12 +270,16 @@ public struct ResolverCache {
         var atCutoff = 0
         for i in 0..<n where order[i].used == cutoff { atCutoff += 1 }
         var dropped = 0
+        let records = recordsRemovals
+        var gone: [ResolverKey] = []
         entries = entries.filter { element in
             if let sparing, sparing == element.key { return true }
-            if element.value.lastUsed < cutoff { return false }
-            if element.value.lastUsed == cutoff && dropped < atCutoff { dropped += 1; return false }
-            return true
+            let evicted = element.value.lastUsed < cutoff || (element.value.lastUsed == cutoff && dropped < atCutoff)
+            if element.value.lastUsed == cutoff && evicted { dropped += 1 }
+            if evicted && records { gone.append(element.key) }
+            return !evicted
         }
+        removed += gone
         bytes = 0
         for e in entries.values { bytes += e.cost }
     }

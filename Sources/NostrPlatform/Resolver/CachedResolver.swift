@@ -43,22 +43,34 @@ public struct RelayNote: Equatable {
 /// The resolver cache driven on relays, in the caller's poll loop: the one
 /// the DNS server and the mDNS responder share.
 ///
+/// Every relay connection holds at most `budget.limit` of our
+/// subscriptions (default 8, `SubscriptionBudget`), lookups and follows
+/// together, so a relay's own limit (nostr-relay 32, strfry 20, or 10 on a
+/// tight one) is never hit by a flood of distinct names:
 /// - `lookup` answers from the cache at once, without allocating for a
-///   cached name; for a missing name it starts one lookup on every relay of
-///   the pool (a REQ with `ResolverKey.filters`), and concurrent lookups of
-///   one name share it (coalesced). A stale entry is answered and
-///   refreshed in the background the same way.
-/// - A lookup is resolved when every relay answered (EOSE) or is
-///   unreachable, or `settleMilliseconds` after the first EOSE, or at
-///   `lookupTimeoutMilliseconds` if one relay answered; otherwise it times
-///   out. Relays that are down when it starts do not hold it up.
-/// - Every author in the cache is followed with an open subscription (in
-///   chunks of `followChunk` authors, kinds 30053/30000/30059/30001), so
+///   cached name; a missing name is queued for a lookup (`LookupBatches`):
+///   names go to the relays in batches (one REQ carries up to 200 names,
+///   NIP-01 filters with many `authors`), concurrent lookups of one name
+///   share one, and beyond the queue's bound a new name times out at once.
+///   A stale entry is answered and refreshed in the background the same way.
+/// - A batch's first answers are given when every relay answered (EOSE) or
+///   is unreachable, or `settleMilliseconds` after the first EOSE (or at
+///   `lookupTimeoutMilliseconds` if one relay answered; otherwise its names
+///   time out); its REQ stays open until every relay answered or the
+///   timeout, and a newer record that a slower relay sends meanwhile
+///   replaces the cached one at once (`.updated`).
+/// - Every author with a name in the cache is followed (`FollowSet`: up to
+///   1,700 authors per subscription, kinds 30053/30000/30059/30001), so
 ///   newer records arrive without polling and refresh the entries they
-///   name (`.updated`).
-/// - `save`/`load` (ResolverCacheFile.swift): the cache file (one line per
-///   signed event, preceded by when a relay last confirmed it); on load
-///   every event is verified again.
+///   name (`.updated`); an author is dropped when its last name leaves
+///   the cache. Changed follow subscriptions are sent again (same id,
+///   NIP-01 replaces the filter) at most every `followFlushMilliseconds`.
+/// - A `CLOSED` or `NOTICE` that says a limit was hit lowers the budget
+///   (never below 2) for the whole pool, since the pool sends every
+///   subscription to every relay; the follows are laid out again in fewer
+///   subscriptions.
+/// - `save`/`load` (ResolverCacheFile.swift): the cache file (one line per signed event, preceded by
+///   when a relay last confirmed it); on load every event is verified again.
 ///
 /// Use: `start(now:)`, then per loop turn `register(in:)` before poll(2),
 /// `handle(_:now:)` after it, `tick(now:)`, `takeEvents()`; wake by
@@ -67,48 +79,62 @@ public final class CachedResolver {
     public var cache: ResolverCache
     public let pool: RelayPool
     let context: Secp256k1Context
-    /// How long a first lookup may take before it times out.
-    public var lookupTimeoutMilliseconds: Int64 = 4_000
-    /// After the first relay answered, how long to wait for the others.
-    public var settleMilliseconds: Int64 = 300
-    /// Lookups allowed at once; beyond, a new name times out at once.
-    public var maxLookups = 256
+    /// How long a first lookup may take before it times out; a batch's REQ
+    /// stays open this long for relays that have not answered.
+    public var lookupTimeoutMilliseconds: Int64 {
+        get { lookups.timeoutMilliseconds }
+        set { lookups.timeoutMilliseconds = newValue }
+    }
+    /// After the first relay answered, how long before the first answer is given.
+    public var settleMilliseconds: Int64 {
+        get { lookups.settleMilliseconds }
+        set { lookups.settleMilliseconds = newValue }
+    }
+    /// Names waiting for a lookup at most; beyond, a new name times out at once.
+    public var maxQueuedLookups: Int {
+        get { lookups.maxQueued }
+        set { lookups.maxQueued = newValue }
+    }
     /// After a refresh failed, how long before the next try for that name.
     public var retryMilliseconds: Int64 = 10_000
-    /// Authors per follow subscription, and follow subscriptions at most.
-    public var followChunk = 100
-    public var maxFollowSubscriptions = 32
+    /// Our subscriptions per relay connection at most.
+    public var budget = SubscriptionBudget() {
+        didSet { follows.setSlots(budget.followSlots(reserved: reserved)) }
+    }
+    /// Changed follow subscriptions are sent again at most this often.
+    public var followFlushMilliseconds: Int64 = 2_000
 
-    var inflight: [ResolverKey: Inflight] = [:]
-    var followed: [[Bytes32]] = []
-    var followDirty: [Bool] = []
+    public internal(set) var lookups = LookupBatches()
+    public internal(set) var follows = FollowSet(slots: SubscriptionBudget().followSlots())
+    var nextFollowFlush: Int64 = 0
     var events: [ResolverEvent] = []
     var notes: [RelayNote] = []
-    var counter: UInt64 = 0
+    /// Subscriptions the pool opens itself (the `wsn://` locator).
+    var reserved = 0
+    /// REQs sent (batches and follow subscriptions, each counted once for
+    /// the pool), for the log and the tests.
+    public private(set) var requestsSent = 0
+    /// How often a relay's limit lowered the budget.
+    public private(set) var limitsHit = 0
     /// True when the cache changed since the last `save`.
     public internal(set) var changed = false
-
-    struct Inflight {
-        var id: String
-        var deadline: Int64
-        var answered: Int = 0
-        var firstAnswer: Int64? = nil
-        /// Relays that failed or closed the subscription (bit per relay index).
-        var failed: UInt64 = 0
-        var waiters: Bool
-    }
 
     public init(pool: RelayPool, context: Secp256k1Context, capacity: Int = 10_000) {
         self.pool = pool
         self.context = context
         cache = ResolverCache(capacity: capacity)
+        cache.recordsRemovals = true
     }
 
     /// Connects the relays and follows every author already cached.
     public func start(now: Int64) {
-        for key in cache.keys { follow(key.author) }
-        flushFollows()
         pool.start(now: now)
+        reserved = pool.subscriptions.count
+        follows.setSlots(budget.followSlots(reserved: reserved))
+        _ = cache.takeRemoved()
+        follows.reset()
+        for key in cache.keys { follows.add(key.author) }
+        flushFollows(now: now)
     }
 
     // MARK: Lookups
@@ -128,81 +154,102 @@ public final class CachedResolver {
         }
     }
 
-    /// Whether a lookup for `key` is running.
-    public func isPending(_ key: ResolverKey) -> Bool { inflight[key] != nil }
+    /// Whether a lookup for `key` is queued or running.
+    public func isPending(_ key: ResolverKey) -> Bool { lookups.isPending(key) }
 
     func begin(_ key: ResolverKey, now: Int64, waiters: Bool) {
-        if inflight[key] != nil {
-            if waiters { inflight[key]!.waiters = true }
-            return
-        }
-        guard inflight.count < maxLookups else {
+        guard lookups.request(key, waiters: waiters) else {
             if waiters { events.append(.timedOut(key)) }
             return
         }
-        counter &+= 1
-        let id = "lk" + String(counter)
-        var lookup = Inflight(id: id, deadline: now &+ lookupTimeoutMilliseconds, waiters: waiters)
+        openBatches(now: now)
+    }
+
+    /// Opens queued names as batches while the budget allows, and settles
+    /// what is due.
+    func openBatches(now: Int64) {
+        var down: UInt64 = 0
         // Relays that are not connected or connecting now count as failed
-        // until they answer: they must not hold the lookup up.
-        for r in 0..<min(pool.urls.count, 64) where !pool.isConnectedOrConnecting(r) { lookup.failed |= 1 << UInt64(r) }
-        inflight[key] = lookup
-        pool.subscribe(id, filters: key.filters)
-        if allDone(lookup) { finish(key, now: now) }
-    }
-
-    func allDone(_ l: Inflight) -> Bool {
-        l.answered + l.failed.nonzeroBitCount >= pool.urls.count
-    }
-
-    func finish(_ key: ResolverKey, now: Int64) {
-        guard let l = inflight.removeValue(forKey: key) else { return }
-        pool.unsubscribe(l.id)
-        if l.answered > 0 {
-            cache.confirm(key, now: Clock.unixTime())
-            changed = true
-            follow(key.author)
-            flushFollows()
-            events.append(.resolved(key))
-        } else {
-            cache.deferRefresh(key, until: now &+ retryMilliseconds)
-            if l.waiters { events.append(.timedOut(key)) }
+        // until they answer: they must not hold a batch up.
+        for r in 0..<min(pool.urls.count, 64) where !pool.isConnectedOrConnecting(r) { down |= 1 << UInt64(r) }
+        for b in lookups.open(slots: budget.lookupSlots(reserved: reserved), down: down, now: now) {
+            pool.subscribe(b.id, filters: LookupBatches.filters(for: b.keys))
+            requestsSent += 1
         }
+        settle(now: now)
     }
 
-    func key(of subscription: String) -> ResolverKey? {
-        guard subscription.utf8.starts(with: "lk".utf8) else { return nil }
-        for (k, l) in inflight where l.id.utf8.elementsEqual(subscription.utf8) { return k }
-        return nil
+    /// Acts on what `LookupBatches.advance` decided; opens the next batches
+    /// when some closed.
+    func settle(now: Int64) {
+        var p = lookups.advance(now: now, relays: pool.urls.count)
+        while !p.isEmpty {
+            let unix = Clock.unixTime()
+            for k in p.resolved {
+                if cache.peek(k) == nil { follows.add(k.author) }
+                cache.confirm(k, now: unix)
+                changed = true
+                events.append(.resolved(k))
+            }
+            for (k, waiters) in p.timedOut {
+                cache.deferRefresh(k, until: now &+ retryMilliseconds)
+                if waiters { events.append(.timedOut(k)) }
+            }
+            for id in p.closed { pool.unsubscribe(id) }
+            trackRemovals()
+            guard !p.closed.isEmpty else { break }
+            var down: UInt64 = 0
+            for r in 0..<min(pool.urls.count, 64) where !pool.isConnectedOrConnecting(r) { down |= 1 << UInt64(r) }
+            let opened = lookups.open(slots: budget.lookupSlots(reserved: reserved), down: down, now: now)
+            for b in opened {
+                pool.subscribe(b.id, filters: LookupBatches.filters(for: b.keys))
+                requestsSent += 1
+            }
+            guard !opened.isEmpty else { break }
+            p = lookups.advance(now: now, relays: pool.urls.count)
+        }
     }
 
     // MARK: Following
 
-    /// Adds `author` to the last follow chunk (a new one when it is full).
-    /// Membership is a scan of the chunks, not a set: it runs once per new
-    /// name, and a set of every author would cost memory per name.
-    func follow(_ author: Bytes32) {
-        let full = followed.count >= maxFollowSubscriptions && (followed.last?.count ?? 0) >= followChunk
-        if full { return }
-        for chunk in followed where chunk.contains(author) { return }
-        if followed.last.map({ $0.count >= followChunk }) ?? true {
-            guard followed.count < maxFollowSubscriptions else { return }
-            followed.append([])
-            followDirty.append(false)
-        }
-        followed[followed.count - 1].append(author)
-        followDirty[followed.count - 1] = true
+    /// Names that left the cache: their authors lose one name each.
+    func trackRemovals() {
+        for k in cache.takeRemoved() { follows.remove(k.author) }
     }
 
-    /// (Re)sends the follow subscriptions that changed. `since` an hour
-    /// back: older records came with the lookups.
-    func flushFollows() {
+    /// (Re)sends the follow subscriptions that changed, and closes those
+    /// emptied. `since` an hour back: older records came with the lookups.
+    func flushFollows(now: Int64) {
+        nextFollowFlush = now &+ followFlushMilliseconds
+        let (send, close) = follows.takeChanges()
         let since = Clock.unixTime() - 3600
-        for i in followed.indices where followDirty[i] {
-            followDirty[i] = false
-            let kinds = [AddressRecord.kind, LegacyRecord.addressKind, TLSKeyRecord.kind, LegacyRecord.certificateKind]
-            pool.subscribe("fw" + String(i), filters: [Filter(authors: followed[i], kinds: kinds, since: since)])
+        let kinds = [AddressRecord.kind, LegacyRecord.addressKind, TLSKeyRecord.kind, LegacyRecord.certificateKind]
+        for i in close { pool.unsubscribe("fw" + String(i)) }
+        for (i, authors) in send {
+            pool.subscribe("fw" + String(i), filters: [Filter(authors: authors, kinds: kinds, since: since)])
+            requestsSent += 1
         }
+    }
+
+    /// A relay refused a subscription for a limit. When the budget could
+    /// be lowered: batches no relay answered yet go out again within it
+    /// (the refused one is among them: a NOTICE does not say which), and
+    /// the follows are laid out again and all sent again (a refused one is
+    /// missing on that relay). At the floor, batches only stop waiting for
+    /// that relay and nothing more is sent, so a relay repeating the text
+    /// gains nothing.
+    func limitHit(relay r: Int, now: Int64) {
+        let open = lookups.batches.count + follows.subscriptions.count + reserved
+        guard budget.lower(open: open) else {
+            lookups.relayFailed(r)
+            return
+        }
+        limitsHit += 1
+        for id in lookups.retryUnanswered() { pool.unsubscribe(id) }
+        lookups.relayFailed(r)
+        follows.resendAll()
+        flushFollows(now: now)
+        openBatches(now: now)
     }
 
     // MARK: The poll loop
@@ -217,20 +264,14 @@ public final class CachedResolver {
     public func tick(now: Int64) {
         pool.tick(now: now)
         process(now: now)
-        var due: [ResolverKey] = []
-        for (k, l) in inflight {
-            if now >= l.deadline || (l.firstAnswer.map { now >= $0 &+ settleMilliseconds } ?? false) { due.append(k) }
-        }
-        for k in due { finish(k, now: now) }
+        settle(now: now)
+        if now >= nextFollowFlush && follows.hasChanges { flushFollows(now: now) }
     }
 
     public func nextDeadline() -> Int64? {
         var next = pool.nextDeadline()
-        for l in inflight.values {
-            var t = l.deadline
-            if let f = l.firstAnswer { t = min(t, f &+ settleMilliseconds) }
-            next = min(next ?? t, t)
-        }
+        if let t = lookups.nextDeadline() { next = min(next ?? t, t) }
+        if follows.hasChanges { next = min(next ?? nextFollowFlush, nextFollowFlush) }
         return next
     }
 
@@ -249,47 +290,47 @@ public final class CachedResolver {
         return out
     }
 
+    /// Offers an event from a relay; a name of its batch gets an entry made
+    /// (`create`). Reports `.updated` when it changed a name whose first
+    /// answer was given already.
+    func offer(_ e: Event, batch: LookupBatches.Batch?) {
+        guard let (k, _) = ResolverKey.of(e) else { return }
+        let isNew = cache.peek(k) == nil
+        let create = batch?.contains(k) ?? false
+        guard cache.offer(e, now: Clock.unixTime(), context: context, create: create) != nil else { return }
+        changed = true
+        if isNew { follows.add(k.author) }
+        if !lookups.isPending(k) && !isNew { events.append(.updated(k)) }
+    }
+
     func process(now: Int64) {
         for event in pool.takeEvents() {
             switch event {
             case .message(_, .event(let sub, let e)):
-                let unix = Clock.unixTime()
-                if let k = key(of: sub) {
-                    // Only the looked-up name gets a new entry; other
-                    // labels of the author refresh entries that exist.
-                    let create = ResolverKey.of(e).map { $0.0 == k } ?? false
-                    if cache.offer(e, now: unix, context: context, create: create) != nil { changed = true }
-                } else if sub.utf8.starts(with: "fw".utf8), let k = cache.offer(e, now: unix, context: context, create: false) {
-                    changed = true
-                    events.append(.updated(k))
+                if let b = lookups.batch(sub) {
+                    offer(e, batch: b)
+                } else if sub.utf8.starts(with: "fw".utf8) {
+                    offer(e, batch: nil)
                 }
             case .message(let r, .eose(let sub)):
-                if let k = key(of: sub) {
-                    inflight[k]!.answered += 1
-                    inflight[k]!.failed &= ~(1 << UInt64(min(r, 63)))
-                    if inflight[k]!.firstAnswer == nil { inflight[k]!.firstAnswer = now }
-                    if allDone(inflight[k]!) { finish(k, now: now) }
-                }
-            case .message(let r, .closed(let sub, _)):
-                if let k = key(of: sub) {
-                    inflight[k]!.failed |= 1 << UInt64(min(r, 63))
-                    if allDone(inflight[k]!) { finish(k, now: now) }
-                }
+                lookups.answered(sub, relay: r, now: now)
+            case .message(let r, .closed(let sub, let text)):
+                lookups.failed(sub, relay: r)
+                if SubscriptionBudget.saysLimit(text) { limitHit(relay: r, now: now) }
+            case .message(let r, .notice(let text)):
+                if SubscriptionBudget.saysLimit(text) { limitHit(relay: r, now: now) }
             case .connected(let r):
                 notes.append(RelayNote(relay: r, kind: .connected, text: ""))
             case .ignored(let r, let reason):
                 notes.append(RelayNote(relay: r, kind: .ignored, text: reason))
             case .failed(let r, let message):
                 notes.append(RelayNote(relay: r, kind: .failed, text: message))
-                var done: [ResolverKey] = []
-                for k in inflight.keys {
-                    inflight[k]!.failed |= 1 << UInt64(min(r, 63))
-                    if allDone(inflight[k]!) { done.append(k) }
-                }
-                for k in done { finish(k, now: now) }
+                lookups.relayFailed(r)
             default:
                 break
             }
         }
+        trackRemovals()
+        settle(now: now)
     }
 }
