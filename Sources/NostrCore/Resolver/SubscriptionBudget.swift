@@ -54,7 +54,10 @@ public struct SubscriptionBudget: Sendable {
     /// case.
     public static func saysLimit(_ text: String) -> Bool {
         let t = Array(text.utf8.prefix(512)).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-        for needle in ["too many", "rate-limit", "rate limit", "max subscriptions", "maximum subscriptions", "subscription limit", "subscriptions limit"] {
+        for needle in [
+            "too many", "rate-limit", "rate limit", "max subscriptions", "maximum subscriptions", "subscription limit",
+            "subscriptions limit",
+        ] {
             if contains(t, Array(needle.utf8)) { return true }
         }
         return false

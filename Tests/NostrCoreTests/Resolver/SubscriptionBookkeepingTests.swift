@@ -80,7 +80,8 @@ import Testing
         for n in 0..<10_000 { follows.add(Self.author(n)) }
         let (send, _) = follows.takeChanges()
         let kinds = [30053, 30000, 30059, 30001]
-        let largest = send.map { Self.reqSize("fw" + String($0.index), [Filter(authors: $0.authors, kinds: kinds, since: 1_800_000_000)]) }.max() ?? 0
+        let largest =
+            send.map { Self.reqSize("fw" + String($0.index), [Filter(authors: $0.authors, kinds: kinds, since: 1_800_000_000)]) }.max() ?? 0
         // strfry's default maxWebsocketPayloadSize is 131,072 bytes.
         #expect(largest > 0 && largest < 131_072)
     }
@@ -167,7 +168,10 @@ import Testing
     }
 
     @Test func limit_texts_of_real_relays_are_recognised_and_others_are_not() {
-        for t in ["rejected: too many subscriptions", "error: too many concurrent REQs", "ERROR: too many concurrent REQs", "rate-limited", "rate-limited: slow down", "Maximum subscriptions reached"] {
+        for t in [
+            "rejected: too many subscriptions", "error: too many concurrent REQs", "ERROR: too many concurrent REQs", "rate-limited",
+            "rate-limited: slow down", "Maximum subscriptions reached",
+        ] {
             #expect(SubscriptionBudget.saysLimit(t), "\(t)")
         }
         for t in ["", "auth-required: sign in", "error: bad filter", "blocked: you are banned", "duplicate: exists"] {
