@@ -23,12 +23,19 @@
 #   OpenWrt: /etc/init.d/nostr-dns                       0755
 #            /etc/config/nostr-dns                       0644  keep (UCI)
 #            /lib/upgrade/keep.d/nostr-dns               0644  (keeps the key over sysupgrade)
+#   both:    /usr/share/doc/nostr-dns/{LICENSE,NOTICE}   0644  (the license, what is linked in)
+#            /usr/share/doc/nostr-dns/licenses/{Apache-2.0,LGPL-2.1} 0644
 # On a host (systemd): the system user nostr-dns (useradd --system), then
 # `systemctl daemon-reload`, enable and restart nostr-dns.service (the mDNS
-# responder) and nostr-dns-publish.service. The key is made
-# by the services on first start: /var/lib/nostr-dns/nsec (systemd),
+# responder) and nostr-dns-dns.service (the DNS server on loopback). The key
+# is made by the services on first start: /var/lib/nostr-dns/nsec (systemd),
 # /etc/nostr-dns/nsec (OpenWrt).
-# OpenWrt: `/etc/init.d/nostr-dns enable` and `restart`.
+# OpenWrt: `/etc/init.d/nostr-dns enable` and `restart` (the mDNS responder
+# on the lan network's device, the DNS server on loopback).
+# Nothing is published: publishing this host's address (dynamic DNS) is
+# installed disabled; enable it with `systemctl enable --now
+# nostr-dns-publish` (systemd) or `uci set nostr-dns.publish.enabled=1 &&
+# uci commit nostr-dns` (OpenWrt).
 # Exit codes: 0 done, 1 failure, 2 usage error.
 set -euo pipefail
 
@@ -107,6 +114,9 @@ else
     cp "$DEPLOY/openwrt/nostr-dns.uci" "$s/etc/config/nostr-dns"
     cp "$DEPLOY/openwrt/nostr-dns.keep" "$s/lib/upgrade/keep.d/nostr-dns"
 fi
+mkdir -p "$s/usr/share/doc/nostr-dns/licenses"
+cp "$ROOT/LICENSE" "$DEPLOY/NOTICE" "$s/usr/share/doc/nostr-dns/"
+cp "$DEPLOY/licenses/Apache-2.0" "$DEPLOY/licenses/LGPL-2.1" "$s/usr/share/doc/nostr-dns/licenses/"
 cp "$DEPLOY/install.sh" "$stage/install.sh"
 
 # ---- into a folder -------------------------------------------------------------

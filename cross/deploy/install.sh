@@ -34,6 +34,10 @@ put() { # put REL MODE [keep]
 
 put usr/bin/nostr-dns 0755
 put etc/nostr-dns/config 0644 keep
+put usr/share/doc/nostr-dns/LICENSE 0644
+put usr/share/doc/nostr-dns/NOTICE 0644
+put usr/share/doc/nostr-dns/licenses/Apache-2.0 0644
+put usr/share/doc/nostr-dns/licenses/LGPL-2.1 0644
 if [ "$kind" = systemd ]; then
 	put lib/systemd/system/nostr-dns.service 0644
 	put lib/systemd/system/nostr-dns-publish.service 0644
@@ -56,19 +60,31 @@ if [ "$kind" = systemd ]; then
 		echo "  created    system user nostr-dns"
 	fi
 	systemctl daemon-reload
-	systemctl enable --now nostr-dns.service nostr-dns-publish.service
-	systemctl restart nostr-dns.service nostr-dns-publish.service
-	echo "  started    nostr-dns.service (the mDNS responder) and nostr-dns-publish.service"
+	systemctl enable --now nostr-dns.service
+	systemctl restart nostr-dns.service
+	echo "  started    nostr-dns.service (the mDNS responder)"
 	systemctl enable --now nostr-dns-dns.service
 	systemctl restart nostr-dns-dns.service
 	echo "  started    nostr-dns-dns.service (127.0.0.1:5300; dnsmasq: server=/nostr/127.0.0.1#5300)"
+	# Publishing is never turned on here: it makes this host's address
+	# public, on public relays, signed, for good. An upgrade keeps whatever
+	# the owner chose (a running nostr-dns-publish is restarted, not enabled).
+	if systemctl is-active --quiet nostr-dns-publish.service; then
+		systemctl restart nostr-dns-publish.service
+		echo "  restarted  nostr-dns-publish.service (enabled by you earlier)"
+	else
+		echo "  not started nostr-dns-publish.service: nothing is published until you run"
+		echo "             systemctl enable --now nostr-dns-publish"
+	fi
 	sleep 1
 	echo "npub: $(/usr/bin/nostr-dns --config /etc/nostr-dns/config whoami 2>&1 | head -n1)"
-	echo "logs: journalctl -u nostr-dns -u nostr-dns-publish -f"
+	echo "logs: journalctl -u nostr-dns -u nostr-dns-dns -f"
 else
 	/etc/init.d/nostr-dns enable
 	/etc/init.d/nostr-dns restart
-	echo "  started    /etc/init.d/nostr-dns (instances main, the mDNS responder, and publish)"
+	echo "  started    /etc/init.d/nostr-dns (instances main, the mDNS responder on the lan network, and dns)"
+	echo "  publishing is off (option enabled '0' in config publish): nothing is published until you run"
+	echo "             uci set nostr-dns.publish.enabled=1 && uci commit nostr-dns"
 	sleep 1
 	echo "npub: $(/usr/bin/nostr-dns --config /var/etc/nostr-dns.conf whoami 2>&1 | head -n1)"
 	echo "logs: logread -e nostr-dns -f"

@@ -46,10 +46,15 @@ func parseInteger(_ text: String) -> Int64? {
     return negative ? -v : v
 }
 
-/// A bad command line: printed with the usage, exit code 2.
+/// A bad command line: printed with the usage, exit code 2; with `brief`,
+/// the message alone (one line that says all there is to say).
 struct UsageError: Error {
     var message: String
-    init(_ message: String) { self.message = message }
+    var brief: Bool
+    init(_ message: String, brief: Bool = false) {
+        self.message = message
+        self.brief = brief
+    }
 }
 
 /// The options every subcommand takes (README, "Command line").

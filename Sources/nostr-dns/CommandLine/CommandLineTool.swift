@@ -39,7 +39,9 @@ enum CommandLineTool {
         do throws(CommandFailure) {
             return try command.run(&args, &globals)
         } catch let f {
-            if f.exitCode == ExitCode.usage {
+            if f.exitCode == ExitCode.usage && f.brief {
+                Output.stderr("nostr-dns " + name + ": " + f.message + "\n")
+            } else if f.exitCode == ExitCode.usage {
                 Output.stderr("nostr-dns " + name + ": " + f.message + "\n\n" + Usage.text(for: name))
             } else if !f.message.isEmpty {
                 Output.stderr("nostr-dns " + name + ": " + f.message + "\n")
@@ -77,13 +79,18 @@ func runAction(
 struct CommandFailure: Error {
     var message: String
     var exitCode: Int32
+    /// A usage error printed without the usage text (`UsageError.brief`).
+    var brief = false
 
     init(_ message: String, exitCode: Int32 = ExitCode.failure) {
         self.message = message
         self.exitCode = exitCode
     }
 
-    init(_ usage: UsageError) { self.init(usage.message, exitCode: ExitCode.usage) }
+    init(_ usage: UsageError) {
+        self.init(usage.message, exitCode: ExitCode.usage)
+        brief = usage.brief
+    }
     init(_ error: PlatformError) { self.init(error.message) }
     init(_ error: NostrError) { self.init(error.reason) }
 }

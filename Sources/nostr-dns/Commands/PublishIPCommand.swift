@@ -1,12 +1,19 @@
 import NostrCore
 import NostrPlatform
 
-/// `publish-ip [--ip ADDR]... [--detect auto|iface|stun[:HOST:PORT]] [--name LABEL] [--ttl S]
+/// `publish-ip [--ip ADDR]... [--detect auto|iface|stun:HOST:PORT] [--name LABEL] [--ttl S]
 /// [--legacy] [--timeout S] [--watch [--interval S]]`: publishes the address record
 /// (kind 30053; with --legacy also the seed's kind 30000).
+///
+/// No third party is asked unless the user names it: there is no built-in
+/// STUN server (`--detect stun` needs `stun:HOST:PORT`), and `auto` reads
+/// the interfaces only.
 enum PublishIPCommand {
-    /// The STUN server of `--detect stun` and `auto` when none is named.
-    static let defaultSTUN = (host: "stun.l.google.com", port: UInt16(19302))
+    /// Why `--detect stun` alone is refused, with public servers the user
+    /// may choose from (each learns this host's address when asked).
+    static let stunNeedsServer =
+        "--detect stun needs a STUN server you choose, which learns this host's address: "
+        + "stun:HOST:PORT, e.g. stun:stun.cloudflare.com:3478 or stun:stun.l.google.com:19302"
 
     enum Detect { case iface, stun(host: String, port: UInt16), auto }
 
@@ -72,7 +79,7 @@ enum PublishIPCommand {
         case "iface" where parts.count == 1: return .iface
         case "auto" where parts.count == 1: return .auto
         case "stun":
-            guard parts.count == 2 else { return .stun(host: defaultSTUN.host, port: defaultSTUN.port) }
+            guard parts.count == 2, !parts[1].isEmpty else { throw UsageError(stunNeedsServer, brief: true) }
             let rest = parts[1]
             // HOST:PORT, with an IPv6 host in brackets.
             guard let colon = rest.lastIndex(of: 0x3A), let port = parseInteger(String(decoding: rest[(colon + 1)...], as: UTF8.self)),
@@ -85,7 +92,7 @@ enum PublishIPCommand {
         default:
             break
         }
-        throw UsageError("--detect must be auto, iface, stun or stun:HOST:PORT, not '" + text + "'")
+        throw UsageError("--detect must be auto, iface or stun:HOST:PORT, not '" + text + "'")
     }
 
     /// The addresses to publish: --ip ones first, then detected ones, without
@@ -106,17 +113,15 @@ enum PublishIPCommand {
     struct LocalAddresses {
         /// --ip ones first, then the interfaces' ones, without duplicates.
         var addresses: [IPAddress]
-        /// The STUN server to ask, when an answer is needed.
+        /// The STUN server to ask (`--detect stun:HOST:PORT` only).
         var stun: (host: String, port: UInt16)?
-        /// For `auto`, a STUN failure is not an error.
-        var stunOptional: Bool
     }
 
     /// The first step of `gather`: the --ip addresses, the interfaces' ones,
-    /// and whether a STUN server must be asked: `stun`, or `auto` behind NAT
-    /// (no global IPv4 on any interface). getifaddrs(3) does not block.
+    /// and the STUN server to ask (only the one `--detect stun:HOST:PORT`
+    /// names). getifaddrs(3) does not block.
     static func gatherLocal(_ o: Options) throws(CommandFailure) -> LocalAddresses {
-        var out = LocalAddresses(addresses: o.ips, stun: nil, stunOptional: false)
+        var out = LocalAddresses(addresses: o.ips, stun: nil)
         switch o.detect {
         case .none: break
         case .iface:
@@ -124,30 +129,28 @@ enum PublishIPCommand {
         case .stun(let host, let port):
             out.stun = (host, port)
         case .auto:
-            // The interfaces' global addresses; behind NAT (no global IPv4)
-            // the address the STUN server sees.
-            let local = try checked { () throws(PlatformError) in try AddressDetection.interfaceAddresses() }
-            out.add(local)
-            if !local.contains(where: { $0.isIPv4 }) {
-                out.stun = defaultSTUN
-                out.stunOptional = true
-            }
+            // The interfaces' global addresses, and nothing else: behind NAT
+            // no third party is asked (that takes --detect stun:HOST:PORT).
+            out.add(try checked { () throws(PlatformError) in try AddressDetection.interfaceAddresses() })
         }
         return out
     }
 
     /// The second step of `gather`: adds the STUN server's answer (`stun`,
-    /// nil when none was asked; a failure is an error unless optional) and
-    /// orders the list.
+    /// nil when none was asked; a failure is an error) and orders the list.
     static func gatherFinish(_ local: LocalAddresses, stun: Result<IPAddress, PlatformError>?) throws(CommandFailure) -> [IPAddress] {
         var local = local
         switch stun {
         case .success(let address)?: local.add([address])
-        case .failure(let error)?: if !local.stunOptional { throw CommandFailure(error) }
+        case .failure(let error)?: throw CommandFailure(error)
         case nil: break
         }
         let out = local.addresses
-        guard !out.isEmpty else { throw CommandFailure("no address to publish: no global address found; give --ip ADDR") }
+        guard !out.isEmpty else {
+            throw CommandFailure(
+                "no address to publish: no interface has a global address (behind NAT?); nothing was published "
+                    + "and no STUN server was asked: give --ip ADDR, or --detect stun:HOST:PORT")
+        }
         // IPv4 first, as the record lists ip4 tags before ip6 tags.
         return out.filter { $0.isIPv4 } + out.filter { !$0.isIPv4 }
     }
@@ -185,16 +188,19 @@ func isDNSLabel(_ text: String, dots: Bool = false) -> Bool {
 
 extension Usage {
     static let publishIP = """
-        usage: nostr-dns publish-ip [--ip ADDR]... [--detect auto|iface|stun[:HOST:PORT]]
+        usage: nostr-dns publish-ip [--ip ADDR]... [--detect auto|iface|stun:HOST:PORT]
                                     [--name LABEL] [--ttl S] [--legacy] [--timeout S]
                                     [--watch [--interval S]]
 
         Publishes the address record (kind 30053) of <npub>.nostr, or of
-        <LABEL>.<npub>.nostr with --name: the --ip addresses, plus those found by
-        --detect (iface: the global addresses of this host's interfaces; stun: the
-        address a STUN server sees; auto, the default without --ip: iface, and STUN
-        when no global IPv4 is found). --legacy also writes the proof of concept's
-        kind 30000 record. Prints `published kind K id HEX`, then per relay
+        <LABEL>.<npub>.nostr with --name: the addresses become public, on the
+        relays, signed, for good. The --ip addresses, plus those found by --detect:
+        iface, and auto (the default without --ip), the global addresses of this
+        host's interfaces (none, e.g. behind NAT: nothing is published and no one
+        is asked); stun:HOST:PORT, the address that STUN server sees (no server is
+        built in: choose one, e.g. stun:stun.cloudflare.com:3478 or
+        stun:stun.l.google.com:19302; it learns this host's address). --legacy
+        also writes the proof of concept's kind 30000 record. Prints `published kind K id HEX`, then per relay
         `accepted URL`, `rejected URL: MESSAGE` or `failed URL: ERROR`; exits 0 when
         every record was accepted by at least one relay.
         --watch keeps running: checks every --interval (default 60 s), republishes
