@@ -117,7 +117,7 @@ fi
 mkdir -p "$s/usr/share/doc/nostr-dns/licenses"
 cp "$ROOT/LICENSE" "$DEPLOY/NOTICE" "$s/usr/share/doc/nostr-dns/"
 cp "$DEPLOY/licenses/Apache-2.0" "$DEPLOY/licenses/LGPL-2.1" "$s/usr/share/doc/nostr-dns/licenses/"
-cp "$DEPLOY/install.sh" "$stage/install.sh"
+cp "$DEPLOY/install.sh" "$DEPLOY/activate.sh" "$stage/"
 
 # ---- into a folder -------------------------------------------------------------
 
@@ -134,7 +134,7 @@ fi
 SSH="${SSH:-ssh}"
 read -r -a ssh_opts <<< "${SSH_OPTS:-}"
 note "copying the $arch build ($kind) to $target"
-remote_dir="$(tar -C "$stage" -cf - root install.sh \
+remote_dir="$(tar -C "$stage" -cf - root install.sh activate.sh \
     | "$SSH" "${ssh_opts[@]}" "$target" \
         'd=$(mktemp -d /tmp/nostr-dns-deploy.XXXXXX) && tar -C "$d" -xf - && echo "$d"')" \
     || die "copying to $target failed (ssh, tar and mktemp on the host?)"

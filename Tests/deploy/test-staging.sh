@@ -22,6 +22,17 @@
 #     enabled) and the UCI-generated config are accepted by the binary:
 #     resolve against a dead relay fails with "no relay answered", not a
 #     config error
+#   - private by default (issue 17): a staged install enables no publishing
+#     service (activate.sh run with a stub systemctl enables the mDNS and DNS
+#     services only, and restarts nostr-dns-publish only when the owner had
+#     it running), the OpenWrt publish instance is off in the shipped UCI file
+#     (start_service opens no publish instance), and no active line of a
+#     unit, init script or config names a STUN server
+#   - LAN-only on OpenWrt: the mDNS instance serves the `lan` network's device
+#     (a stub of OpenWrt's network.sh: lan is br-lan, wan is eth1), not the
+#     WAN; with lan down it is not started; the DNS server listens on
+#     loopback only
+#   - LICENSE and NOTICE installed in /usr/share/doc/nostr-dns
 # Ends with `deploy-staging: N passed, M failed`; exit 1 if anything failed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -63,7 +74,9 @@ fi
 check "deploy.sh --root (systemd)" cross/deploy.sh --root "$A"
 for f in usr/bin/nostr-dns:755 etc/nostr-dns/config:644 etc/default/nostr-dns:644 \
          lib/systemd/system/nostr-dns.service:644 lib/systemd/system/nostr-dns-publish.service:644 \
-         lib/systemd/system/nostr-dns-dns.service:644 usr/share/man/man8/nostr-dns.8:644; do
+         lib/systemd/system/nostr-dns-dns.service:644 usr/share/man/man8/nostr-dns.8:644 \
+         usr/share/doc/nostr-dns/LICENSE:644 usr/share/doc/nostr-dns/NOTICE:644 \
+         usr/share/doc/nostr-dns/licenses/Apache-2.0:644 usr/share/doc/nostr-dns/licenses/LGPL-2.1:644; do
     check "systemd: /${f%:*} mode ${f#*:}" mode_is "$A/${f%:*}" "${f#*:}"
 done
 check "systemd: the man page is cross/deploy/nostr-dns.8" cmp -s "$A/usr/share/man/man8/nostr-dns.8" cross/deploy/nostr-dns.8
@@ -103,6 +116,11 @@ check "/etc/default/nostr-dns sets NOSTR_DNS_PUBLISH_ARGS" grep -qx 'NOSTR_DNS_P
 check "dns unit: EnvironmentFile=-/etc/default/nostr-dns" grep -qxF 'EnvironmentFile=-/etc/default/nostr-dns' "$A/lib/systemd/system/nostr-dns-dns.service"
 check "main unit: mdns with its cache file in the state folder" grep -q 'mdns --cache /var/lib/nostr-dns/mdns-cache' "$A/lib/systemd/system/nostr-dns.service"
 check "dns unit: cache file in the state folder" grep -q 'dns --cache /var/lib/nostr-dns/dns-cache' "$A/lib/systemd/system/nostr-dns-dns.service"
+check "main unit: mdns takes NOSTR_DNS_MDNS_ARGS from /etc/default/nostr-dns" bash -c '
+    grep -q "mdns --cache /var/lib/nostr-dns/mdns-cache \$NOSTR_DNS_MDNS_ARGS$" "$1" \
+    && grep -qxF "EnvironmentFile=-/etc/default/nostr-dns" "$1"' _ "$A/lib/systemd/system/nostr-dns.service"
+check "/etc/default/nostr-dns sets NOSTR_DNS_MDNS_ARGS (empty: every multicast interface)" \
+    grep -qx 'NOSTR_DNS_MDNS_ARGS=""' "$A/etc/default/nostr-dns"
 check "/etc/default/nostr-dns sets NOSTR_DNS_DNS_ARGS" grep -qx 'NOSTR_DNS_DNS_ARGS="--listen 127.0.0.1:5300 --listen \[::1\]:5300"' "$A/etc/default/nostr-dns"
 
 echo "relay = ws://edited.example" >> "$A/etc/nostr-dns/config"
@@ -125,6 +143,45 @@ else
     echo "skip systemd-analyze verify: systemd-analyze not installed (apt-get install systemd)"
 fi
 
+# ---- private by default (systemd) ----------------------------------------------
+# No active line (comments aside) of what is installed names a STUN server:
+# --detect auto reads the interfaces only.
+no_stun() { # files...: no non-comment line mentions stun
+    ! sed -e 's/^[[:space:]]*#.*//' "$@" | grep -qi 'stun'
+}
+check "systemd: no unit or config names a STUN server" no_stun \
+    "$A"/lib/systemd/system/*.service "$A/etc/default/nostr-dns" "$A/etc/nostr-dns/config"
+check "systemd: a staged install enables nothing" test ! -e "$A/etc/systemd/system"
+check "systemd: install.sh --activate runs activate.sh" grep -q 'activate.sh" "$kind"' cross/deploy/install.sh
+# activate.sh with stub systemctl, useradd, id and sleep: what it enables.
+stubs="$TMP/stub-bin"; mkdir -p "$stubs"
+cat > "$stubs/systemctl" <<'STUB'
+#!/bin/sh
+echo "systemctl $*" >> "$STUB_LOG"
+case "$*" in "is-active --quiet nostr-dns-publish.service") exit "${PUBLISH_ACTIVE:-3}" ;; esac
+exit 0
+STUB
+printf '#!/bin/sh\necho "useradd $*" >> "$STUB_LOG"\n' > "$stubs/useradd"
+printf '#!/bin/sh\nexit 1\n' > "$stubs/id"
+printf '#!/bin/sh\n:\n' > "$stubs/sleep"
+chmod 755 "$stubs"/*
+act_log="$TMP/activate.log"; : > "$act_log"
+act_out="$(STUB_LOG="$act_log" PATH="$stubs:$PATH" sh cross/deploy/activate.sh systemd 2>&1)" && rc=0 || rc=$?
+check "activate.sh systemd (stub systemctl): exit 0" [ "$rc" = 0 ]
+check "activate.sh: enables and starts nostr-dns.service and nostr-dns-dns.service" bash -c '
+    grep -qx "systemctl enable --now nostr-dns.service" "$1" && grep -qx "systemctl enable --now nostr-dns-dns.service" "$1"' _ "$act_log"
+check "activate.sh: a fresh install neither enables nor starts nostr-dns-publish" \
+    bash -c '! grep -E "systemctl (enable|start|restart|reenable).*publish" "$1"' _ "$act_log"
+check "activate.sh: says the one command that turns publishing on" \
+    grep -q 'systemctl enable --now nostr-dns-publish$' <<< "$act_out"
+check "activate.sh: creates the system user" grep -q '^useradd --system .* nostr-dns$' "$act_log"
+: > "$act_log"
+STUB_LOG="$act_log" PUBLISH_ACTIVE=0 PATH="$stubs:$PATH" sh cross/deploy/activate.sh systemd >/dev/null 2>&1 || true
+check "activate.sh (upgrade, publishing on by the owner): restarts it, enables nothing more" bash -c '
+    grep -qx "systemctl restart nostr-dns-publish.service" "$1" && ! grep -E "systemctl enable.*publish" "$1"' _ "$act_log"
+rc=0; sh cross/deploy/activate.sh >/dev/null 2>&1 || rc=$?
+check "activate.sh without a kind: exit 2" [ "$rc" = 2 ]
+
 # ---- the binary and the configs ----------------------------------------------
 check "staged binary runs under qemu (--version)" bash -c '"$1" "$2" --version | grep -q .' _ "$QEMU" "$A/usr/bin/nostr-dns"
 
@@ -141,7 +198,8 @@ check "example config with its commented lines enabled accepted" config_accepted
 # ---- OpenWrt root ------------------------------------------------------------
 check "deploy.sh --openwrt --root" cross/deploy.sh --openwrt --root "$B"
 for f in usr/bin/nostr-dns:755 etc/nostr-dns/config:644 etc/init.d/nostr-dns:755 \
-         etc/config/nostr-dns:644 lib/upgrade/keep.d/nostr-dns:644; do
+         etc/config/nostr-dns:644 lib/upgrade/keep.d/nostr-dns:644 \
+         usr/share/doc/nostr-dns/LICENSE:644 usr/share/doc/nostr-dns/NOTICE:644; do
     check "openwrt: /${f%:*} mode ${f#*:}" mode_is "$B/${f%:*}" "${f#*:}"
 done
 check "openwrt: no systemd files" test ! -e "$B/lib/systemd"
@@ -156,6 +214,18 @@ for p in $(grep -o '^PROG=/[^ ]*' "$init" | cut -d= -f2); do
     check "init: PROG $p exists, 0755" mode_is "$B$p" 755
 done
 check "init: reads /etc/config/nostr-dns" test -f "$B/etc/config/nostr-dns"
+check "openwrt: no active line of the init script or the configs names a STUN server" no_stun \
+    "$init" "$B/etc/config/nostr-dns" "$B/etc/nostr-dns/config"
+uci_section() { # FILE SECTION: the lines of `config TYPE 'SECTION'`, up to the next config line
+    awk -v want="$2" '/^config / { s = $3; gsub(/\047/, "", s); next } s == want { print }' "$1"
+}
+check "openwrt UCI: publish is off (option enabled '0')" \
+    grep -qxP "\toption enabled '0'" <<< "$(uci_section "$B/etc/config/nostr-dns" publish)"
+check "openwrt UCI: the mDNS responder serves the lan network only (list interface 'lan')" \
+    [ "$(uci_section "$B/etc/config/nostr-dns" main | grep -P '^\tlist interface ')" = "$(printf '\tlist interface %s' "'lan'")" ]
+dns_listen_lines="$(uci_section "$B/etc/config/nostr-dns" dns | grep -P '^\tlist listen ' || true)"
+check "openwrt UCI: the DNS server listens on loopback only" bash -c '
+    [ -n "$1" ] && ! grep -vE "list listen .(127\.0\.0\.1|\[::1\]):[0-9]+.$" <<< "$1"' _ "$dns_listen_lines"
 
 # start_service with stub UCI and procd functions, on a copy of the shipped
 # UCI file with everything enabled and the key in the staging root.
@@ -177,13 +247,31 @@ uci_values() { awk -v want_sec="$1" -v want_opt="$2" -v kind="$3" '
 config_load() { :; }
 config_get() { _stub_v="$(uci_values "$2" "$3" option)"; [ -n "$_stub_v" ] || _stub_v="${4:-}"; eval "$1=\$_stub_v"; }
 config_get_bool() { config_get _stub_b "$2" "$3" "${4:-0}"; case "$_stub_b" in 1|on|true|yes|enabled) _stub_b=1 ;; *) _stub_b=0 ;; esac; eval "$1=\$_stub_b"; }
-config_list_foreach() { local s="$1" o="$2" f="$3"; shift 3; uci_values "$s" "$o" list | while IFS= read -r v; do "$f" "$v" "$@"; done; }
+config_list_foreach() { # in this shell, as OpenWrt's (the callbacks set variables)
+    local s="$1" o="$2" f="$3" v; shift 3
+    while IFS= read -r v; do [ -z "$v" ] || "$f" "$v" "$@"; done <<EOF
+$(uci_values "$s" "$o" list)
+EOF
+}
 procd_open_instance() { echo "instance $1"; }
 procd_set_param() { local k="$1"; shift; echo "param $k $*"; }
 procd_append_param() { local k="$1"; shift; echo "append $k $*"; }
 procd_close_instance() { echo "close"; }
-procd_add_reload_trigger() { :; }
+procd_add_reload_trigger() { echo "reload-trigger $*"; }
+procd_add_reload_interface_trigger() { echo "interface-trigger $*"; }
 logger() { cat; }
+STUBS
+# OpenWrt's /lib/functions/network.sh: lan is br-lan (no device when
+# STUB_LAN_DOWN is set), wan is eth1.
+cat > "$TMP/network.sh" <<'STUBS'
+network_flush_cache() { :; }
+network_get_device() {
+    case "$2" in
+        lan) [ -z "${STUB_LAN_DOWN:-}" ] || return 1; eval "$1=br-lan" ;;
+        wan) eval "$1=eth1" ;;
+        *) return 1 ;;
+    esac
+}
 STUBS
 # Guard: keygen must write where the config says, never into the host's
 # /etc/nostr-dns (a binary built before the config's key setting did that).
@@ -194,10 +282,11 @@ if ! grep -qF "$TMP/probe/nsec" <<< "$probe"; then
     echo "deploy-staging: $pass passed, $fail failed"
     exit 1
 fi
-sim="$(
-    UCI="$uci" sh -c '. "$1"; . "$2"; PROG="$3"; CONF="$4"; start_service' _ \
-        "$TMP/stubs.sh" "$init" "$TMP/prog" "$TMP/nostr-dns.conf" 2>&1
-)" && rc=0 || rc=$?
+simulate() { # UCI-FILE: start_service's procd calls and log lines
+    UCI="$1" sh -c '. "$1"; . "$2"; PROG="$3"; CONF="$4"; NETWORK_FUNCTIONS="$5"; start_service' _ \
+        "$TMP/stubs.sh" "$init" "$TMP/prog" "$TMP/nostr-dns.conf" "$TMP/network.sh" 2>&1
+}
+sim="$(simulate "$uci")" && rc=0 || rc=$?
 check "init: start_service runs (stubbed procd)" [ "$rc" = 0 ]
 printf '%s\n' "$sim" | sed 's/^/    /'
 check "init: generated config has the UCI relays and key" bash -c '
@@ -207,6 +296,28 @@ check "init: generated config accepted" config_accepted "$TMP/nostr-dns.conf"
 check "init: keygen made the key, 0600" mode_is "$B/etc/nostr-dns/nsec" 600
 check "init: instance main runs mdns with --config and its cache on flash" \
     grep -qxF "param command $TMP/prog --config $TMP/nostr-dns.conf mdns --cache /etc/nostr-dns/mdns-cache" <<< "$sim"
+check "init: instance main serves the lan network's device (br-lan) only, never the WAN (eth1)" bash -c '
+    [ "$(grep -c "^append command --interface" <<< "$1")" = 1 ] && grep -qxF "append command --interface br-lan" <<< "$1" \
+    && ! grep -q eth1 <<< "$1"' _ "$sim"
+sim_down="$(STUB_LAN_DOWN=1 simulate "$uci")" && rc=0 || rc=$?
+printf '%s\n' "$sim_down" | sed 's/^/    (lan down) /'
+check "init: lan without a device: exit 0, no main instance, a log line, dns still on" bash -c '
+    [ "$2" = 0 ] && ! grep -qx "instance main" <<< "$1" && grep -q "mDNS responder not started: no device for network(s) lan" <<< "$1" \
+    && grep -qx "instance dns" <<< "$1" && ! grep -q -- "--interface" <<< "$1"' _ "$sim_down" "$rc"
+# The shipped UCI file as installed (only the key moved into the staging
+# root): the main and dns instances, no publish instance.
+sed -e "s|#option key .*|option key '$B/etc/nostr-dns/nsec'|" "$B/etc/config/nostr-dns" > "$TMP/uci-shipped"
+sim_shipped="$(simulate "$TMP/uci-shipped")" && rc=0 || rc=$?
+printf '%s\n' "$sim_shipped" | sed 's/^/    (shipped) /'
+check "init, shipped UCI: instances main and dns, no publish instance (nothing is published)" bash -c '
+    [ "$2" = 0 ] && grep -qx "instance main" <<< "$1" && grep -qx "instance dns" <<< "$1" \
+    && ! grep -qx "instance publish" <<< "$1" && ! grep -q "publish-ip" <<< "$1"' _ "$sim_shipped" "$rc"
+check "init, shipped UCI: mDNS on br-lan, DNS on 127.0.0.1:5300 only" bash -c '
+    grep -qxF "append command --interface br-lan" <<< "$1" \
+    && [ "$(grep "^append command --listen" <<< "$1")" = "append command --listen 127.0.0.1:5300" ]' _ "$sim_shipped"
+trig="$(UCI="$uci" sh -c '. "$1"; . "$2"; service_triggers' _ "$TMP/stubs.sh" "$init" 2>&1)" || true
+check "init: service_triggers reloads on the config and on the lan network's events" bash -c '
+    grep -qx "reload-trigger nostr-dns" <<< "$1" && grep -qx "interface-trigger lan" <<< "$1"' _ "$trig"
 check "init: instance publish runs publish-ip --watch with the UCI options" bash -c '
     grep -qxF "param command $2 --config $3 publish-ip --watch" <<< "$1" \
     && grep -qxF "append command --detect auto" <<< "$1" && grep -qxF "append command --name router" <<< "$1" \
@@ -220,9 +331,10 @@ check "init: every instance gets an address-space limit (procd limits as)" bash 
     && [ "$(grep -c "^param limits as=67108864 67108864$" <<< "$1")" = 1 ]' _ "$sim"
 npub="$("$TMP/prog" --key "$B/etc/nostr-dns/nsec" whoami | head -n1)"
 check "init: a second start keeps the key" bash -c '
-    UCI="$1" sh -c ". \"\$1\"; . \"\$2\"; PROG=\"\$3\"; CONF=\"\$4\"; start_service" _ "$2" "$3" "$4" "$5" >/dev/null 2>&1 &&
+    UCI="$1" sh -c ". \"\$1\"; . \"\$2\"; PROG=\"\$3\"; CONF=\"\$4\"; NETWORK_FUNCTIONS=\"\$5\"; start_service" \
+        _ "$2" "$3" "$4" "$5" "$8" >/dev/null 2>&1 &&
     [ "$("$4" --key "$6" whoami | head -n1)" = "$7" ]' _ "$uci" "$TMP/stubs.sh" "$init" "$TMP/prog" "$TMP/nostr-dns.conf" \
-    "$B/etc/nostr-dns/nsec" "$npub"
+    "$B/etc/nostr-dns/nsec" "$npub" "$TMP/network.sh"
 
 # ---- user@host, with a fake ssh ------------------------------------------------
 # The copy step (tar | ssh host 'mktemp; tar -x') runs locally; the install

@@ -7,7 +7,8 @@
 # Usage: install.sh SRC DEST systemd|openwrt [--activate]
 #   SRC        the staged tree (usr/bin/nostr-dns, etc/..., lib/...)
 #   DEST       the root to install into (/ on a host)
-#   --activate also create the user and enable and (re)start the services
+#   --activate then run activate.sh (beside this file): create the user,
+#              enable and (re)start the services; publishing is never enabled
 # Files marked "keep" (the config files) are installed only when absent:
 # an existing one is never overwritten.
 set -eu
@@ -53,39 +54,5 @@ fi
 [ "$activate" = --activate ] || exit 0
 [ "$dest" = "" ] || { echo "install.sh: --activate only with DEST /" >&2; exit 2; }
 
-if [ "$kind" = systemd ]; then
-	if ! id nostr-dns >/dev/null 2>&1; then
-		useradd --system --no-create-home --home-dir /var/lib/nostr-dns \
-			--shell /usr/sbin/nologin nostr-dns
-		echo "  created    system user nostr-dns"
-	fi
-	systemctl daemon-reload
-	systemctl enable --now nostr-dns.service
-	systemctl restart nostr-dns.service
-	echo "  started    nostr-dns.service (the mDNS responder)"
-	systemctl enable --now nostr-dns-dns.service
-	systemctl restart nostr-dns-dns.service
-	echo "  started    nostr-dns-dns.service (127.0.0.1:5300; dnsmasq: server=/nostr/127.0.0.1#5300)"
-	# Publishing is never turned on here: it makes this host's address
-	# public, on public relays, signed, for good. An upgrade keeps whatever
-	# the owner chose (a running nostr-dns-publish is restarted, not enabled).
-	if systemctl is-active --quiet nostr-dns-publish.service; then
-		systemctl restart nostr-dns-publish.service
-		echo "  restarted  nostr-dns-publish.service (enabled by you earlier)"
-	else
-		echo "  not started nostr-dns-publish.service: nothing is published until you run"
-		echo "             systemctl enable --now nostr-dns-publish"
-	fi
-	sleep 1
-	echo "npub: $(/usr/bin/nostr-dns --config /etc/nostr-dns/config whoami 2>&1 | head -n1)"
-	echo "logs: journalctl -u nostr-dns -u nostr-dns-dns -f"
-else
-	/etc/init.d/nostr-dns enable
-	/etc/init.d/nostr-dns restart
-	echo "  started    /etc/init.d/nostr-dns (instances main, the mDNS responder on the lan network, and dns)"
-	echo "  publishing is off (option enabled '0' in config publish): nothing is published until you run"
-	echo "             uci set nostr-dns.publish.enabled=1 && uci commit nostr-dns"
-	sleep 1
-	echo "npub: $(/usr/bin/nostr-dns --config /var/etc/nostr-dns.conf whoami 2>&1 | head -n1)"
-	echo "logs: logread -e nostr-dns -f"
-fi
+# Creating the user and starting the services: activate.sh, beside this file.
+exec sh "$(dirname "$0")/activate.sh" "$kind"
