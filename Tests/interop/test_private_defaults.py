@@ -139,3 +139,35 @@ def test_watch_auto_without_a_global_address_keeps_publishing_nothing(nostr_dns,
     assert 19302 not in inet_ports(log) and 3478 not in inet_ports(log), log.read_text()
     fetched = netns.tool("rawreq", relay.url, '{"authors": ["%s"]}' % host.hex)
     assert fetched.returncode == 0 and fetched.stdout.strip() == "", fetched
+
+
+def test_the_mdns_responder_the_default_command_publishes_nothing_on_the_relays(nostr_dns, behind_nat, host,
+                                                                                  tmp_path):
+    """`nostr-dns` with no command (the mDNS responder, the main service) with
+    a relay it can reach: it probes and announces its name on the link (that
+    is mDNS), and the relay receives no event of its key."""
+    netns, relay = behind_nat
+    daemon_log = open(tmp_path / "mdns.log", "wb")
+    # `nostr-dns` with no command runs `mdns` (CommandLineTool); --no-cache
+    # keeps it from writing the cache file of root, /var/lib/nostr-dns.
+    # Every multicast interface of the namespace, as by default.
+    daemon = nostr_dns.popen("--key", host.key_path, *relay_args(relay.url), "-v", "mdns", "--no-cache",
+                             prefix=netns.exec_argv([]), stdout=daemon_log, stderr=daemon_log)
+    try:
+        peers.wait_until(lambda: "with no conflict; announcing" in (tmp_path / "mdns.log").read_text(), 20,
+                         "the responder's announcement", interval=0.25)
+        assert daemon.poll() is None, (tmp_path / "mdns.log").read_text()
+        fetched = netns.tool("rawreq", relay.url, '{"authors": ["%s"]}' % host.hex)
+        assert fetched.returncode == 0 and fetched.stdout.strip() == "", fetched
+    finally:
+        if daemon.poll() is None:
+            daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        daemon_log.close()
+    fetched = netns.tool("rawreq", relay.url, '{"authors": ["%s"]}' % host.hex)
+    assert fetched.returncode == 0 and fetched.stdout.strip() == "", fetched
+    assert "published" not in (tmp_path / "mdns.log").read_text()
