@@ -200,9 +200,10 @@ extension Usage {
         is asked); stun:HOST:PORT, the address that STUN server sees (no server is
         built in: choose one, e.g. stun:stun.cloudflare.com:3478 or
         stun:stun.l.google.com:19302; it learns this host's address). --legacy
-        also writes the proof of concept's kind 30000 record. Prints `published kind K id HEX`, then per relay
-        `accepted URL`, `rejected URL: MESSAGE` or `failed URL: ERROR`; exits 0 when
-        every record was accepted by at least one relay.
+        also writes the proof of concept's kind 30000 record. Prints `published
+        kind K id HEX`, then per relay `accepted URL`, `rejected URL: MESSAGE` or
+        `failed URL: ERROR`; exits 0 when every record was accepted by at least
+        one relay.
         --watch keeps running: checks every --interval (default 60 s), republishes
         when the addresses change and every 12 hours; records expire 36 hours after
         the last publish. SIGINT/SIGTERM stop it.
