@@ -26,10 +26,11 @@ RUNTIME_PACKAGES=(libsecp256k1-dev libmbedtls-dev)
 # HTTPS client of the pinning tests, iproute2 for network namespaces), the DNS peers
 # (dig, kdig, dnsperf, dnsmasq) and the mDNS peers (avahi-daemon with the
 # dbus it needs, avahi-resolve, nss-mdns for getent); man-db and groff-base
-# render the man page (Tests/man-page.sh).
+# render the man page (Tests/man-page.sh); strace shows that a default install
+# contacts no STUN server (Tests/interop/test_private_defaults.py).
 TEST_PACKAGES=(python3-venv valgrind file stunnel4 nginx-light coturn openssl curl iproute2
     bind9-dnsutils knot-dnsutils dnsperf dnsmasq-base avahi-daemon avahi-utils libnss-mdns dbus
-    man-db groff-base)
+    man-db groff-base strace)
 
 missing=()
 want=("${RUNTIME_PACKAGES[@]}")

@@ -22,8 +22,7 @@ import pytest
 import peers
 from cli import err, new_host, out, relay_args, show
 
-STRACE = shutil.which("strace")
-needs_strace = pytest.mark.skipif(STRACE is None, reason="strace not installed (apt-get install strace)")
+STRACE = shutil.which("strace") or "strace"  # Tests/setup.sh installs it
 
 # socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = 5
 UDP_SOCKET = re.compile(r"socket\(AF_INET6?, SOCK_DGRAM")
@@ -61,7 +60,6 @@ def test_detect_stun_without_a_server_is_a_one_line_usage_error_naming_examples(
     assert peers.raw_req(relay.url, {"authors": [host.hex]}) == []
 
 
-@needs_strace
 def test_detect_stun_without_a_server_contacts_nobody(nostr_dns, relay, host, tmp_path):
     prefix, log = traced(tmp_path)
     proc = nostr_dns.run("--key", host.key_path, *relay_args(relay.url), "publish-ip", "--detect", "stun",
@@ -71,7 +69,6 @@ def test_detect_stun_without_a_server_contacts_nobody(nostr_dns, relay, host, tm
     assert inet_ports(log) == set(), log.read_text()  # not even the relay
 
 
-@needs_strace
 def test_the_trace_sees_a_stun_query_when_a_server_is_named(nostr_dns, relay, host, tmp_path):
     """The control: with a STUN server named (nothing listens there), the
     same trace shows the UDP socket and the datagram to its port."""
@@ -94,7 +91,6 @@ def behind_nat(netns, relay_factory):
     return netns, relay_factory(netns=netns)
 
 
-@needs_strace
 def test_auto_without_a_global_address_publishes_nothing_and_asks_no_stun_server(nostr_dns, behind_nat, host,
                                                                                  tmp_path):
     netns, relay = behind_nat
@@ -110,7 +106,6 @@ def test_auto_without_a_global_address_publishes_nothing_and_asks_no_stun_server
     assert fetched.returncode == 0 and fetched.stdout.strip() == "", fetched
 
 
-@needs_strace
 def test_watch_auto_without_a_global_address_keeps_publishing_nothing(nostr_dns, behind_nat, host, tmp_path):
     """The daemon (the publishing service's command line) checks every second
     for several seconds: each check finds no global address, publishes
