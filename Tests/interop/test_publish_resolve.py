@@ -586,15 +586,13 @@ def _attacks(host, t):
         "no_d_tag_30053": peers.event_dict(peers.sdk_event(keys, 30053, "", [["ip4", "6.6.6.11"]], t - 10)),
         "wrong_kind": peers.event_dict(peers.sdk_event(keys, 1, "", [["d", ""], ["ip4", "6.6.6.8"]], t - 10)),
         "future_created_at": rec("6.6.6.9", created_at=t + 3600),
-        "expired": rec("6.6.6.10", extra=[["expiration", str(t - 60)]]),
         "seed_not_an_ip": peers.event_dict(seed_record(keys, "", created_at=t - 10, content='{"ip": "six"}')),
     }
 
 
 ATTACKS = [
     "other_author", "forged_signature", "zero_signature", "content_changed_id_kept", "id_recomputed_sig_stale",
-    "pubkey_swapped", "wrong_d_tag", "no_d_tag_30053", "wrong_kind", "future_created_at", "expired",
-    "seed_not_an_ip",
+    "pubkey_swapped", "wrong_d_tag", "no_d_tag_30053", "wrong_kind", "future_created_at", "seed_not_an_ip",
 ]
 
 
@@ -608,6 +606,20 @@ def test_resolve_ignores_attacker_event_and_keeps_the_valid_record(nostr_dns, ev
     proc = resolve(nostr_dns, host.npub, [evil.url])
     assert resolved_lines(proc) == ["93.184.216.34"], show(proc)
     assert evil.requests(), "the resolver asked the relay"
+
+
+def test_resolve_an_expired_newer_record_of_the_owner_ends_the_name_instead_of_rolling_back(
+        nostr_dns, evil_relay_factory, relay, host):
+    # Only the owner can sign it: the newest verified record decides, and an
+    # expired newest one means no record (NIP-40), never the older one.
+    t = now()
+    peers.sdk_publish_ok(relay.url, address_record(host.keys, ["93.184.216.34"], created_at=t - 100))
+    expired = peers.event_dict(address_record(host.keys, ["6.6.6.10"], created_at=t - 10,
+                                              extra=[["expiration", str(t - 60)]]))
+    evil = evil_relay_factory([expired])
+    proc = resolve(nostr_dns, host.npub, [evil.url, relay.url])
+    assert proc.returncode == 3, show(proc)
+    assert "93.184.216.34" not in out(proc) and "6.6.6.10" not in out(proc), show(proc)
 
 
 def test_resolve_with_only_attacker_events_exits_3(nostr_dns, evil_relay_factory, host):
