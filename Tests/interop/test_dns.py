@@ -49,7 +49,9 @@ class DnsServer:
         return r.rcode() == dns.rcode.NOERROR
 
     def stop(self):
-        self.proc.stop()
+        # SIGTERM saves the cache file on the way out: under qemu on a busy
+        # machine that may take longer than the default 5 s before SIGKILL.
+        self.proc.stop(timeout=30)
 
 
 def query(name: str, rdtype: str, port: int, tcp: bool = False, timeout: float = 8, host: str = "127.0.0.1",

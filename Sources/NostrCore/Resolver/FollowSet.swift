@@ -10,73 +10,67 @@
 ///   authors cover a full cache (10,000 names) under the default budget.
 ///   1,700 authors make a REQ of about 115 kB, under strfry's 128 KiB
 ///   frame limit (`maxWebsocketPayloadSize`); nostr-relay takes 16 MiB.
-///   Authors beyond the room are not followed (their names are refreshed
-///   when their TTL ends) until room frees.
+///   An author that finds no room (the budget was lowered, or the cache
+///   holds more authors than the subscriptions can) is not followed, and
+///   not remembered: its names are refreshed when their TTL ends, and it
+///   is followed again when one of them next enters the cache and there is
+///   room.
 /// - A subscription whose authors changed is sent again under the same id,
 ///   which replaces its filter (NIP-01: "If there is already a subscription
 ///   with the same id, it is replaced").
+///
+/// Memory: 36 bytes per followed author (the key, and how many of its
+/// names are cached), in one sorted array per subscription (found by binary
+/// search), with no set or dictionary beside it: a full cache of 10,000
+/// names costs about 360 kB here (`Tests/bench/dns-memory.sh`).
 public struct FollowSet: Sendable {
     public var maxAuthorsPerSubscription = 1_700
-    /// The authors of each subscription (`fw<index>`).
+    /// The authors of each subscription (`fw<index>`), sorted.
     public private(set) var subscriptions: [[Bytes32]] = []
+    /// How many names of each author are cached, beside `subscriptions`.
+    var names: [[Int32]] = []
     var dirty: [Bool] = []
-    /// Every author with a name in the cache: how many names, and the
-    /// subscription it is in (-1: not followed, no room).
-    var authors: [Bytes32: Member] = [:]
-    var unplaced = 0
     public private(set) var slots: Int
-
-    struct Member: Sendable {
-        var names: Int32
-        var subscription: Int32
-    }
+    /// Authors that found no room since the start (for the tests and the log).
+    public private(set) var leftOut = 0
 
     public init(slots: Int) {
         self.slots = max(1, slots)
     }
 
-    /// Authors with a name in the cache.
-    public var count: Int { authors.count }
     /// Authors followed (in a subscription).
-    public var followed: Int { authors.count - unplaced }
+    public var followed: Int {
+        var n = 0
+        for s in subscriptions { n += s.count }
+        return n
+    }
 
     /// A name of `author` entered the cache.
     public mutating func add(_ author: Bytes32) {
-        if let m = authors[author] {
-            authors[author]!.names = m.names &+ 1
+        if let (s, i) = find(author) {
+            names[s][i] &+= 1
             return
         }
-        let s = place(author)
-        authors[author] = Member(names: 1, subscription: s)
-        if s < 0 { unplaced += 1 }
+        if !place(author, names: 1) { leftOut += 1 }
     }
 
     /// A name of `author` left the cache; with its last, it is no longer followed.
     public mutating func remove(_ author: Bytes32) {
-        guard let m = authors[author] else { return }
-        if m.names > 1 {
-            authors[author]!.names = m.names - 1
+        guard let (s, i) = find(author) else { return }
+        if names[s][i] > 1 {
+            names[s][i] -= 1
             return
         }
-        authors[author] = nil
-        if m.subscription < 0 {
-            unplaced -= 1
-            return
-        }
-        let s = Int(m.subscription)
-        if let i = subscriptions[s].firstIndex(of: author) {
-            subscriptions[s].swapAt(i, subscriptions[s].count - 1)
-            subscriptions[s].removeLast()
-            dirty[s] = true
-        }
+        subscriptions[s].remove(at: i)
+        names[s].remove(at: i)
+        dirty[s] = true
     }
 
     /// Forgets every author (before following a cache from scratch).
     public mutating func reset() {
-        authors.removeAll()
-        unplaced = 0
         for s in subscriptions.indices where !subscriptions[s].isEmpty {
-            subscriptions[s].removeAll()
+            subscriptions[s].removeAll(keepingCapacity: true)
+            names[s].removeAll(keepingCapacity: true)
             dirty[s] = true
         }
     }
@@ -88,13 +82,12 @@ public struct FollowSet: Sendable {
         slots = max(1, n)
         guard subscriptions.count > slots else { return }
         for s in slots..<subscriptions.count {
-            for a in subscriptions[s] {
-                let t = place(a)
-                authors[a]!.subscription = t
-                if t < 0 { unplaced += 1 }
-            }
-            subscriptions[s].removeAll()
+            let moving = subscriptions[s]
+            let counts = names[s]
+            subscriptions[s] = []
+            names[s] = []
             dirty[s] = true
+            for i in moving.indices where !place(moving[i], names: counts[i]) { leftOut += 1 }
         }
     }
 
@@ -104,10 +97,8 @@ public struct FollowSet: Sendable {
     }
 
     /// What to send: subscriptions to (re)open with their authors, and
-    /// subscriptions to close (emptied, or beyond `slots`). Authors left
-    /// without room get room that freed first.
+    /// subscriptions to close (emptied, or beyond `slots`).
     public mutating func takeChanges() -> (send: [(index: Int, authors: [Bytes32])], close: [Int]) {
-        if unplaced > 0 && hasRoom { placeUnplaced() }
         var send: [(index: Int, authors: [Bytes32])] = []
         var close: [Int] = []
         for s in dirty.indices where dirty[s] {
@@ -117,43 +108,67 @@ public struct FollowSet: Sendable {
         // Trailing empty subscriptions are forgotten once closed.
         while let last = subscriptions.last, last.isEmpty, !dirty[subscriptions.count - 1] {
             subscriptions.removeLast()
+            names.removeLast()
             dirty.removeLast()
         }
         return (send, close)
     }
 
     /// Whether `takeChanges` has something to send.
-    public var hasChanges: Bool {
-        dirty.contains(true) || (unplaced > 0 && hasRoom)
+    public var hasChanges: Bool { dirty.contains(true) }
+
+    /// The subscription and index of `author`, if it is followed.
+    func find(_ author: Bytes32) -> (Int, Int)? {
+        for s in subscriptions.indices {
+            let i = Self.insertionIndex(of: author, in: subscriptions[s])
+            if i < subscriptions[s].count && subscriptions[s][i] == author { return (s, i) }
+        }
+        return nil
     }
 
-    var hasRoom: Bool {
-        if subscriptions.count < slots { return true }
-        for s in 0..<min(slots, subscriptions.count) where subscriptions[s].count < maxAuthorsPerSubscription { return true }
-        return false
-    }
-
-    /// The subscription `author` goes into (marked changed), or -1.
-    mutating func place(_ author: Bytes32) -> Int32 {
+    /// Puts `author` into the first subscription with room (marked
+    /// changed); false when there is none.
+    mutating func place(_ author: Bytes32, names count: Int32) -> Bool {
+        var target = -1
         for s in 0..<min(slots, subscriptions.count) where subscriptions[s].count < maxAuthorsPerSubscription {
-            subscriptions[s].append(author)
-            dirty[s] = true
-            return Int32(s)
+            target = s
+            break
         }
-        guard subscriptions.count < slots else { return -1 }
-        subscriptions.append([author])
-        dirty.append(true)
-        return Int32(subscriptions.count - 1)
+        if target < 0 {
+            guard subscriptions.count < slots else { return false }
+            var fresh: [Bytes32] = []
+            fresh.reserveCapacity(maxAuthorsPerSubscription)
+            var counts: [Int32] = []
+            counts.reserveCapacity(maxAuthorsPerSubscription)
+            subscriptions.append(fresh)
+            names.append(counts)
+            dirty.append(true)
+            target = subscriptions.count - 1
+        }
+        let i = Self.insertionIndex(of: author, in: subscriptions[target])
+        subscriptions[target].insert(author, at: i)
+        names[target].insert(count, at: i)
+        dirty[target] = true
+        return true
     }
 
-    mutating func placeUnplaced() {
-        var waiting: [Bytes32] = []
-        for (a, m) in authors where m.subscription < 0 { waiting.append(a) }
-        for a in waiting {
-            let s = place(a)
-            guard s >= 0 else { break }
-            authors[a]!.subscription = s
-            unplaced -= 1
+    /// The first index whose author is not below `author` (binary search).
+    static func insertionIndex(of author: Bytes32, in sorted: [Bytes32]) -> Int {
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Self.less(sorted[mid], author) { low = mid + 1 } else { high = mid }
         }
+        return low
+    }
+
+    static func less(_ a: Bytes32, _ b: Bytes32) -> Bool {
+        let x = a.storage
+        let y = b.storage
+        if x.0 != y.0 { return x.0 < y.0 }
+        if x.1 != y.1 { return x.1 < y.1 }
+        if x.2 != y.2 { return x.2 < y.2 }
+        return x.3 < y.3
     }
 }
