@@ -10,7 +10,8 @@ and at a clean stop (SIGTERM) when it changed. On start the working file is
 loaded when it is there (a respawn), else the kept copy (a reboot).
 
 Real peers: nostr-relay 1.14 on loopback, records published with the real
-`publish-ip`, asked for with dnspython. The two files sit in two folders, as
+`publish-ip`, asked for with dnspython (dns) and raw mDNS packets on
+test_mdns.py's veth link (mdns). The two files sit in two folders, as
 /tmp and /etc would. Writes are judged by the file's inode (every write is a
 new file renamed over the old one) and by what it holds; the only bound on
 time is a lower one (the copy is never written before its interval), which a
@@ -24,10 +25,15 @@ import time
 from pathlib import Path
 
 import dns.rdatatype
+from nostr_sdk import Keys, PublicKey
 
+import mdns_rig
 import peers
 from cli import new_host, show
+from conftest import make_key_dir, write_key_file
 from test_dns import DnsServer, answers, publish_ip, query
+from test_mdns import Responder, legacy, link, ns_relay, published  # noqa: F401 (link, ns_relay, published: fixtures)
+from test_mdns import answers as mdns_answers
 
 INTERVAL = 60  # the shortest --keep-interval accepted
 
@@ -140,3 +146,48 @@ def test_bad_flash_options_print_usage_and_exit_2(nostr_dns, tmp_path):
                 (["--cache", "/x", "--cache-keep", "/x"], "--cache-keep must name another file than --cache")):
             proc = nostr_dns.run("--relay", "ws://127.0.0.1:1", command, *args, timeout=10)
             assert proc.returncode == 2 and says in proc.stderr.decode(), show(proc)
+
+
+# ---------------------------------------------------------------------------
+# mdns: the same copy, on a veth link between two namespaces (test_mdns.py's rig)
+
+
+class FlashResponder(Responder):
+    """test_mdns's responder with a working cache file and a kept copy."""
+
+    def __init__(self, nostr_dns, link, workdir, relay_url: str, working: Path, kept: Path):
+        self.keys = Keys.generate()
+        self.npub = self.keys.public_key().to_bech32()
+        key = write_key_file(make_key_dir(workdir), self.keys.secret_key().to_bech32(), name=f"nsec-{self.npub[5:13]}")
+        argv = nostr_dns.argv(["--relay", relay_url, "--key", key, "-v", "mdns", "--interface", "veth-a",
+                               "--cache", str(working), "--cache-keep", str(kept), "--keep-interval", "3600"],
+                              prefix=link.a.exec_argv([]))
+        self.proc = peers.Proc("nostr-dns-mdns", argv, workdir / f"mdns-{self.npub[5:13]}.log", env=nostr_dns.full_env())
+        mdns_rig.wait_for_log(self.proc, "with no conflict; announcing", timeout=15)
+
+
+def test_mdns_keeps_its_cache_on_flash_at_a_clean_stop_and_answers_from_it_after_a_reboot(
+        nostr_dns, link, ns_relay, published, tmp_path):
+    working, kept = tmp_path / "tmp" / "mdns-cache", tmp_path / "etc" / "mdns-cache"
+
+    def cached():
+        return [a["addr"] for r in legacy(link, published)["replies"] for a in mdns_answers(r, published, 1)]
+
+    first = FlashResponder(nostr_dns, link, tmp_path, ns_relay.url, working, kept)
+    try:
+        assert mdns_rig.retry(cached, 10) == ["203.0.113.7"], first.log()
+        assert not kept.exists(), "the flash copy was written before its interval"
+    finally:
+        first.stop()
+    author = PublicKey.parse(published.split(".")[0]).to_hex()
+    assert f'"pubkey":"{author}"' in kept.read_text() and f'"pubkey":"{author}"' in working.read_text()
+    # A reboot: RAM is empty, no relay is reachable.
+    working.unlink()
+    kept_before = inode(kept)
+    again = FlashResponder(nostr_dns, link, tmp_path, peers.closed_port_url(), working, kept)
+    try:
+        assert f"cache {kept}: 1 records loaded" in again.log(), again.log()
+        assert cached() == ["203.0.113.7"], again.log()
+    finally:
+        again.stop()
+    assert inode(kept) == kept_before, "the flash copy was rewritten although nothing changed"
