@@ -4,7 +4,9 @@ import NostrCore
 /// The cache file of the two servers (`dns`, `mdns`): loaded and verified
 /// on start, saved every `saveIntervalMilliseconds` when it changed and on
 /// exit (by `EventLoop`), so that a router that reboots without internet
-/// still answers.
+/// still answers; and its kept copy (`--cache-keep`, issue 17 item 7), for
+/// a working file in RAM: written from memory on a much longer schedule
+/// (`CacheKeepSchedule`), loaded when the working file is missing.
 extension CachedResolver {
     /// How often a changed cache is written (5 minutes: a little flash wear
     /// for at most 5 minutes of names lost to a power cut).
