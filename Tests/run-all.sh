@@ -47,7 +47,9 @@
 #            DNS query, proved by a resolver trap in a namespace; relay text
 #            escaped); cache files a local user planted: links, FIFOs,
 #            folders, oversized or unreadable files
-#            (Tests/interop/test_planted_files.py)); https (the HTTPS trust
+#            (Tests/interop/test_planted_files.py); the cache kept on flash
+#            (Tests/interop/test_flash_wear.py: its copy written at its
+#            interval and at a clean stop, a reboot answered from it)); https (the HTTPS trust
 #            tests, Tests/interop/test_https.py: https-demo, fetch and pin
 #            against curl (--pinnedpubkey, --curves secp256k1), openssl
 #            s_client with DANE (TLSA from resolve, pin and `dig` against

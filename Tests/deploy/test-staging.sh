@@ -33,6 +33,12 @@
 #     WAN; with lan down it is not started; the DNS server listens on
 #     loopback only
 #   - LICENSE and NOTICE installed in /usr/share/doc/nostr-dns
+#   - easy on flash on OpenWrt (issue 17 item 7): the shipped UCI file puts
+#     each server's working cache in RAM (/tmp) and its kept copy in
+#     /etc/nostr-dns (kept by keep.d) with a keep interval of hours; the init
+#     script passes --cache, --cache-keep and --keep-interval per instance
+#     (options the binary's help knows); a UCI file from before the copy
+#     (cache on flash, no cache_keep) still gets --cache only
 # Ends with `deploy-staging: N passed, M failed`; exit 1 if anything failed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -294,8 +300,14 @@ check "init: generated config has the UCI relays and key" bash -c '
     && grep -qx "key = $2/etc/nostr-dns/nsec" "$1" && ! grep -q "^ca-file" "$1"' _ "$TMP/nostr-dns.conf" "$B"
 check "init: generated config accepted" config_accepted "$TMP/nostr-dns.conf"
 check "init: keygen made the key, 0600" mode_is "$B/etc/nostr-dns/nsec" 600
-check "init: instance main runs mdns with --config and its cache on flash" \
-    grep -qxF "param command $TMP/prog --config $TMP/nostr-dns.conf mdns --cache /etc/nostr-dns/mdns-cache" <<< "$sim"
+instance_lines() { # SIM NAME: the procd lines of instance NAME
+    awk -v want="$2" '$0 == "instance " want { on = 1; next } on && $0 == "close" { on = 0 } on' <<< "$1"
+}
+check "init: instance main runs mdns with --config, its working cache in RAM and its copy on flash every 6 h" bash -c '
+    [ "$(grep -E "^(param command|append command --cache|append command --keep)" <<< "$1")" = "$(printf "%s\n" \
+        "param command $2 --config $3 mdns" "append command --cache /tmp/nostr-dns/mdns-cache" \
+        "append command --cache-keep /etc/nostr-dns/mdns-cache" "append command --keep-interval 21600")" ]' \
+    _ "$(instance_lines "$sim" main)" "$TMP/prog" "$TMP/nostr-dns.conf"
 check "init: instance main serves the lan network's device (br-lan) only, never the WAN (eth1)" bash -c '
     [ "$(grep -c "^append command --interface" <<< "$1")" = 1 ] && grep -qxF "append command --interface br-lan" <<< "$1" \
     && ! grep -q eth1 <<< "$1"' _ "$sim"
@@ -323,9 +335,37 @@ check "init: instance publish runs publish-ip --watch with the UCI options" bash
     && grep -qxF "append command --detect auto" <<< "$1" && grep -qxF "append command --name router" <<< "$1" \
     && grep -qxF "append command --interval 60" <<< "$1" && [ "$(grep -c "^param respawn" <<< "$1")" = 3 ]' \
     _ "$sim" "$TMP/prog" "$TMP/nostr-dns.conf"
-check "init: instance dns runs dns with the cache on flash and the UCI listen address" bash -c '
-    grep -qxF "param command $2 --config $3 dns --cache /etc/nostr-dns/dns-cache" <<< "$1" \
-    && grep -qxF "append command --listen 127.0.0.1:5300" <<< "$1"' _ "$sim" "$TMP/prog" "$TMP/nostr-dns.conf"
+check "init: instance dns runs dns with its working cache in RAM, its copy on flash every 6 h, the UCI listen address" bash -c '
+    [ "$(grep -E "^(param command|append command --cache|append command --keep)" <<< "$1")" = "$(printf "%s\n" \
+        "param command $2 --config $3 dns" "append command --cache /tmp/nostr-dns/dns-cache" \
+        "append command --cache-keep /etc/nostr-dns/dns-cache" "append command --keep-interval 21600")" ] \
+    && grep -qxF "append command --listen 127.0.0.1:5300" <<< "$1"' _ "$(instance_lines "$sim" dns)" "$TMP/prog" "$TMP/nostr-dns.conf"
+# ---- easy on flash (issue 17 item 7) -------------------------------------------
+for sec in main dns; do
+    file=mdns-cache; [ "$sec" = main ] || file=dns-cache
+    lines="$(uci_section "$B/etc/config/nostr-dns" "$sec")"
+    check "openwrt UCI $sec: working cache in RAM, kept copy in /etc/nostr-dns, kept at most every few hours" bash -c '
+        grep -qxP "\toption cache .\/tmp\/nostr-dns\/$2." <<< "$1" \
+        && grep -qxP "\toption cache_keep .\/etc\/nostr-dns\/$2." <<< "$1" \
+        && iv="$(sed -n "s/^\toption keep_interval .\([0-9]*\).$/\1/p" <<< "$1")" && [ "${iv:-0}" -ge 3600 ]' \
+        _ "$lines" "$file"
+    for opt in --cache --cache-keep --keep-interval; do
+        cmd=mdns; [ "$sec" = main ] || cmd=dns
+        check "init: $opt of instance $sec is an option of \`nostr-dns $cmd --help\`" bash -c '
+            grep -q -- "^append command $2 " <<< "$1" && "$3" "$4" --help 2>&1 | grep -q -- "\[$2 "' \
+            _ "$(instance_lines "$sim" "$sec")" "$opt" "$TMP/prog" "$cmd"
+    done
+done
+check "openwrt: keep.d keeps /etc/nostr-dns (the kept copies) over a sysupgrade" grep -qx '/etc/nostr-dns/' "$B/lib/upgrade/keep.d/nostr-dns"
+# A UCI file from before the kept copy (an upgrade keeps the owner's
+# /etc/config/nostr-dns): the cache stays where it was, no copy of it.
+sed -e "s|option cache '/tmp/nostr-dns/|option cache '/etc/nostr-dns/|" -e '/option cache_keep/d' -e '/option keep_interval/d' \
+    "$uci" > "$TMP/uci-old"
+sim_old="$(simulate "$TMP/uci-old")" && rc=0 || rc=$?
+check "init, UCI from before the copy: --cache on flash as before, no --cache-keep" bash -c '
+    [ "$2" = 0 ] && grep -qxF "append command --cache /etc/nostr-dns/mdns-cache" <<< "$1" \
+    && grep -qxF "append command --cache /etc/nostr-dns/dns-cache" <<< "$1" && ! grep -q -- "--cache-keep\|--keep-interval" <<< "$1"' \
+    _ "$sim_old" "$rc"
 check "init: every instance gets an address-space limit (procd limits as)" bash -c '
     [ "$(grep -c "^param limits as=134217728 134217728$" <<< "$1")" = 2 ] \
     && [ "$(grep -c "^param limits as=67108864 67108864$" <<< "$1")" = 1 ]' _ "$sim"

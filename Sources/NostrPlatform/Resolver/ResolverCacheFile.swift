@@ -4,7 +4,9 @@ import NostrCore
 /// The cache file of the two servers (`dns`, `mdns`): loaded and verified
 /// on start, saved every `saveIntervalMilliseconds` when it changed and on
 /// exit (by `EventLoop`), so that a router that reboots without internet
-/// still answers.
+/// still answers; and its kept copy (`--cache-keep`, issue 17 item 7), for
+/// a working file in RAM: written from memory on a much longer schedule
+/// (`CacheKeepSchedule`), loaded when the working file is missing.
 extension CachedResolver {
     /// How often a changed cache is written (5 minutes: a little flash wear
     /// for at most 5 minutes of names lost to a power cut).
@@ -24,13 +26,18 @@ extension CachedResolver {
     ///
     /// A clock behind the file's save time is said in one line (unless
     /// `quiet`): the records are kept, stale, until a relay confirms them.
-    public func loadCacheFile(_ path: String, command: String, verbose: Bool, quiet: Bool, now: Int64 = Clock.unixTime()) {
+    ///
+    /// Returns whether the file was there and loaded (false: missing, or
+    /// set aside).
+    @discardableResult
+    public func loadCacheFile(_ path: String, command: String, verbose: Bool, quiet: Bool, now: Int64 = Clock.unixTime()) -> Bool {
         let loaded: CacheFileLoad
         do throws(PlatformError) {
+            guard try FileIO.lstatus(path) != nil else { return false }
             loaded = try load(path: path, now: now)
         } catch {
             Output.stderr("nostr-dns " + command + ": " + Self.setAside(path, error) + "\n")
-            return
+            return false
         }
         if !quiet && loaded.clockBehind > 0 {
             Output.stderr(
@@ -42,6 +49,22 @@ extension CachedResolver {
                 "nostr-dns " + command + ": cache " + path + ": " + String(loaded.taken) + " records loaded"
                     + (loaded.refused > 0 ? ", " + String(loaded.refused) + " refused (bad or expired)" : "") + "\n")
         }
+        return true
+    }
+
+    /// Loads the cache of the `command` server from its working file
+    /// `path` (`--cache`) when it is there (a respawn: on OpenWrt it lives
+    /// in /tmp, which survives a restart of the service but not a reboot),
+    /// else from the kept copy `keep` (`--cache-keep`, on flash: after a
+    /// reboot), each with the rules of `loadCacheFile` (verified, set aside
+    /// when it cannot be loaded, never stopping a start). A working file
+    /// that was set aside falls back to the kept copy. Says which it was.
+    public func loadCacheFiles(
+        _ path: String, keep: String?, command: String, verbose: Bool, quiet: Bool, now: Int64 = Clock.unixTime()
+    ) -> CacheFileSource {
+        if loadCacheFile(path, command: command, verbose: verbose, quiet: quiet, now: now) { return .working }
+        guard let keep, keep != path else { return .none }
+        return loadCacheFile(keep, command: command, verbose: verbose, quiet: quiet, now: now) ? .kept : .none
     }
 
     /// Sets the cache file at `path` aside after `error`, and says what
@@ -65,6 +88,44 @@ extension CachedResolver {
         guard let path, changed else { return nil }
         do throws(PlatformError) { try save(path: path) } catch { return "cannot save the cache: " + error.message }
         return nil
+    }
+
+    /// Writes the kept copy at `path` (`--cache-keep`) from the cache in
+    /// memory, with the rules of the cache file (`CacheFile.write`: a
+    /// temporary file beside it, 0600, O_NOFOLLOW, renamed over it); the
+    /// working file's `changed` is left as it is. Returns why it could not
+    /// be written.
+    public func writeKeptCopy(_ path: String) -> String? {
+        do throws(PlatformError) { try write(path: path) } catch { return "cannot keep the cache: " + error.message }
+        return nil
+    }
+}
+
+/// Which file `CachedResolver.loadCacheFiles` loaded.
+public enum CacheFileSource: Equatable, Sendable {
+    /// Neither (missing, or set aside): an empty cache.
+    case none
+    /// The working file (`--cache`).
+    case working
+    /// The kept copy (`--cache-keep`).
+    case kept
+}
+
+/// The kept copy of the resolver cache (`--cache-keep`, issue 17 item 7):
+/// where it is, how often it may be written (`CacheKeepSchedule`), and
+/// whether the cache in memory is already newer than it at the start (it
+/// was loaded from the working file, saved more often).
+public struct CacheKeep: Sendable {
+    public var path: String
+    public var intervalMilliseconds: Int64
+    public var unkeptAtStart: Bool
+
+    public init(
+        path: String, intervalMilliseconds: Int64 = CacheKeepSchedule.defaultIntervalSeconds * 1000, unkeptAtStart: Bool = false
+    ) {
+        self.path = path
+        self.intervalMilliseconds = intervalMilliseconds
+        self.unkeptAtStart = unkeptAtStart
     }
 }
 
@@ -108,6 +169,12 @@ extension CachedResolver {
     /// (the cache's byte budget makes that rare: hostile records full of
     /// JSON escapes).
     public func save(path: String, now: Int64 = Clock.unixTime()) throws(PlatformError) {
+        try write(path: path, now: now)
+        changed = false
+    }
+
+    /// What `save` writes, without marking the cache saved (the kept copy).
+    func write(path: String, now: Int64 = Clock.unixTime()) throws(PlatformError) {
         let limit = cacheFileLimit
         var out: [UInt8] = []
         out.append(contentsOf: UnsafeBufferPointer(start: Self.savedPrefix.utf8Start, count: Self.savedPrefix.utf8CodeUnitCount))
@@ -128,7 +195,6 @@ extension CachedResolver {
             }
         }
         try CacheFile.write(path: path, out)
-        changed = false
     }
 
     /// Reads the cache file at `path` (a missing file is an empty cache),

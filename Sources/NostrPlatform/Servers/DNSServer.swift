@@ -34,6 +34,9 @@ public final class DNSServer: EventLoopServer {
         public var listen: [SocketAddress] = []
         public var upstream: SocketAddress?
         public var cachePath: String?
+        /// The kept copy of the cache, written rarely (`--cache-keep`,
+        /// `CacheKeepSchedule`); nil for none.
+        public var keep: CacheKeep?
         public var maxConnections = 64
         public var tcpIdleMilliseconds: Int64 = 10_000
         public var forwardTimeoutMilliseconds: Int64 = 4_000
@@ -190,10 +193,12 @@ public final class DNSServer: EventLoopServer {
 
     /// Serves until SIGINT or SIGTERM, or until `stop` is requested (a
     /// server in-process); the cache file is saved every
-    /// `saveIntervalMilliseconds` when it changed, and on exit. The
+    /// `saveIntervalMilliseconds` when it changed, and on exit; its kept
+    /// copy (`settings.keep`) at most every `keep.intervalMilliseconds`
+    /// when it changed, and on exit when it changed. The
     /// sockets are closed when it returns.
     public func run(stop: LoopStop? = nil) throws(PlatformError) {
-        var loop = EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath), stop: stop)
+        var loop = EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath, keep: settings.keep), stop: stop)
         loop.saveIntervalMilliseconds = settings.saveIntervalMilliseconds
         defer { closeAll() }
         try loop.run(self)

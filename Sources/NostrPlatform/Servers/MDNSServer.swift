@@ -12,6 +12,9 @@ public final class MDNSServer: EventLoopServer {
         public var interfaceNames: [String] = []
         /// The cache file (`--cache`), nil for none.
         public var cachePath: String?
+        /// The kept copy of the cache, written rarely (`--cache-keep`,
+        /// `CacheKeepSchedule`); nil for none.
+        public var keep: CacheKeep?
         /// How often the interface addresses are read again (DHCP changes).
         public var refreshMilliseconds: Int64 = 30_000
         public var verbose = false
@@ -96,12 +99,14 @@ public final class MDNSServer: EventLoopServer {
     /// Answers until SIGINT or SIGTERM, or until `stop` is requested (a
     /// responder in-process), other npubs from `resolver` (whose cache
     /// file, `settings.cachePath`, is saved every 5 minutes when it changed
-    /// and on exit); then says goodbye (RFC 6762 §10.1).
+    /// and on exit, and its kept copy, `settings.keep`, at most every
+    /// keep interval when it changed, and on exit); then says goodbye
+    /// (RFC 6762 §10.1).
     public func run(resolver: CachedResolver, stop: LoopStop? = nil) throws(PlatformError) {
         names = MDNSNames(resolver: resolver, verbose: settings.verbose, quiet: settings.quiet)
         nextRefresh = Clock.monotonicMilliseconds() + settings.refreshMilliseconds
         logServing()
-        try EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath), stop: stop).run(self)
+        try EventLoop(relays: .resolver(resolver, cachePath: settings.cachePath, keep: settings.keep), stop: stop).run(self)
     }
 
     public func tick(now: Int64) {

@@ -1,3 +1,5 @@
+import NostrCore
+
 /// A server or long-lived command driven by `EventLoop`: the DNS server,
 /// the mDNS responder, the HTTPS demo, the wsn:// gateway, the address
 /// watcher, `resolve --follow`. Class-constrained and taken generically
@@ -28,20 +30,24 @@ extension EventLoopServer {
 /// (`tick`), the poll set rebuilt from the server's sockets and the relays'
 /// (a `RelayPool`, or the pool of a `CachedResolver`), one poll(2) until
 /// the earliest deadline of the server, the relays and the cache save,
-/// then the ready sockets served, the relays driven, and the cache file
-/// saved when it changed and its interval passed. Runs until SIGINT or
+/// then the ready sockets served, the relays driven, the cache file
+/// saved when it changed and its interval passed, and its kept copy
+/// written when it changed and its own, longer interval passed
+/// (`CacheKeepSchedule`: flash is written rarely). Runs until SIGINT or
 /// SIGTERM (`StopSignal`, whose self-pipe wakes poll(2) at once), or, for
 /// a server run in-process, until its own `stop` is requested (another
 /// self-pipe, polled with the sockets; no signal handler is installed
-/// then); then saves the cache once more, shuts the relays down and lets
-/// the server finish.
+/// then); then saves the cache once more (and its kept copy, if it changed
+/// since it was last written), shuts the relays down and lets the server
+/// finish.
 public struct EventLoop {
     /// The relay connections the loop drives besides the server's sockets.
     public enum Relays {
         case none
         case pool(RelayPool)
-        /// A resolver cache and its pool; its cache file is saved by the loop.
-        case resolver(CachedResolver, cachePath: String?)
+        /// A resolver cache and its pool; its cache file is saved by the
+        /// loop, and its kept copy (`keep`, on flash) written rarely.
+        case resolver(CachedResolver, cachePath: String?, keep: CacheKeep? = nil)
     }
 
     public var relays: Relays
@@ -65,12 +71,16 @@ public struct EventLoop {
         if stop == nil { StopSignal.install() }
         var now = Clock.monotonicMilliseconds()
         var nextSave = Int64.max
+        var keep: CacheKeepSchedule? = nil
         switch relays {
         case .none: break
         case .pool(let pool): pool.start(now: now)
-        case .resolver(let resolver, let path):
+        case .resolver(let resolver, let path, let kept):
             resolver.start(now: now)
             if path != nil { nextSave = now + saveIntervalMilliseconds }
+            if let kept {
+                keep = CacheKeepSchedule(intervalMilliseconds: kept.intervalMilliseconds, now: now, unkept: kept.unkeptAtStart)
+            }
         }
         var poll = PollSet()
         poll.watchesStopSignal = stop == nil
@@ -79,14 +89,14 @@ public struct EventLoop {
             if stop == nil && StopSignal.requested { break }
             server.tick(now: now)
             poll.removeAll()
-            var wake = min(nextSave, server.register(in: &poll, now: now) ?? Int64.max)
+            var wake = min(nextSave, keep?.nextDeadline ?? Int64.max, server.register(in: &poll, now: now) ?? Int64.max)
             switch relays {
             case .none:
                 break
             case .pool(let pool):
                 pool.register(in: &poll)
                 if let next = pool.nextDeadline() { wake = min(wake, next) }
-            case .resolver(let resolver, _):
+            case .resolver(let resolver, _, _):
                 resolver.register(in: &poll)
                 if let next = resolver.nextDeadline() { wake = min(wake, next) }
             }
@@ -101,29 +111,44 @@ public struct EventLoop {
             case .pool(let pool):
                 pool.handle(poll, now: now)
                 pool.tick(now: now)
-            case .resolver(let resolver, _):
+            case .resolver(let resolver, _, _):
                 resolver.handle(poll, now: now)
                 resolver.tick(now: now)
+                // Before the working save clears it.
+                if resolver.changed { keep?.cacheChanged() }
             }
             if now >= nextSave {
                 nextSave = now + saveIntervalMilliseconds
                 saveCache(server)
             }
+            if keep?.due(now: now) == true { keepCache(server, &keep) }
         }
         switch relays {
         case .none:
             break
         case .pool(let pool):
             pool.shutdown()
-        case .resolver(let resolver, _):
+        case .resolver(let resolver, _, _):
+            if resolver.changed { keep?.cacheChanged() }
             saveCache(server)
+            if keep?.dueAtStop() == true { keepCache(server, &keep) }
             resolver.pool.shutdown()
         }
         server.finish()
     }
 
     func saveCache<S: EventLoopServer>(_ server: S) {
-        guard case .resolver(let resolver, let path) = relays else { return }
+        guard case .resolver(let resolver, let path, _) = relays else { return }
         if let why = resolver.saveCacheFileIfChanged(path) { server.cacheNotSaved(why) }
+    }
+
+    /// Writes the kept copy the schedule asked for; a failure is said and
+    /// leaves it to be written at the next interval or at the stop.
+    func keepCache<S: EventLoopServer>(_ server: S, _ schedule: inout CacheKeepSchedule?) {
+        guard case .resolver(let resolver, _, let kept?) = relays else { return }
+        if let why = resolver.writeKeptCopy(kept.path) {
+            server.cacheNotSaved(why)
+            schedule?.failed()
+        }
     }
 }

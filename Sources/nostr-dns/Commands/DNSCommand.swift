@@ -2,7 +2,7 @@ import NostrCore
 import NostrPlatform
 
 /// `dns [--listen ADDR:PORT]... [--upstream ADDR:PORT] [--cache PATH | --no-cache]
-/// [--cache-size N] [--timeout S]`: the unicast DNS server for the `nostr.`
+/// [--cache-keep PATH [--keep-interval S]] [--cache-size N] [--timeout S]`: the unicast DNS server for the `nostr.`
 /// zone (NostrPlatform's DNSServer).
 enum DNSCommand {
     /// Beside dnsmasq or Pi-hole, which own port 53: loopback only, port
@@ -19,6 +19,7 @@ enum DNSCommand {
         var policyOptions = AddressPolicySetup()
         var allowFrom: [String] = []
         var rateLimit: Int64 = 20
+        var keepOptions = CacheKeepOptions()
         guard
             try parseOptions(
                 "dns", &args, &globals,
@@ -40,7 +41,9 @@ enum DNSCommand {
                         guard rateLimit >= 0 && rateLimit <= 1_000_000 else {
                             throw UsageError("--rate-limit must be between 0 (no limit) and 1000000 answers per second")
                         }
-                    default: return try policyOptions.consume(arg, &args)
+                    default:
+                        if try keepOptions.consume(arg, &args) { return true }
+                        return try policyOptions.consume(arg, &args)
                     }
                     return true
                 })
@@ -66,6 +69,7 @@ enum DNSCommand {
         }
         if noCache && cachePath != nil { throw CommandFailure("--cache and --no-cache exclude each other", exitCode: ExitCode.usage) }
         if !noCache { settings.cachePath = cachePath ?? StateLocation.dnsCachePath() }
+        try keepOptions.check(cachePath: settings.cachePath)
 
         settings.rateLimit = Int(rateLimit)
         let setup = try RelaySetup(globals)
@@ -82,7 +86,11 @@ enum DNSCommand {
             try DNSServer.resolver(relays: relays, context: ctx, capacity: Int(cacheSize), lookupTimeoutMilliseconds: timeout)
         }
         resolver.cache.addressPolicy = policy
-        if let path = settings.cachePath { resolver.loadCacheFile(path, command: "dns", verbose: globals.verbose, quiet: globals.quiet) }
+        if let path = settings.cachePath {
+            let source = resolver.loadCacheFiles(
+                path, keep: keepOptions.path, command: "dns", verbose: globals.verbose, quiet: globals.quiet)
+            settings.keep = keepOptions.keep(loadedFrom: source)
+        }
 
         settings.ipv6Optional = !explicit
         let server: DNSServer
@@ -103,6 +111,7 @@ enum DNSCommand {
                 text += "; other names are refused"
             }
             if let p = settings.cachePath { text += "; cache " + p }
+            if let k = settings.keep { text += ", kept in " + k.path + " every " + String(k.intervalMilliseconds / 1000) + " s" }
             Output.stderr(text + "\n")
         }
         do throws(PlatformError) { try server.run() } catch { throw CommandFailure(error.message) }
@@ -116,6 +125,7 @@ extension Usage {
                              [--allow-from CIDR]... [--rate-limit N]
                              [--trust NPUB]... [--private-answers trusted|all]
                              [--cache PATH | --no-cache] [--cache-size N] [--timeout S]
+                             [--cache-keep PATH [--keep-interval S]]
 
         The DNS server for the nostr. zone, over UDP and TCP on each --listen
         address (default 127.0.0.1:5300 and [::1]:5300: beside dnsmasq or Pi-hole,
@@ -138,5 +148,5 @@ extension Usage {
         ~/.local/state/nostr-dns/dns-cache). --cache-size: names kept (10000).
         SIGINT/SIGTERM stop it.
 
-        """ + AddressPolicySetup.usage + relays
+        """ + CacheKeepOptions.usage + AddressPolicySetup.usage + relays
 }

@@ -4,6 +4,7 @@ import NostrPlatform
 extension Usage {
     static let mdns = """
         usage: nostr-dns [global options] [mdns] [--interface NAME]... [--cache PATH | --no-cache]
+                                   [--cache-keep PATH [--keep-interval S]]
                                    [--trust NPUB]... [--private-answers trusted|all]
 
         The Multicast DNS responder (RFC 6762) for <npub>.local, the default command:
@@ -23,7 +24,7 @@ extension Usage {
         --no-cache        keep no cache file
         -v logs why each query was not answered. SIGINT/SIGTERM stop it.
 
-        """ + AddressPolicySetup.usage + relays
+        """ + CacheKeepOptions.usage + AddressPolicySetup.usage + relays
 }
 
 /// `mdns [--interface NAME]...`: the mDNS responder (NostrPlatform's
@@ -33,6 +34,7 @@ enum MDNSCommand {
         var settings = MDNSServer.Settings()
         var noCache = false
         var policyOptions = AddressPolicySetup()
+        var keepOptions = CacheKeepOptions()
         guard
             try parseOptions(
                 "mdns", &args, &globals,
@@ -41,7 +43,9 @@ enum MDNSCommand {
                     case "--interface": settings.interfaceNames.append(try args.value(for: arg))
                     case "--cache": settings.cachePath = try args.value(for: arg)
                     case "--no-cache": noCache = true
-                    default: return try policyOptions.consume(arg, &args)
+                    default:
+                        if try keepOptions.consume(arg, &args) { return true }
+                        return try policyOptions.consume(arg, &args)
                     }
                     return true
                 })
@@ -50,6 +54,7 @@ enum MDNSCommand {
             throw CommandFailure("--cache and --no-cache exclude each other", exitCode: ExitCode.usage)
         }
         settings.cachePath = noCache ? nil : settings.cachePath ?? StateLocation.mdnsCachePath()
+        try keepOptions.check(cachePath: settings.cachePath)
         settings.verbose = globals.verbose
         settings.quiet = globals.quiet
 
@@ -63,12 +68,16 @@ enum MDNSCommand {
         let setup = try RelaySetup(globals)
         let policy = try policyOptions.policy(globals, config: setup.config, ownKey: ownKey)
         let relays = setup.builder
+        let resolver = try checked { () throws(PlatformError) in try MDNSServer.resolver(relays: relays, context: ctx) }
+        resolver.cache.addressPolicy = policy
+        if let path = settings.cachePath {
+            let source = resolver.loadCacheFiles(
+                path, keep: keepOptions.path, command: "mdns", verbose: globals.verbose, quiet: globals.quiet)
+            settings.keep = keepOptions.keep(loadedFrom: source)
+        }
         let server = try checked { () throws(PlatformError) in
             try MDNSServer(ownKey: ownKey, interfaces: interfaces, settings: settings)
         }
-        let resolver = try checked { () throws(PlatformError) in try MDNSServer.resolver(relays: relays, context: ctx) }
-        resolver.cache.addressPolicy = policy
-        if let path = settings.cachePath { resolver.loadCacheFile(path, command: "mdns", verbose: globals.verbose, quiet: globals.quiet) }
         StopSignal.install()
         try checked { () throws(PlatformError) in try server.run(resolver: resolver) }
         return ExitCode.success
