@@ -259,3 +259,20 @@ def black_hole():
     b = peers.BlackHole()
     yield b
     b.close()
+
+
+@pytest.fixture(scope="module")
+def link():
+    """Two network namespaces joined by a veth pair (`mdns_rig.Link`), one per test module."""
+    import mdns_rig
+    lk = mdns_rig.Link()
+    yield lk
+    lk.delete()
+
+
+@pytest.fixture(scope="module")
+def ns_relay(link, tmp_path_factory):
+    """A nostr-relay inside namespace A of `link`."""
+    r = peers.NostrRelay(tmp_path_factory.mktemp("ns-relay"), netns=link.a).start()
+    yield r
+    r.stop()

@@ -32,7 +32,7 @@ import peers
 from cli import new_host, show
 from conftest import make_key_dir, write_key_file
 from test_dns import DnsServer, answers, publish_ip, query
-from test_mdns import Responder, legacy, link, ns_relay, published  # noqa: F401 (link, ns_relay, published: fixtures)
+from test_mdns import Responder, legacy, published  # noqa: F401 (published: a fixture)
 from test_mdns import answers as mdns_answers
 
 INTERVAL = 60  # the shortest --keep-interval accepted

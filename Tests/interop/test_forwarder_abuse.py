@@ -46,20 +46,6 @@ def tool(ns, *args, timeout: float = 60) -> dict:
 
 
 @pytest.fixture(scope="module")
-def link():
-    lk = mdns_rig.Link()
-    yield lk
-    lk.delete()
-
-
-@pytest.fixture(scope="module")
-def ns_relay(link, tmp_path_factory):
-    r = peers.NostrRelay(tmp_path_factory.mktemp("fwd-relay"), netns=link.a).start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture(scope="module")
 def upstream(link, tmp_path_factory):
     p = peers.Proc("dns_tool-upstream", link.a.exec_argv([peers.PYTHON, TOOL, "upstream", "127.0.0.1", UPSTREAM_PORT]),
                    tmp_path_factory.mktemp("upstream") / "upstream.log")

@@ -28,24 +28,10 @@ A, B, OFF = mdns_rig.A_ADDR, mdns_rig.B_ADDR, mdns_rig.OFF_LINK
 
 
 @pytest.fixture(scope="module")
-def link():
-    lk = mdns_rig.Link()
-    yield lk
-    lk.delete()
-
-
-@pytest.fixture(scope="module")
 def avahi(link, tmp_path_factory):
     av = mdns_rig.AvahiHost(link.b, tmp_path_factory.mktemp("avahi"), "veth-b")
     yield av
     av.stop()
-
-
-@pytest.fixture(scope="module")
-def ns_relay(link, tmp_path_factory):
-    r = peers.NostrRelay(tmp_path_factory.mktemp("mdns-relay"), netns=link.a).start()
-    yield r
-    r.stop()
 
 
 class Responder:

@@ -115,13 +115,6 @@ def test_dns_restarts_cleanly_after_setting_an_oversized_cache_aside(nostr_dns, 
 # mdns: the same start, on a veth link (root network namespaces)
 
 
-@pytest.fixture(scope="module")
-def link():
-    lk = mdns_rig.Link()
-    yield lk
-    lk.delete()
-
-
 @pytest.mark.parametrize("kind", ["symlink-to-file", "fifo"])
 def test_mdns_starts_and_answers_its_own_name_with_a_planted_cache_file(nostr_dns, link, tmp_path, kind):
     from test_mdns import Responder, answers as mdns_answers, legacy

@@ -191,20 +191,6 @@ def test_fetch_never_connects_to_an_untrusted_npubs_loopback_address(nostr_dns, 
 # mDNS, between two network namespaces
 
 
-@pytest.fixture(scope="module")
-def link():
-    lk = mdns_rig.Link()
-    yield lk
-    lk.delete()
-
-
-@pytest.fixture(scope="module")
-def ns_relay(link, tmp_path_factory):
-    r = peers.NostrRelay(tmp_path_factory.mktemp("rebind-relay"), netns=link.a).start()
-    yield r
-    r.stop()
-
-
 def mdns_addresses(link, npub: str) -> set[str]:
     """A and AAAA of <npub>.local by legacy unicast queries from host B, asked
     until the responder has looked the name up (both families answered)."""
