@@ -49,7 +49,17 @@
 #            folders, oversized or unreadable files
 #            (Tests/interop/test_planted_files.py); the cache kept on flash
 #            (Tests/interop/test_flash_wear.py: its copy written at its
-#            interval and at a clean stop, a reboot answered from it)); https (the HTTPS trust
+#            interval and at a clean stop, a reboot answered from it); the
+#            attacks of the hardening issue: relays allowing few
+#            subscriptions (test_relay_limits.py), big and expired records
+#            (test_bounds.py), DNS rebinding (test_rebinding.py, with
+#            dnsmasq's rebind protection), open forwarding and reflection
+#            (test_forwarder_abuse.py), spoofed mDNS conflicts
+#            (test_mdns_conflicts.py), no internet (test_offline.py), and a
+#            default install that publishes nothing and asks no STUN server
+#            (test_private_defaults.py, read with strace)); soak (100,000
+#            distinct names against a relay allowing 10 subscriptions:
+#            Tests/interop/soak_subscriptions.py); https (the HTTPS trust
 #            tests, Tests/interop/test_https.py: https-demo, fetch and pin
 #            against curl (--pinnedpubkey, --curves secp256k1), openssl
 #            s_client with DANE (TLSA from resolve, pin and `dig` against
