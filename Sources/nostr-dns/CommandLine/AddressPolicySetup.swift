@@ -78,4 +78,15 @@ struct AddressPolicySetup {
                              addresses of a relayed record are never answered.
 
         """
+
+    /// The same options for `fetch` and `pin`, which connect rather than answer.
+    static let connectUsage = """
+          --trust NPUB   connect to this npub's private and loopback addresses
+                         (repeatable; config key `trust`; this host's own key is
+                         always trusted); link-local, multicast, broadcast and
+                         unspecified addresses never
+          --private-answers trusted|all
+                         `all`: every npub's private addresses (not loopback)
+
+        """
 }

@@ -18,14 +18,8 @@ extension Usage {
           --max-bytes N  largest body accepted (default 1048576)
           --timeout S    for the relays (host-name lookups included), then for
                          each address (default 10 s)
-          --trust NPUB   connect to this npub's private and loopback addresses
-                         (repeatable; config key `trust`; this host's own key is
-                         always trusted); link-local, multicast, broadcast and
-                         unspecified addresses never
-          --private-answers trusted|all
-                         `all`: every npub's private addresses (not loopback)
 
-        """ + relays
+        """ + AddressPolicySetup.connectUsage + relays
 }
 
 /// `fetch URL [--include] [--max-bytes N] [--timeout S]`.

@@ -19,14 +19,8 @@ extension Usage {
         the record's URL, else 443. curl needs --insecure because no CA signed the
         certificate: the pin takes the CA's place. --json prints one JSON object.
         Exit 3 when NAME has no address record.
-          --trust NPUB   connect to this npub's private and loopback addresses
-                         (repeatable; config key `trust`; this host's own key is
-                         always trusted); link-local, multicast, broadcast and
-                         unspecified addresses never
-          --private-answers trusted|all
-                         `all`: every npub's private addresses (not loopback)
 
-        """ + relays
+        """ + AddressPolicySetup.connectUsage + relays
 }
 
 /// `pin NAME [--port N] [--service NAME] [--json] [--timeout S]`.
